@@ -1,0 +1,7 @@
+"""Layer kinds. Importing this package registers every kind in :data:`REGISTRY`."""
+
+from convcalc.layers import activations, conv, core, merge, pool, reshaping  # noqa: F401
+from convcalc.layers.base import Layer, LayerError, Shape, Weight
+from convcalc.layers.registry import ALIASES, REGISTRY, lookup, suggest
+
+__all__ = ["ALIASES", "REGISTRY", "Layer", "LayerError", "Shape", "Weight", "lookup", "suggest"]

@@ -1,0 +1,72 @@
+"""Activation layers: Activation(name), ReLU, LeakyReLU, ELU, Softmax. Shape unchanged,
+0 params, 0 MACs (activations are not multiply-accumulates)."""
+
+from __future__ import annotations
+
+from convcalc.layers.base import Arg, ArgError, Layer, Shape, any_value, number, optional
+from convcalc.layers.registry import register, suggest
+
+# What Keras accepts as an activation name (keras.activations), with PyTorch's spellings.
+ACTIVATIONS = (
+    "linear", "relu", "relu6", "sigmoid", "softmax", "log_softmax", "softplus", "softsign",
+    "tanh", "selu", "elu", "exponential", "gelu", "silu", "swish", "hard_sigmoid", "hard_silu",
+    "hard_swish", "leaky_relu", "mish", "celu", "glu", "hard_tanh", "log_sigmoid", "sparsemax",
+    "squareplus", "tanh_shrink", "hard_shrink", "soft_shrink", "sparse_plus", "threshold",
+)
+
+
+def activation_name(v: object) -> str:
+    if isinstance(v, str) and v.lower() in ACTIVATIONS:
+        return v.lower()
+    near = suggest(str(v), list(ACTIVATIONS)) if isinstance(v, str) else None
+    raise ArgError(f"unknown activation {v!r}",
+                   hint=(f"did you mean '{near}'? " if near else "")
+                   + "known: " + ", ".join(ACTIVATIONS))
+
+
+class _Elementwise(Layer):
+    """Element-wise activation. Shape: unchanged. Params: 0. MACs: 0."""
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        return inputs[0]
+
+
+@register
+class Activation(_Elementwise):
+    __doc__ = _Elementwise.__doc__
+    kind = "Activation"
+    args = {"activation": Arg(activation_name, doc="a Keras activation name, e.g. relu")}
+
+
+@register
+class ReLU(_Elementwise):
+    __doc__ = _Elementwise.__doc__
+    kind = "ReLU"
+    args = {"max_value": Arg(optional(number), None, doc="upper clip (6 for ReLU6)"),
+            "negative_slope": Arg(number, 0.0, doc="slope below threshold"),
+            "threshold": Arg(number, 0.0, doc="values below it are damped"),
+            "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)}
+
+
+@register
+class LeakyReLU(_Elementwise):
+    __doc__ = _Elementwise.__doc__
+    kind = "LeakyReLU"
+    args = {"negative_slope": Arg(number, 0.3, doc="slope for x < 0 (Keras 3; alpha in Keras 2)"),
+            "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)}
+
+
+@register
+class ELU(_Elementwise):
+    __doc__ = _Elementwise.__doc__
+    kind = "ELU"
+    args = {"alpha": Arg(number, 1.0, doc="scale of the negative part"),
+            "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)}
+
+
+@register
+class Softmax(_Elementwise):
+    __doc__ = _Elementwise.__doc__
+    kind = "Softmax"
+    args = {"axis": Arg(any_value, -1, torch="dim", doc="axis to normalise (no effect on shapes)",
+                        shape_relevant=False)}

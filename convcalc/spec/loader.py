@@ -1,0 +1,344 @@
+"""YAML file -> :class:`Spec`, reporting every independent problem at once.
+
+Validation runs in two phases per layer (as mkdocs does for options): each argument on its
+own (type, range, unknown names, both spellings of an alias), then the cross-argument rules of
+the layer kind, only if the first phase passed. Shape rules need the input shapes and are
+checked by the engine.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from convcalc.errors import Location, Problem, SpecError
+from convcalc.layers import REGISTRY, lookup, suggest
+from convcalc.layers.base import REQUIRED, ArgError, Layer, is_int
+from convcalc.spec.model import LayerSpec, Spec
+from convcalc.spec.yaml_source import Source, load_yaml
+
+TOP_KEYS = ("name", "description", "input", "data_format", "model", "layers", "expect", "budget")
+COMMON_KEYS = ("name", "inputs", "trainable")
+EXPECT_KEYS = ("params", "trainable_params", "non_trainable_params", "macs", "output_shape",
+               "layers")
+EXPECT_LAYER_KEYS = ("output_shape", "params", "macs")
+
+
+def snake_case(name: str) -> str:
+    """Keras's automatic layer name stem: ``Conv2D`` -> ``conv2d``, ``ReLU`` -> ``re_lu``."""
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+def read_spec_text(path: str | Path) -> str:
+    p = Path(path)
+    loc = Location(str(path))
+    if not p.exists():
+        raise SpecError([Problem(loc, "no such file", hint="check the path; specs are YAML files "
+                                 "such as specs/vgg16.yaml")])
+    if p.is_dir():
+        raise SpecError([Problem(loc, "is a directory, not a spec file",
+                                 hint=f"to use every spec in it, pass {path}/*.yaml")])
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError([Problem(loc, f"is not UTF-8 text ({exc.reason} at byte {exc.start})")]) \
+            from None
+    except OSError as exc:
+        raise SpecError([Problem(loc, f"cannot be read: {exc.strerror}")]) from None
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file; raise :class:`SpecError` listing every problem."""
+    return parse_spec(read_spec_text(path), str(path))
+
+
+def parse_spec(text: str, file: str = "<spec>") -> Spec:
+    src = load_yaml(text, file)
+    return _Parser(src).parse()
+
+
+class _Parser:
+    def __init__(self, src: Source) -> None:
+        self.src = src
+        self.problems: list[Problem] = []
+
+    def fail(self, path: tuple[Any, ...], message: str, hint: str = "", layer: str = "",
+             key: bool = False) -> None:
+        loc = self.src.key_at(path) if key else self.src.at(path)
+        self.problems.append(Problem(loc, message, layer, hint))
+
+    # --- top level -----------------------------------------------------------------------------
+    def parse(self) -> Spec:
+        data = self.src.data
+        if not isinstance(data, dict):
+            self.fail((), "a spec must be a mapping with at least 'input' and 'layers'",
+                      hint="start from specs/vgg16.yaml")
+            raise SpecError(self.problems)
+        for key in data:
+            if key not in TOP_KEYS:
+                near = suggest(str(key), list(TOP_KEYS))
+                self.fail((key,), f"unknown top-level key '{key}'", key=True,
+                          hint=(f"did you mean '{near}'? " if near else "")
+                          + "allowed: " + ", ".join(TOP_KEYS))
+        name = data.get("name", Path(self.src.file).stem)
+        if not isinstance(name, str):
+            self.fail(("name",), f"name must be a string; received {name!r}")
+            name = str(name)
+        data_format = data.get("data_format", "channels_last")
+        if data_format not in ("channels_last", "channels_first"):
+            self.fail(("data_format",), f"data_format must be 'channels_last' or 'channels_first';"
+                      f" received {data_format!r}")
+            data_format = "channels_last"
+        model = data.get("model", "functional")
+        if model not in ("functional", "sequential"):
+            self.fail(("model",), f"model must be 'functional' (Keras Model: InputLayer row shown)"
+                      f" or 'sequential' (keras.Sequential: no InputLayer row); received {model!r}")
+            model = "functional"
+        self.channels_first = data_format == "channels_first"
+        layers = self.parse_layers(data)
+        if model == "sequential":
+            for ls in layers:
+                if ls.kind != "InputLayer" and len(ls.inputs) > 1:
+                    self.fail(("layers", ls.index), "a sequential model cannot merge branches",
+                              layer=ls.describe(), hint="use model: functional")
+                    break
+        expect = self.parse_expect(data.get("expect", {}))
+        budget = data.get("budget", {})
+        if not isinstance(budget, dict):
+            self.fail(("budget",), "budget must be a mapping")
+            budget = {}
+        description = data.get("description", "")
+        if self.problems:
+            raise SpecError(self.problems)
+        return Spec(self.src.file, name, data_format, model, layers, self.src, expect, budget,
+                    str(description or ""))
+
+    # --- layers ----------------------------------------------------------------------------------
+    def parse_layers(self, data: dict[str, Any]) -> list[LayerSpec]:
+        result: list[LayerSpec] = []
+        counters: dict[str, int] = {}
+        taken: set[str] = set()
+        raw = data.get("layers")
+        if raw is None:
+            self.fail((), "the spec has no 'layers' list",
+                      hint="add  layers:\n    - Conv2D: {filters: 8, kernel_size: 3}")
+            return result
+        if not isinstance(raw, list) or not raw:
+            self.fail(("layers",), "layers must be a non-empty list of '- Kind: {args}' entries")
+            return result
+        # explicit names first, so automatic names never collide with them
+        for i, entry in enumerate(raw):
+            if isinstance(entry, dict) and len(entry) == 1:
+                args = next(iter(entry.values()))
+                if isinstance(args, dict) and isinstance(args.get("name"), str):
+                    taken.add(args["name"])
+
+        def auto_name(kind: str) -> str:
+            stem = "input" if kind == "InputLayer" else snake_case(kind)
+            while True:
+                n = counters.get(stem, 1 if kind == "InputLayer" else 0)
+                counters[stem] = n + 1
+                candidate = f"{stem}_{n}" if n else stem
+                if candidate not in taken:
+                    taken.add(candidate)
+                    return candidate
+
+        if "input" in data:
+            shape = data["input"]
+            if (not isinstance(shape, list) or not shape
+                    or not all(is_int(x) and x >= 1 for x in shape)):
+                self.fail(("input",), f"input must be one sample's shape, a list of positive "
+                          f"integers (no batch); received {shape!r}",
+                          hint="e.g. input: [224, 224, 3] (channels_last) or [3, 224, 224] "
+                               "(channels_first)")
+            else:
+                cls = REGISTRY["InputLayer"]
+                name = auto_name("InputLayer")
+                layer = cls({"shape": tuple(shape)}, name=name, channels_first=self.channels_first,
+                            loc=self.src.at(("input",)), index=-1)
+                result.append(LayerSpec(-1, "InputLayer", name, layer, [], layer.loc,
+                                        written_kind="input"))
+        elif not any(isinstance(e, dict) and next(iter(e), None) in ("InputLayer", "Input")
+                     for e in raw):
+            self.fail((), "the spec has no input shape",
+                      hint="add  input: [224, 224, 3]  (one sample, without the batch)")
+
+        names: dict[str, int] = {}
+        for i, entry in enumerate(raw):
+            ls = self.parse_layer(i, entry, auto_name)
+            if ls is None:
+                continue
+            if ls.name in names:
+                self.fail(("layers", i, ls.kind, "name"), f"duplicate layer name '{ls.name}' "
+                          f"(also layers[{names[ls.name]}])", layer=ls.describe(),
+                          hint="every layer needs a unique name")
+            names[ls.name] = i
+            if ls.kind != "InputLayer" and not ls.inputs:
+                if result:
+                    ls.inputs = [result[-1].name]
+                else:
+                    self.fail(("layers", i), "the first layer has nothing to take as input",
+                              layer=ls.describe(), hint="add input: [H, W, C] at the top")
+            result.append(ls)
+        # every named input must be a layer defined earlier
+        seen: set[str] = set()
+        for ls in result:
+            for j, src_name in enumerate(ls.inputs):
+                if src_name not in seen:
+                    later = src_name in {x.name for x in result}
+                    near = suggest(src_name, sorted(seen))
+                    self.fail(("layers", ls.index, ls.written_kind, "inputs"),
+                              f"input '{src_name}' is "
+                              + ("defined later in the list" if later else "not a layer name"),
+                              layer=ls.describe(),
+                              hint=("list layers before the layers that use them" if later else
+                                    (f"did you mean '{near}'?" if near else
+                                     "inputs names earlier layers")))
+            seen.add(ls.name)
+        return result
+
+    def parse_layer(self, i: int, entry: Any, auto_name: Any) -> LayerSpec | None:
+        path: tuple[Any, ...] = ("layers", i)
+        if isinstance(entry, str):
+            entry = {entry: None}
+        if not isinstance(entry, dict) or len(entry) != 1:
+            shown = list(entry) if isinstance(entry, dict) else entry
+            self.fail(path, f"a layer entry is '- Kind: {{arguments}}' with one kind; received "
+                      f"{shown!r}", layer=f"layers[{i}]",
+                      hint="e.g.  - Conv2D: {filters: 64, kernel_size: 3}  (check the indentation"
+                           " of the arguments)")
+            return None
+        written, args = next(iter(entry.items()))
+        cls = lookup(str(written))
+        if cls is None:
+            near = suggest(str(written))
+            self.fail(path, f"unknown layer type '{written}'", layer=f"layers[{i}]",
+                      hint=(f"did you mean '{near}'? " if near else "")
+                      + "`convcalc layers` lists every supported kind")
+            return None
+        kpath = path + (written,)
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            self.fail(kpath, f"the arguments of {cls.kind} must be a mapping; received {args!r}",
+                      layer=f"layers[{i}] ({cls.kind})", hint=f"e.g.  - {cls.kind}: {{name: x}}")
+            return None
+        name = args.get("name")
+        if name is not None and (not isinstance(name, str) or not name):
+            self.fail(kpath + ("name",), f"name must be a non-empty string; received {name!r}",
+                      layer=f"layers[{i}] ({cls.kind})")
+            name = None
+        name = name or auto_name(cls.kind)
+        desc = f"layers[{i}] '{name}' ({cls.kind})"
+        loc = self.src.at(kpath) if kpath in self.src.values else self.src.at(path)
+
+        inputs: list[str] = []
+        if "inputs" in args:
+            raw_inputs = args["inputs"]
+            if isinstance(raw_inputs, str):
+                raw_inputs = [raw_inputs]
+            if (not isinstance(raw_inputs, list) or not raw_inputs
+                    or not all(isinstance(x, str) for x in raw_inputs)):
+                self.fail(kpath + ("inputs",), f"inputs must be a layer name or a list of layer "
+                          f"names; received {args['inputs']!r}", layer=desc)
+            else:
+                inputs = raw_inputs
+        n_in = len(inputs) if inputs else 1
+        if cls.kind != "InputLayer" and (n_in < cls.min_inputs
+                                         or (cls.max_inputs is not None and n_in > cls.max_inputs)):
+            want = (f"at least {cls.min_inputs}" if cls.max_inputs is None else
+                    f"exactly {cls.min_inputs}" if cls.min_inputs == cls.max_inputs else
+                    f"{cls.min_inputs} to {cls.max_inputs}")
+            self.fail(kpath + (("inputs",) if "inputs" in args else ()),
+                      f"takes {want} input{'s' if cls.max_inputs != 1 else ''}; received {n_in}",
+                      layer=desc, hint="name its inputs with  inputs: [a, b]"
+                      if cls.min_inputs > 1 else "give one name in inputs")
+        trainable = args.get("trainable", True)
+        if not isinstance(trainable, bool):
+            self.fail(kpath + ("trainable",), f"trainable must be true or false; received "
+                      f"{trainable!r}", layer=desc)
+            trainable = True
+
+        values, arg_locs, ok = self.parse_args(cls, args, kpath, desc)
+        if not ok:
+            return None
+        layer = cls(values, name=name, channels_first=self.channels_first, loc=loc,
+                    arg_locs=arg_locs, index=i)
+        for err in layer.validate():
+            at = arg_locs.get(err.arg or "", loc)
+            self.problems.append(Problem(at, err.message, desc, err.hint))
+        return LayerSpec(i, cls.kind, name, layer, inputs, loc, trainable, str(written))
+
+    def parse_args(self, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...],
+                   desc: str) -> tuple[dict[str, Any], dict[str, Location], bool]:
+        torch_names = {a.torch: k for k, a in cls.args.items() if a.torch}
+        values: dict[str, Any] = {}
+        arg_locs: dict[str, Location] = {}
+        spelled: dict[str, str] = {}
+        ok = True
+        for key, value in args.items():
+            if key in COMMON_KEYS:
+                continue
+            canonical = key if key in cls.args else torch_names.get(key)
+            if canonical is None:
+                known = list(cls.args) + list(torch_names) + list(COMMON_KEYS)
+                near = suggest(str(key), known)
+                self.fail(kpath + (key,), f"unknown argument '{key}' for {cls.kind}", layer=desc,
+                          key=True, hint=(f"did you mean '{near}'? " if near else "")
+                          + "arguments: " + ", ".join(list(cls.args) + list(COMMON_KEYS)))
+                ok = False
+                continue
+            if canonical in spelled:
+                self.fail(kpath + (key,), f"'{key}' and '{spelled[canonical]}' are two spellings "
+                          f"of the same argument", layer=desc, key=True,
+                          hint=f"keep one of them ('{canonical}' is the Keras name)")
+                ok = False
+                continue
+            spelled[canonical] = key
+            arg_locs[canonical] = self.src.at(kpath + (key,))
+            try:
+                values[canonical] = cls.args[canonical].parse(value)
+            except ArgError as exc:
+                self.fail(kpath + (key,), f"{key} {exc.message}", layer=desc, hint=exc.hint)
+                ok = False
+        for key, arg in cls.args.items():
+            if arg.default is REQUIRED and key not in values and key not in spelled:
+                alias = f" (PyTorch: {arg.torch})" if arg.torch else ""
+                self.fail(kpath, f"missing required argument '{key}'{alias}", layer=desc,
+                          hint=f"{key}: {arg.doc}")
+                ok = False
+        return values, arg_locs, ok
+
+    # --- expectations ----------------------------------------------------------------------------
+    def parse_expect(self, expect: Any) -> dict[str, Any]:
+        if not isinstance(expect, dict):
+            self.fail(("expect",), "expect must be a mapping such as {params: 138357544}")
+            return {}
+        for key, value in expect.items():
+            path = ("expect", key)
+            if key not in EXPECT_KEYS:
+                near = suggest(str(key), list(EXPECT_KEYS))
+                self.fail(path, f"unknown expectation '{key}'", key=True,
+                          hint=(f"did you mean '{near}'? " if near else "")
+                          + "allowed: " + ", ".join(EXPECT_KEYS))
+            elif key == "output_shape":
+                if not isinstance(value, list) or not all(is_int(x) and x >= 1 for x in value):
+                    self.fail(path, f"expect.output_shape must be a list of positive integers; "
+                              f"received {value!r}")
+            elif key == "layers":
+                if not isinstance(value, dict):
+                    self.fail(path, "expect.layers must map layer names to expectations")
+                    continue
+                for lname, lexp in value.items():
+                    if not isinstance(lexp, dict):
+                        self.fail(path + (lname,), f"expect.layers.{lname} must be a mapping")
+                        continue
+                    for k in lexp:
+                        if k not in EXPECT_LAYER_KEYS:
+                            self.fail(path + (lname, k), f"unknown layer expectation '{k}'",
+                                      key=True, hint="allowed: " + ", ".join(EXPECT_LAYER_KEYS))
+            elif not is_int(value) or value < 0:
+                self.fail(path, f"expect.{key} must be an integer >= 0; received {value!r}")
+        return expect
