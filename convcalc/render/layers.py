@@ -1,0 +1,59 @@
+"""Text for ``convcalc layers``: every layer kind, its arguments and formulas, from the registry."""
+
+from __future__ import annotations
+
+import inspect
+
+from convcalc.errors import UsageError
+from convcalc.layers import REGISTRY, lookup, suggest
+from convcalc.layers.base import REQUIRED, Layer
+from convcalc.spec.loader import COMMON_KEYS
+
+
+def _default(value: object) -> str:
+    if value is REQUIRED:
+        return "required"
+    if value is None:
+        return "-"
+    return repr(value).replace("'", "") if not isinstance(value, str) else value
+
+
+def _summary_line(cls: type[Layer]) -> str:
+    doc = (inspect.getdoc(cls) or "").replace("``", "")
+    return doc.split("\n\n")[0].replace("\n", " ")
+
+
+def render_layer_list() -> str:
+    lines = ["Supported layer kinds (Keras names; PyTorch names in brackets are accepted too).",
+             "Every layer also takes: name, inputs (layer names; default: the previous layer), "
+             "trainable.", "`convcalc layers KIND` shows one kind's arguments and formulas.", ""]
+    width = max(len(k) for k in REGISTRY) + 2
+    for kind, cls in sorted(REGISTRY.items()):
+        alias = f" [{', '.join(cls.aliases)}]" if cls.aliases else ""
+        lines.append(f"{kind.ljust(width)}{_summary_line(cls)}{alias}")
+    return "\n".join(lines) + "\n"
+
+
+def render_layer_kind(name: str) -> str:
+    cls = lookup(name)
+    if cls is None:
+        near = suggest(name)
+        raise UsageError(f"error: unknown layer kind '{name}'"
+                         + (f"; did you mean '{near}'?" if near else "")
+                         + " (`convcalc layers` lists them all)")
+    lines = [cls.kind + (f"  (PyTorch: {', '.join(cls.aliases)})" if cls.aliases else ""), ""]
+    lines += ["  " + line for line in (inspect.getdoc(cls) or "").replace("``", "").splitlines()]
+    lines += ["", "Arguments (PyTorch spelling in brackets):"]
+    width = max([len(k) + len(a.torch or "") + 3 for k, a in cls.args.items()] + [12])
+    quiet = [k for k, a in cls.args.items() if not a.shape_relevant and k.endswith(
+        ("initializer", "regularizer", "constraint", "dtype"))]
+    for key, arg in cls.args.items():
+        if key in quiet:
+            continue
+        label = key + (f" [{arg.torch}]" if arg.torch else "")
+        lines.append(f"  {label.ljust(width)} {_default(arg.default).ljust(10)} {arg.doc}")
+    lines.append(f"  {'(common)'.ljust(width)} {''.ljust(10)} {', '.join(COMMON_KEYS)}")
+    if quiet:
+        lines.append(f"  also accepted for Keras compatibility, no effect on counts: "
+                     f"{', '.join(quiet)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,69 @@
+"""Machine-readable renderings of a Report: JSON, Markdown (for PR comments) and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from convcalc.render.units import grouped, keras_shape, plain_shape
+from convcalc.report import Report
+
+SCHEMA_VERSION = 1
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """The JSON document: shapes per sample, without the batch, in the spec's data_format."""
+    inputs = report.input_rows
+    t = report.totals
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": report.name,
+        "file": report.file,
+        "data_format": report.data_format,
+        "model": report.model,
+        "input_shape": list(inputs[0].output_shape) if len(inputs) == 1
+        else [list(r.output_shape) for r in inputs],
+        "output_shape": list(report.output_shape),
+        "layers": [{
+            "name": r.name, "type": r.kind, "inputs": list(r.inputs),
+            "output_shape": list(r.output_shape), "params": r.params,
+            "trainable_params": r.trainable_params,
+            "non_trainable_params": r.non_trainable_params, "macs": r.macs,
+            "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
+                        for w in r.weights],
+        } for r in report.rows],
+        "totals": {"params": t.params, "trainable_params": t.trainable_params,
+                   "non_trainable_params": t.non_trainable_params, "macs": t.macs,
+                   "flops": t.flops, "param_bytes_float32": t.param_bytes("float32")},
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2) + "\n"
+
+
+def render_markdown(report: Report) -> str:
+    t = report.totals
+    lines = [f"**{report.name}**: {grouped(t.params)} params "
+             f"({grouped(t.trainable_params)} trainable, {grouped(t.non_trainable_params)} "
+             f"non-trainable), {grouped(t.macs)} MACs", "",
+             "| Layer (type) | Output Shape | Param # | MACs |",
+             "|:--|:--|--:|--:|"]
+    for r in report.rows:
+        lines.append(f"| {r.name} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
+                     f"{grouped(r.params)} | {grouped(r.macs)} |")
+    lines.append(f"| **Total** | | **{grouped(t.params)}** | **{grouped(t.macs)}** |")
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(report: Report) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["name", "type", "inputs", "output_shape", "params", "trainable_params",
+                     "non_trainable_params", "macs"])
+    for r in report.rows:
+        writer.writerow([r.name, r.kind, ";".join(r.inputs), plain_shape(r.output_shape),
+                         r.params, r.trainable_params, r.non_trainable_params, r.macs])
+    return buf.getvalue()

@@ -1,0 +1,70 @@
+"""The default ``summary`` view: a rich table in the layout of Keras's summary, plus MACs.
+
+The table is built for its natural width (never cut or wrapped to the terminal), so its content
+never depends on the terminal; numbers carry thousands separators.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from convcalc.render.units import binary_bytes, grouped, keras_shape, si
+from convcalc.report import Report
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+
+def build_table(report: Report) -> RenderableType:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    connected = not report.sequential_like
+    table = Table(title=f'Model: "{report.name}"', box=box.SIMPLE_HEAD, show_footer=False,
+                  title_justify="left", pad_edge=False)
+    table.add_column("Layer (type)", no_wrap=True)
+    table.add_column("Output Shape", no_wrap=True)
+    table.add_column("Param #", justify="right", no_wrap=True)
+    table.add_column("MACs", justify="right", no_wrap=True)
+    if connected:
+        table.add_column("Connected to", no_wrap=True)
+    for r in report.rows:
+        if report.model == "sequential" and r.kind == "InputLayer":
+            continue
+        cells = [f"{r.name} ({r.kind})", keras_shape(r.output_shape), grouped(r.params),
+                 grouped(r.macs)]
+        if connected:
+            cells.append("\n".join(r.inputs))
+        table.add_row(*cells)
+    t = report.totals
+    totals = Table.grid(padding=(0, 1))
+    totals.add_column(no_wrap=True)
+    totals.add_column(justify="right", no_wrap=True)
+    totals.add_column(no_wrap=True)
+    totals.add_row("Total params:", grouped(t.params),
+                   f"({binary_bytes(t.param_bytes('float32'))} at float32)")
+    totals.add_row("Trainable params:", grouped(t.trainable_params), "")
+    totals.add_row("Non-trainable params:", grouped(t.non_trainable_params), "")
+    totals.add_row("Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP)")
+    note = Text("MACs: weight multiply-accumulates per sample, bias adds excluded; "
+                "FLOPs = 2 x MACs.", style="dim")
+    return Group(table, totals, note)
+
+
+def render_table(report: Report, color: bool | None = None) -> str:
+    """The table as text (with ANSI colours only when ``color`` is true)."""
+    import io
+
+    from rich.console import Console
+
+    renderable = build_table(report)
+    probe = Console(width=10_000, file=io.StringIO(), color_system=None)
+    width = max(probe.measure(renderable).maximum, 40)
+    buf = io.StringIO()
+    console = Console(width=width, file=buf, force_terminal=bool(color), no_color=not color,
+                      color_system="standard" if color else None, highlight=False,
+                      emoji=False, legacy_windows=False)
+    console.print(renderable)
+    return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"
