@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcalc.layers.base import Arg, ArgError, Layer, Shape, any_value, number, optional
 from convcalc.layers.registry import register, suggest
 
@@ -36,6 +38,12 @@ class Activation(_Elementwise):
     __doc__ = _Elementwise.__doc__
     kind = "Activation"
     args = {"activation": Arg(activation_name, doc="a Keras activation name, e.g. relu")}
+    activation: str
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.layers.conv import run_activation
+        fn = run_activation(self, self.activation, xs[0].ndim)
+        return xs[0] if fn is None else fn(xs[0])
 
 
 @register
@@ -46,6 +54,13 @@ class ReLU(_Elementwise):
             "negative_slope": Arg(number, 0.0, doc="slope below threshold"),
             "threshold": Arg(number, 0.0, doc="values below it are damped"),
             "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)}
+    max_value: float | None
+    negative_slope: float
+    threshold: float
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        return K.relu_like(xs[0], self.max_value, self.negative_slope, self.threshold)
 
 
 @register
@@ -54,6 +69,11 @@ class LeakyReLU(_Elementwise):
     kind = "LeakyReLU"
     args = {"negative_slope": Arg(number, 0.3, doc="slope for x < 0 (Keras 3; alpha in Keras 2)"),
             "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)}
+    negative_slope: float
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        return K.relu_like(xs[0], None, self.negative_slope, 0.0)
 
 
 @register
@@ -62,6 +82,11 @@ class ELU(_Elementwise):
     kind = "ELU"
     args = {"alpha": Arg(number, 1.0, doc="scale of the negative part"),
             "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)}
+    alpha: float
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        return K.elu(xs[0], self.alpha)
 
 
 @register
@@ -70,3 +95,9 @@ class Softmax(_Elementwise):
     kind = "Softmax"
     args = {"axis": Arg(any_value, -1, torch="dim", doc="axis to normalise (no effect on shapes)",
                         shape_relevant=False)}
+    axis: Any
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        axis = self.axis if isinstance(self.axis, int) else -1
+        return K.softmax(xs[0], K.keras_axis(axis, xs[0].ndim, self.channels_first))

@@ -249,6 +249,14 @@ class Layer:
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return 0
 
+    # --- execution (--run) ---------------------------------------------------------------------
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        """Execute on float32 arrays: ``xs`` batch-first, canonical channels-last
+        ``(N, spatial..., C)``; ``params`` weight name -> array in the Keras layout of
+        :meth:`weights`. Implementations import ``convcalc.runtime.kernels`` lazily, so that
+        importing the layers never imports numpy."""
+        raise NotImplementedError(f"{self.kind} has no forward")
+
     # --- helpers -------------------------------------------------------------------------------
     def check_rank(self, inputs: list[Shape]) -> None:
         for shape in inputs:

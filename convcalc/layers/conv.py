@@ -41,6 +41,16 @@ def activation_arg() -> Arg:
                shape_relevant=False)
 
 
+def run_activation(layer: Layer, name: str | None, ndim: int, inplace: bool = False) -> Any:
+    """The runtime function of a Keras activation name for a ``ndim``-dimensional batch (the
+    axis-wise ones act on the last axis of the spec's data_format, as Keras does)."""
+    from convcalc.runtime import kernels as K
+    if name in K.UNSUPPORTED:
+        raise LayerError(f"--run cannot apply activation '{name}': {K.UNSUPPORTED[name]}",
+                         arg="activation")
+    return K.activation(name, K.keras_axis(-1, ndim, layer.channels_first), inplace)
+
+
 class _Windowed(Layer):
     """Shared geometry of everything that slides a kernel: per-axis pads and output sizes."""
 
@@ -130,6 +140,14 @@ class _ConvBase(_Windowed):
                 f"received {self.padding_mode!r}", arg="padding_mode"))
         return errors
 
+    activation: str | None
+
+    def act(self, ndim: int) -> Any:
+        return run_activation(self, self.activation, ndim, inplace=True)
+
+    def mode(self) -> str:
+        return self.padding_mode or "zeros"
+
     def input_channels(self, inputs: list[Shape]) -> int:
         self.check_rank(inputs)
         c = channels(inputs[0])
@@ -187,6 +205,14 @@ class ConvND(_ConvBase):
         return (math.prod(spatial(output)) * self.filters * (c // self.groups)
                 * math.prod(self.kernel_size))
 
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        x = xs[0]
+        sizes = x.shape[1:-1]
+        return K.conv(x, params["kernel"], params.get("bias"), self.windowed_out(sizes),
+                      self.strides, self.dilation(), self.pads(sizes), self.groups, self.mode(),
+                      self.act(x.ndim))
+
 
 class DepthwiseConvND(_ConvBase):
     """Depthwise convolution: one k-window per input channel, ``depth_multiplier`` outputs each.
@@ -212,6 +238,14 @@ class DepthwiseConvND(_ConvBase):
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return math.prod(output) * math.prod(self.kernel_size)
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        x = xs[0]
+        sizes = x.shape[1:-1]
+        return K.depthwise(x, params["depthwise_kernel"], params.get("bias"),
+                           self.windowed_out(sizes), self.strides, self.dilation(),
+                           self.pads(sizes), self.mode(), self.act(x.ndim))
 
 
 class SeparableConvND(_ConvBase):
@@ -242,6 +276,17 @@ class SeparableConvND(_ConvBase):
         c = channels(inputs[0])
         positions = math.prod(spatial(output))
         return positions * c * self.depth_multiplier * (math.prod(self.kernel_size) + self.filters)
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        x = xs[0]
+        sizes = x.shape[1:-1]
+        out = self.windowed_out(sizes)
+        y = K.depthwise(x, params["depthwise_kernel"], None, out, self.strides, self.dilation(),
+                        self.pads(sizes), self.mode())
+        ones = (1,) * self.rank
+        return K.conv(y, params["pointwise_kernel"], params.get("bias"), out, ones, ones,
+                      [(0, 0)] * self.rank, act=self.act(x.ndim))
 
 
 class ConvNDTranspose(ConvND):
@@ -305,6 +350,25 @@ class ConvNDTranspose(ConvND):
         c = channels(inputs[0])
         return (math.prod(spatial(inputs[0])) * c * (self.filters // self.groups)
                 * math.prod(self.kernel_size))
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        """The full transposed output, zero-extended and cropped from ``crop``: PyTorch's
+        ``padding[0]`` for explicit padding, ``keras_transposed_crop`` for 'valid'/'same'."""
+        from convcalc.runtime import kernels as K
+        if self.mode() != "zeros":
+            raise LayerError(f"--run supports only padding_mode 'zeros' for a transposed "
+                             f"convolution (as PyTorch); received {self.padding_mode!r}",
+                             arg="padding_mode")
+        x = xs[0]
+        out = self.output_shape([x.shape[1:]])[:-1]
+        k, s, d = self.kernel_size, self.strides, self.dilation()
+        if isinstance(self.padding, str):
+            crop = [shapes.keras_transposed_crop(out[i], k[i], s[i], d[i], self.padding)
+                    for i in range(self.rank)]
+        else:
+            crop = [p[0] for p in self.padding]
+        return K.conv_transpose(x, params["kernel"], params.get("bias"), out, s, d, crop,
+                                self.groups, self.act(x.ndim))
 
 
 def _define(base: type, kind: str, rank: int, aliases: tuple[str, ...], args: dict[str, Arg],

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from convcalc.layers.base import (
     Arg, Layer, LayerError, Shape, Weight, any_value, boolean, canonical_axis, is_int, optional,
     pos_int, rate, shape_list,
 )
-from convcalc.layers.conv import KERAS_EXTRAS, activation_arg
+from convcalc.layers.conv import KERAS_EXTRAS, activation_arg, run_activation
 from convcalc.layers.registry import register
 
 
@@ -59,6 +60,11 @@ class Dense(Layer):
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return math.prod(inputs[0]) * self.units
 
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        return K.dense(xs[0], params["kernel"], params.get("bias"),
+                       run_activation(self, self.activation, xs[0].ndim, inplace=True))
+
 
 @register
 class BatchNormalization(Layer):
@@ -92,10 +98,15 @@ class BatchNormalization(Layer):
         if self.affine is False:
             self.center = self.scale = False
 
-    def features(self, shape: Shape) -> int:
-        axis = len(shape) - 1 if self.axis is None else canonical_axis(
+    # Keras's default; a layer spelled BatchNorm1d/2d/3d takes PyTorch's 1e-5 (set by the runtime)
+    default_epsilon = 1e-3
+
+    def feature_axis(self, shape: Shape) -> int:
+        return len(shape) - 1 if self.axis is None else canonical_axis(
             self.axis, len(shape), self.channels_first)
-        return shape[axis]
+
+    def features(self, shape: Shape) -> int:
+        return shape[self.feature_axis(shape)]
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c = self.features(inputs[0])
@@ -115,6 +126,15 @@ class BatchNormalization(Layer):
         return w + [Weight("moving_mean", (c,), trainable=False),
                     Weight("moving_variance", (c,), trainable=False)]
 
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        """Inference mode: the moving statistics normalise."""
+        from convcalc.runtime import kernels as K
+        x = xs[0]
+        eps = self.default_epsilon if self.epsilon is None else float(self.epsilon)
+        return K.batch_norm(x, 1 + self.feature_axis(x.shape[1:]), params.get("gamma"),
+                            params.get("beta"), params["moving_mean"],
+                            params["moving_variance"], eps)
+
 
 @register
 class Dropout(Layer):
@@ -129,3 +149,6 @@ class Dropout(Layer):
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        return xs[0]  # identity at inference

@@ -3,6 +3,8 @@ Concatenate. 0 params, 0 MACs."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcalc.layers.base import Arg, Layer, LayerError, Shape, canonical_axis, is_int, optional
 from convcalc.layers.registry import register
 
@@ -23,6 +25,10 @@ class ElementwiseMerge(Layer):
                     + ", ".join(self.show(s) for s in inputs),
                     hint="add a 1x1 convolution or pooling on one branch so the shapes match")
         return first
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        return K.merge(self.kind, xs)
 
 
 for _name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
@@ -66,3 +72,10 @@ class Concatenate(Layer):
                     "inputs must match on every axis but the concatenation axis; received "
                     + ", ".join(self.show(x) for x in inputs), arg="axis")
         return inputs[0][:ax] + (sum(s[ax] for s in inputs),) + inputs[0][ax + 1:]
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        import numpy as np
+        rank = xs[0].ndim - 1
+        ax = rank - 1 if self.axis is None else canonical_axis(self.axis, rank,
+                                                              self.channels_first)
+        return np.concatenate(xs, axis=1 + ax)

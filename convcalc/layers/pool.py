@@ -8,7 +8,7 @@ weights and, by convention, 0 MACs.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from convcalc.layers.base import (
     Arg, Layer, LayerError, Shape, boolean, channels, ints, optional, padding, spatial,
@@ -56,6 +56,20 @@ class PoolingND(_Windowed):
         return self.windowed_out(spatial(inputs[0]), ceil_mode=self.ceil_mode, pool=True) + (
             channels(inputs[0]),)
 
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        """Max: padding never wins. Average: PyTorch's divisor for explicit padding
+        (count_include_pad clips windows to the padded input, otherwise only real positions
+        count); Keras 'same' excludes the padding (tensorflow#45579)."""
+        from convcalc.runtime import kernels as K
+        x = xs[0]
+        sizes = x.shape[1:-1]
+        out = self.windowed_out(sizes, ceil_mode=self.ceil_mode, pool=True)
+        pads = self.pads(sizes)
+        if self.op == "max":
+            return K.max_pool(x, self.pool_size, self.strides, self.dilation(), pads, out)
+        include = not isinstance(self.padding, str) and self.count_include_pad
+        return K.avg_pool(x, self.pool_size, self.strides, pads, out, include)
+
 
 def _pool_args(rank: int, average: bool) -> dict[str, Arg]:
     args = {
@@ -96,6 +110,13 @@ class GlobalPoolingND(Layer):
         self.check_rank(inputs)
         c = channels(inputs[0])
         return (1,) * self.rank + (c,) if self.keepdims else (c,)
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        axes = tuple(range(1, self.rank + 1))
+        x = xs[0]
+        y = x.max(axis=axes, keepdims=self.keepdims) if self.op == "max" else x.mean(
+            axis=axes, keepdims=self.keepdims, dtype=x.dtype)
+        return y
 
 
 for _r in (1, 2, 3):

@@ -4,11 +4,11 @@ reshape. All have 0 params and 0 MACs."""
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from convcalc.layers.base import (
     Arg, Layer, LayerError, Shape, choice, channels, ints, pairs, shape_list, spatial,
-    to_canonical,
+    to_canonical, to_display,
 )
 from convcalc.layers.conv import _AXES
 from convcalc.layers.registry import register
@@ -24,6 +24,10 @@ class ZeroPaddingND(Layer):
         self.check_rank(inputs)
         sizes = spatial(inputs[0])
         return tuple(n + b + a for n, (b, a) in zip(sizes, self.padding)) + (channels(inputs[0]),)
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        return K.pad(xs[0], self.padding)
 
 
 class CroppingND(Layer):
@@ -43,6 +47,10 @@ class CroppingND(Layer):
             out.append(n - b - a)
         return tuple(out) + (channels(inputs[0]),)
 
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        return K.crop(xs[0], self.cropping)
+
 
 class UpSamplingND(Layer):
     """Nearest (or bilinear, 2D) up-sampling by an integer factor. Shape: n·size per axis."""
@@ -53,6 +61,17 @@ class UpSamplingND(Layer):
     def output_shape(self, inputs: list[Shape]) -> Shape:
         self.check_rank(inputs)
         return tuple(n * f for n, f in zip(spatial(inputs[0]), self.size)) + (channels(inputs[0]),)
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.runtime import kernels as K
+        mode = getattr(self, "interpolation", "nearest")
+        if mode == "nearest":
+            return K.upsample_nearest(xs[0], self.size)
+        if mode == "bilinear":
+            return K.upsample_bilinear(xs[0], self.size)
+        raise LayerError(f"--run supports interpolation 'nearest' and 'bilinear'; received "
+                         f"{mode!r} (PyTorch and Keras define it differently)",
+                         arg="interpolation")
 
 
 for _r in (1, 2, 3):
@@ -90,6 +109,13 @@ class Flatten(Layer):
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return (math.prod(inputs[0]),)
 
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        """Flattens in the spec's data_format order: (C, H, W) for channels_first, as PyTorch
+        does, so that a following Dense sees the features in the framework's order."""
+        from convcalc.runtime import kernels as K
+        x = K.to_display(xs[0], self.channels_first)
+        return x.reshape(x.shape[0], -1)
+
 
 @register
 class Reshape(Layer):
@@ -124,3 +150,11 @@ class Reshape(Layer):
                 f"{self.show(inputs[0])} has {total}", arg="target_shape",
                 hint="the product of target_shape must equal the input's size (or use -1 once)")
         return to_canonical(tuple(target), self.channels_first)
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        """Reshapes in the spec's data_format (as the user wrote target_shape)."""
+        from convcalc.runtime import kernels as K
+        x = K.to_display(xs[0], self.channels_first)
+        target = self.output_shape([xs[0].shape[1:]])
+        shown = to_display(target, self.channels_first)
+        return K.to_canonical(x.reshape((x.shape[0],) + shown), self.channels_first)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from convcalc.render.units import grouped, keras_shape, plain_shape
 from convcalc.report import Report
@@ -44,26 +44,32 @@ def render_json(report: Report) -> str:
     return json.dumps(report_dict(report), indent=2) + "\n"
 
 
-def render_markdown(report: Report) -> str:
+def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] = ()) -> str:
+    """``extra``: more columns, (header, cell text by layer name), e.g. the --run columns."""
     t = report.totals
     lines = [f"**{report.name}**: {grouped(t.params)} params "
              f"({grouped(t.trainable_params)} trainable, {grouped(t.non_trainable_params)} "
              f"non-trainable), {grouped(t.macs)} MACs", "",
-             "| Layer (type) | Output Shape | Param # | MACs |",
-             "|:--|:--|--:|--:|"]
+             "| Layer (type) | Output Shape | Param # | MACs |"
+             + "".join(f" {h} |" for h, _ in extra),
+             "|:--|:--|--:|--:|" + "--:|" * len(extra)]
     for r in report.rows:
         lines.append(f"| {r.name} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
-                     f"{grouped(r.params)} | {grouped(r.macs)} |")
-    lines.append(f"| **Total** | | **{grouped(t.params)}** | **{grouped(t.macs)}** |")
+                     f"{grouped(r.params)} | {grouped(r.macs)} |"
+                     + "".join(f" {cells.get(r.name, '')} |" for _, cells in extra))
+    lines.append(f"| **Total** | | **{grouped(t.params)}** | **{grouped(t.macs)}** |"
+                 + " |" * len(extra))
     return "\n".join(lines) + "\n"
 
 
-def render_csv(report: Report) -> str:
+def render_csv(report: Report, extra: Sequence[tuple[str, dict[str, Any]]] = ()) -> str:
+    """``extra``: more columns, (header, value by layer name), e.g. the --run columns."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["name", "type", "inputs", "output_shape", "params", "trainable_params",
-                     "non_trainable_params", "macs"])
+                     "non_trainable_params", "macs"] + [h for h, _ in extra])
     for r in report.rows:
         writer.writerow([r.name, r.kind, ";".join(r.inputs), plain_shape(r.output_shape),
-                         r.params, r.trainable_params, r.non_trainable_params, r.macs])
+                         r.params, r.trainable_params, r.non_trainable_params, r.macs]
+                        + [values.get(r.name, "") for _, values in extra])
     return buf.getvalue()

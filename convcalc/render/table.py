@@ -6,7 +6,7 @@ never depends on the terminal; numbers carry thousands separators.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from convcalc.render.units import binary_bytes, grouped, keras_shape, si
 from convcalc.report import Report
@@ -15,7 +15,12 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 
-def build_table(report: Report) -> RenderableType:
+# An extra column: (header, right-justified, cell text by layer name), e.g. the --run columns.
+Column = tuple[str, bool, dict[str, str]]
+
+
+def build_table(report: Report, extra: Sequence[Column] = (),
+                footer: Sequence[tuple[str, str, str]] = ()) -> RenderableType:
     from rich import box
     from rich.console import Group
     from rich.table import Table
@@ -28,13 +33,15 @@ def build_table(report: Report) -> RenderableType:
     table.add_column("Output Shape", no_wrap=True)
     table.add_column("Param #", justify="right", no_wrap=True)
     table.add_column("MACs", justify="right", no_wrap=True)
+    for header, right, _ in extra:
+        table.add_column(header, justify="right" if right else "left", no_wrap=True)
     if connected:
         table.add_column("Connected to", no_wrap=True)
     for r in report.rows:
         if report.model == "sequential" and r.kind == "InputLayer":
             continue
         cells = [f"{r.name} ({r.kind})", keras_shape(r.output_shape), grouped(r.params),
-                 grouped(r.macs)]
+                 grouped(r.macs)] + [cells_by_name.get(r.name, "") for _, _, cells_by_name in extra]
         if connected:
             cells.append("\n".join(r.inputs))
         table.add_row(*cells)
@@ -48,18 +55,21 @@ def build_table(report: Report) -> RenderableType:
     totals.add_row("Trainable params:", grouped(t.trainable_params), "")
     totals.add_row("Non-trainable params:", grouped(t.non_trainable_params), "")
     totals.add_row("Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP)")
+    for row in footer:
+        totals.add_row(*row)
     note = Text("MACs: weight multiply-accumulates per sample, bias adds excluded; "
                 "FLOPs = 2 x MACs.", style="dim")
     return Group(table, totals, note)
 
 
-def render_table(report: Report, color: bool | None = None) -> str:
+def render_table(report: Report, color: bool | None = None, extra: Sequence[Column] = (),
+                 footer: Sequence[tuple[str, str, str]] = ()) -> str:
     """The table as text (with ANSI colours only when ``color`` is true)."""
     import io
 
     from rich.console import Console
 
-    renderable = build_table(report)
+    renderable = build_table(report, extra, footer)
     probe = Console(width=10_000, file=io.StringIO(), color_system=None)
     width = max(probe.measure(renderable).maximum, 40)
     buf = io.StringIO()

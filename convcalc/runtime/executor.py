@@ -1,0 +1,215 @@
+"""Execute a Spec with the NumPy kernels and prove the engine's shapes.
+
+:func:`execute` creates the weights (seeded Keras initialisers or a ``.npz``), the input
+(seeded standard normal or a ``.npy``), runs every layer's ``forward`` in spec order, checks each
+executed shape against the :class:`~convcalc.report.Report` (a difference raises
+:class:`~convcalc.errors.RuntimeMismatch` naming the layer), records per-layer time and output
+statistics, and frees every activation as soon as no later layer needs it.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from convcalc.errors import Problem, RuntimeMismatch, SpecError, UsageError
+from convcalc.layers.base import LayerError, Shape, Weight, to_canonical, to_display
+from convcalc.report import Report
+from convcalc.runtime import kernels as K
+from convcalc.runtime import weights as W
+from convcalc.spec.model import LayerSpec, Spec
+
+F32 = np.float32
+
+
+@dataclass
+class RunOptions:
+    batch: int | None = None          # default 1, or the batch of --input
+    seed: int = 0
+    input_path: Path | None = None
+    weights_path: Path | None = None
+    weights_layout: str = "keras"
+    repeat: int | None = None         # None: one pass; N: a warm-up, then N timed passes
+    true_convolution: bool = False
+    keep_activations: bool = False    # for --output: keep every layer's output
+
+
+@dataclass(frozen=True)
+class LayerRun:
+    """One layer's execution: shape per sample in the spec's data_format, median seconds, stats."""
+
+    name: str
+    executed_shape: Shape
+    time_s: float
+    mean: float
+    std: float
+    min: float
+    max: float
+
+
+@dataclass
+class RunResult:
+    batch: int
+    seed: int
+    passes: int                       # timed passes (the median is over them)
+    warmup: bool                      # an untimed warm-up pass ran first
+    layers: dict[str, LayerRun]
+    forward_s: float                  # median whole forward
+    outputs: dict[str, np.ndarray]    # the model's outputs, batch first, in the spec's layout
+    activations: dict[str, np.ndarray] = field(default_factory=dict)  # with keep_activations
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def _layer_problem(ls: LayerSpec, err: LayerError) -> SpecError:
+    at = ls.layer.arg_locs.get(err.arg or "", ls.loc)
+    return SpecError([Problem(at, err.message, ls.describe(), err.hint)])
+
+
+def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.ndarray]:
+    """Input arrays (canonical, batch first) from --input or seeded N(0, 1)."""
+    rows = report.input_rows
+    cf = spec.channels_first
+    if opts.input_path is None:
+        batch = opts.batch or 1
+        rng = np.random.default_rng([opts.seed, 0])
+        return {r.name: rng.standard_normal((batch,) + to_canonical(r.output_shape, cf),
+                                            dtype=F32) for r in rows}
+    path = opts.input_path
+    if not path.exists():
+        raise UsageError(f"error: --input {path}: no such file")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"error: --input {path}: not a NumPy .npy/.npz file ({exc})") from None
+    if hasattr(data, "files"):
+        given = {k: data[k] for k in data.files}
+        missing = [r.name for r in rows if r.name not in given]
+        if missing:
+            raise UsageError(f"error: --input {path} has no array for input "
+                             f"{', '.join(repr(m) for m in missing)} (keys: "
+                             f"{', '.join(sorted(given)) or 'none'})")
+    elif len(rows) == 1:
+        given = {rows[0].name: data}
+    else:
+        raise UsageError(f"error: --input {path}: the spec has {len(rows)} inputs ("
+                         f"{', '.join(r.name for r in rows)}); pass an .npz keyed by their names")
+    out: dict[str, np.ndarray] = {}
+    for r in rows:
+        a = np.asarray(given[r.name])
+        want = tuple(r.output_shape)
+        if tuple(a.shape) == want:
+            a = a[None]
+        if tuple(a.shape[1:]) != want:
+            raise UsageError(f"error: --input {path}: array{'' if len(rows) == 1 else ' ' + r.name}"
+                             f" has shape {tuple(a.shape)}; the spec's input is "
+                             f"{(None,) + want} (one sample {want}, or a batch)")
+        if opts.batch is not None and a.shape[0] != opts.batch:
+            raise UsageError(f"error: --batch {opts.batch} but --input {path} holds a batch of "
+                             f"{a.shape[0]}")
+        out[r.name] = np.ascontiguousarray(K.to_canonical(a.astype(F32), cf))
+    return out
+
+
+def _stats(a: np.ndarray) -> tuple[float, float, float, float]:
+    if a.size == 0:
+        return (float("nan"),) * 4
+    return (float(a.mean(dtype=np.float64)), float(a.std(dtype=np.float64)),
+            float(a.min()), float(a.max()))
+
+
+def execute(spec: Spec, report: Report, opts: RunOptions | None = None,
+            progress: Progress | None = None) -> RunResult:
+    """Run ``spec`` (already analysed into ``report``) and return times, stats and outputs."""
+    opts = opts or RunOptions()
+    cf = spec.channels_first
+    rows = {r.name: r for r in report.rows}
+    layer_specs = [ls for ls in spec.layers if ls.kind != "InputLayer"]
+    for ls in layer_specs:  # PyTorch spellings take PyTorch's BatchNorm epsilon default
+        if ls.kind == "BatchNormalization" and ls.written_kind in type(ls.layer).aliases:
+            ls.layer.default_epsilon = 1e-5  # type: ignore[attr-defined]
+    weight_list: list[tuple[LayerSpec, list[Weight]]] = [
+        (ls, list(rows[ls.name].weights)) for ls in layer_specs]
+    inputs = _read_inputs(spec, report, opts)
+    batch = next(iter(inputs.values())).shape[0]
+    params = W.build(weight_list, opts.seed, opts.weights_path, opts.weights_layout,
+                     opts.true_convolution)
+    last_use: dict[str, int] = {}
+    for i, ls in enumerate(layer_specs):
+        for name in ls.inputs:
+            last_use[name] = i
+    keep = set(report.outputs)
+    passes = 1 if opts.repeat is None else opts.repeat + 1  # a warm-up before N timed passes
+    times: dict[str, list[float]] = {ls.name: [] for ls in layer_specs}
+    forward: list[float] = []
+    stats: dict[str, tuple[float, float, float, float]] = {}
+    shapes: dict[str, Shape] = {}
+    saved: dict[str, np.ndarray] = {}
+    outputs: dict[str, np.ndarray] = {}
+    total = passes * len(layer_specs)
+    done = 0
+    for p in range(passes):
+        first = p == 0
+        acts: dict[str, np.ndarray] = dict(inputs)
+        if first and opts.keep_activations:
+            saved.update({k: K.to_display(v, cf) for k, v in inputs.items()})
+        elapsed = 0.0
+        for i, ls in enumerate(layer_specs):
+            xs = [acts[name] for name in ls.inputs]
+            t0 = time.perf_counter()
+            try:
+                y = ls.layer.forward(xs, params[ls.name])
+            except LayerError as err:
+                raise _layer_problem(ls, err) from None
+            dt = time.perf_counter() - t0
+            elapsed += dt
+            times[ls.name].append(dt)
+            if first:
+                executed = to_display(tuple(y.shape[1:]), cf)
+                expected = rows[ls.name].output_shape
+                if executed != expected or y.shape[0] != batch or y.dtype != F32:
+                    raise RuntimeMismatch(
+                        f"{ls.loc}: error: {ls.describe()}: executed output "
+                        f"{(y.shape[0],) + executed} ({y.dtype}) differs from the analytic "
+                        f"{(batch,) + tuple(expected)} (float32); this is a bug in convcalc, "
+                        f"please report it with the spec")
+                shapes[ls.name] = executed
+                stats[ls.name] = _stats(y)
+                if opts.keep_activations:
+                    saved[ls.name] = K.to_display(y, cf)
+            acts[ls.name] = y
+            for name in set(ls.inputs):
+                if last_use.get(name) == i and name not in keep:
+                    del acts[name]
+            done += 1
+            if progress is not None:
+                progress(done, total, ls.name)
+        if first:
+            outputs = {name: K.to_display(acts[name], cf) for name in report.outputs}
+        del acts
+        forward.append(elapsed)
+    timed = slice(1, None) if passes > 1 else slice(None)
+    layers: dict[str, LayerRun] = {}
+    for r in report.rows:  # in the report's order, inputs included
+        if r.kind == "InputLayer":
+            layers[r.name] = LayerRun(r.name, tuple(r.output_shape), 0.0,
+                                      *_stats(inputs[r.name]))
+        else:
+            layers[r.name] = LayerRun(r.name, shapes[r.name],
+                                      statistics.median(times[r.name][timed]), *stats[r.name])
+    return RunResult(batch, opts.seed, passes - 1 if passes > 1 else 1, passes > 1, layers,
+                     statistics.median(forward[timed]), outputs, saved)
+
+
+def save_activations(result: RunResult, path: Path, force: bool) -> None:
+    """Write every layer's activation (batch first, spec layout) to ``path`` (.npz)."""
+    if path.exists() and not force:
+        raise UsageError(f"error: --output {path} exists; pass --force to overwrite it")
+    with open(path, "wb") as fh:
+        np.savez(fh, **result.activations)

@@ -1,0 +1,502 @@
+"""NumPy kernels for ``--run``: float32, batch first, channels last ``(N, spatial..., C)``.
+
+Geometry is never derived here: callers pass the per-axis ``(before, after)`` pads from
+``_Windowed.pads`` and the output sizes the layer computed with :mod:`convcalc.shapes`; a kernel
+only pads (or crops) its input to exactly ``(out-1)·s + d·(k-1) + 1`` positions per axis and
+slides its window with :func:`windows`, the one windowing primitive (a
+``sliding_window_view``). Python loops run over kernel taps, groups or axes, never over pixels.
+
+Conventions, as the frameworks do:
+
+* convolution is cross-correlation (``--true-convolution`` flips kernels before they get here);
+* weights are in Keras layout: Conv ``(k..., C_in/groups, filters)``, depthwise
+  ``(k..., C_in, depth_multiplier)`` (output channel ``c·dm + m``), transposed
+  ``(k..., filters/groups, C_in)``, Dense ``(in, units)``; group ``j`` maps input channels
+  ``[j·C_in/g, (j+1)·C_in/g)`` to output channels ``[j·F/g, (j+1)·F/g)``;
+* transposed convolution scatters ``x[i]·w[t]`` to position ``i·s + t·d`` of the full output
+  (length ``(n-1)·s + d·(k-1) + 1``), which is then zero-extended and cropped by the caller's
+  ``crop`` (PyTorch's ``padding[0]``, or Keras's ``keras_transposed_crop``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+Pads = Sequence[tuple[int, int]]
+F32 = np.float32
+
+# PyTorch padding_mode -> numpy.pad mode (reflect excludes the edge in both).
+PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+# --- scratch memory -------------------------------------------------------------------------------
+class Scratch:
+    """Grow-only flat float32 buffers reused from layer to layer (im2col columns, GEMM output).
+
+    Reusing them avoids a fresh allocation, and its page faults, for every layer: the im2col
+    matrix of VGG16's block1_conv2 alone is 110 MiB.
+    """
+
+    def __init__(self) -> None:
+        self._bufs: dict[str, np.ndarray] = {}
+
+    def get(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
+        n = math.prod(shape)
+        buf = self._bufs.get(key)
+        if buf is None or buf.size < n:
+            buf = np.empty(n, dtype=F32)
+            self._bufs[key] = buf
+        return buf[:n].reshape(shape)
+
+    def clear(self) -> None:
+        self._bufs.clear()
+
+
+SCRATCH = Scratch()
+
+
+# --- padding and windows --------------------------------------------------------------------------
+def pad(x: np.ndarray, pads: Pads, mode: str = "zeros", value: float = 0.0) -> np.ndarray:
+    """Pad the spatial axes of ``x`` (N, spatial..., C); negative widths crop."""
+    r = x.ndim - 2
+    crop = tuple(slice(max(-b, 0), x.shape[1 + i] - max(-a, 0)) for i, (b, a) in enumerate(pads))
+    if any(b < 0 or a < 0 for b, a in pads):
+        x = x[(slice(None),) + crop]
+    widths = [(0, 0)] + [(max(b, 0), max(a, 0)) for b, a in pads] + [(0, 0)]
+    if not any(b or a for b, a in widths):
+        return x
+    assert len(widths) == r + 2
+    if mode == "zeros":
+        out = np.full([n + b + a for n, (b, a) in zip(x.shape, widths)], value, dtype=x.dtype)
+        out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, widths))] = x
+        return out
+    return np.pad(x, widths, mode=PAD_MODES[mode])
+
+
+def window_input(x: np.ndarray, pads: Pads, out: Sequence[int], k: Sequence[int],
+                 s: Sequence[int], d: Sequence[int], mode: str = "zeros",
+                 value: float = 0.0) -> np.ndarray:
+    """Pad ``x`` with ``pads`` and then to exactly ``(out-1)·s + d·(k-1) + 1`` per axis.
+
+    The extra positions at the end (PyTorch's ceil_mode overhang) are filled with ``value``;
+    positions the last window never reaches are cropped.
+    """
+    need = [(o - 1) * st + dd * (kk - 1) + 1 for o, kk, st, dd in zip(out, k, s, d)]
+    full = [(b, need[i] - x.shape[1 + i] - b) for i, (b, _) in enumerate(pads)]
+    for (b, a), (_, given) in zip(full, pads):
+        if a > given and mode != "zeros":  # only pooling overhangs its padding, and pads zeros
+            raise ValueError("window overhang with a non-zero padding mode")
+    return pad(x, full, mode, value)
+
+
+def windows(xp: np.ndarray, k: Sequence[int], s: Sequence[int], d: Sequence[int],
+            out: Sequence[int]) -> np.ndarray:
+    """A strided view ``(N, out..., k..., C)`` of every window of ``xp`` (no copy).
+
+    ``sliding_window_view`` gives ``(N, positions..., C, span...)``; stride and dilation are
+    slices of it, and the channel axis moves last so that an im2col copy reads ``(k..., C)``
+    rows with C contiguous.
+    """
+    r = xp.ndim - 2
+    span = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
+    v = sliding_window_view(xp, span, axis=tuple(range(1, r + 1)))
+    index = ((slice(None),) + tuple(slice(0, (o - 1) * st + 1, st) for o, st in zip(out, s))
+             + (slice(None),) + tuple(slice(None, None, dd) for dd in d))
+    v = v[index]
+    return np.moveaxis(v, r + 1, -1)
+
+
+def taps(k: Sequence[int]) -> itertools.product:
+    return itertools.product(*(range(kk) for kk in k))
+
+
+def tap_slices(win: np.ndarray, r: int) -> Callable[[tuple[int, ...]], np.ndarray]:
+    """For a windows() view: the (N, out..., C) slice of one kernel tap."""
+    def at(t: tuple[int, ...]) -> np.ndarray:
+        return win[(slice(None),) * (r + 1) + t]
+    return at
+
+
+# --- convolution ----------------------------------------------------------------------------------
+def _bias_act(y: np.ndarray, bias: np.ndarray | None,
+              act: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
+    if bias is not None:
+        np.add(y, bias, out=y)
+    if act is not None:
+        y = act(y)
+    return y
+
+
+def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequence[int],
+         strides: Sequence[int], dilation: Sequence[int], pads: Pads, groups: int = 1,
+         mode: str = "zeros", act: Callable[[np.ndarray], np.ndarray] | None = None
+         ) -> np.ndarray:
+    """N-D convolution (cross-correlation) with a Keras-layout ``kernel`` (k..., C/g, F).
+
+    One GEMM of the im2col matrix ``(N·prod(out), prod(k)·C)`` (rows in ``(k..., C)`` order)
+    by the kernel; 1×1 stride-1 unpadded convolutions are a plain GEMM; grouped convolutions
+    are one batched GEMM over groups, and one input channel per group is a depthwise
+    convolution (no dense weight).
+    """
+    r = x.ndim - 2
+    k = kernel.shape[:r]
+    cg, f = kernel.shape[r], kernel.shape[r + 1]
+    n, c = x.shape[0], x.shape[-1]
+    if groups > 1 and cg == 1:
+        return depthwise(x, kernel.reshape(k + (groups, f // groups)), bias, out, strides,
+                         dilation, pads, mode, act)
+    m = n * math.prod(out)
+    kk = math.prod(k)
+    if groups == 1 and kk == 1 and all(st == 1 for st in strides) and not any(
+            b or a for b, a in pads):
+        cols = x.reshape(m, c)
+    else:
+        xp = window_input(x, pads, out, k, strides, dilation, mode)
+        win = windows(xp, k, strides, dilation, out)
+        if groups == 1:
+            cols = SCRATCH.get("cols", (n,) + tuple(out) + tuple(k) + (c,))
+            np.copyto(cols, win)
+            cols = cols.reshape(m, kk * c)
+        else:
+            g = groups
+            wg = win.reshape(win.shape[:-1] + (g, cg))
+            wg = np.moveaxis(wg, -2, 0)  # (g, N, out..., k..., cg)
+            cols = SCRATCH.get("cols", wg.shape)
+            np.copyto(cols, wg)
+            kmat = np.ascontiguousarray(
+                kernel.reshape(kk, cg, g, f // g).transpose(2, 0, 1, 3)).reshape(g, kk * cg,
+                                                                                f // g)
+            y = np.matmul(cols.reshape(g, m, kk * cg), kmat)  # (g, M, F/g)
+            y = np.ascontiguousarray(np.moveaxis(y, 0, 1)).reshape((n,) + tuple(out) + (f,))
+            return _bias_act(y, bias, act)
+    y = np.empty((n,) + tuple(out) + (f,), dtype=F32)
+    np.matmul(cols, kernel.reshape(kk * c, f), out=y.reshape(m, f))
+    return _bias_act(y, bias, act)
+
+
+def depthwise(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequence[int],
+              strides: Sequence[int], dilation: Sequence[int], pads: Pads, mode: str = "zeros",
+              act: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """Depthwise convolution, kernel (k..., C, dm): one multiply-add per tap over the whole
+    output (a loop over the prod(k) taps, not pixels); output channel ``c·dm + m``."""
+    r = x.ndim - 2
+    k = kernel.shape[:r]
+    c, dm = kernel.shape[r], kernel.shape[r + 1]
+    n = x.shape[0]
+    xp = window_input(x, pads, out, k, strides, dilation, mode)
+    at = tap_slices(windows(xp, k, strides, dilation, out), r)
+    y = np.zeros((n,) + tuple(out) + (c, dm), dtype=F32)
+    tmp = np.empty_like(y)
+    for t in taps(k):
+        np.multiply(at(t)[..., None], kernel[t], out=tmp)
+        y += tmp
+    y = y.reshape((n,) + tuple(out) + (c * dm,))
+    return _bias_act(y, bias, act)
+
+
+def conv_transpose(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
+                   out: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
+                   crop: Sequence[int], groups: int = 1,
+                   act: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """Transposed convolution, kernel (k..., F/g, C): one GEMM ``x (M, C) @ (C, prod(k)·F)``,
+    then every tap's column block is added at stride ``s`` into the full output (col2im, a
+    loop over taps), which is zero-extended and cropped to ``[crop, crop + out)`` per axis."""
+    r = x.ndim - 2
+    k = kernel.shape[:r]
+    fg, c = kernel.shape[r], kernel.shape[r + 1]
+    g = groups
+    f, cg = fg * g, c // g
+    n, sizes = x.shape[0], x.shape[1:-1]
+    kk = math.prod(k)
+    m = n * math.prod(sizes)
+    if g == 1:
+        kmat = kernel.reshape(kk * fg, c).T  # (C, K·F)
+        cols = (x.reshape(m, c) @ kmat).reshape(tuple(x.shape[:-1]) + (kk, f))
+    else:
+        xg = np.moveaxis(x.reshape(m, g, cg), 1, 0)  # (g, M, cg)
+        kmat = kernel.reshape(kk, fg, g, cg).transpose(2, 3, 0, 1).reshape(g, cg, kk * fg)
+        cols = np.matmul(xg, kmat).reshape((g,) + tuple(x.shape[:-1]) + (kk, fg))
+        cols = np.moveaxis(cols, 0, -2).reshape(tuple(x.shape[:-1]) + (kk, f))
+    full = [(nn - 1) * st + dd * (kx - 1) + 1 for nn, kx, st, dd in zip(sizes, k, strides,
+                                                                      dilation)]
+    ext = [max(fl, cr + o) for fl, cr, o in zip(full, crop, out)]
+    y = np.zeros((n,) + tuple(ext) + (f,), dtype=F32)
+    for i, t in enumerate(taps(k)):
+        index = tuple(slice(tt * dd, tt * dd + (nn - 1) * st + 1, st)
+                      for tt, dd, nn, st in zip(t, dilation, sizes, strides))
+        y[(slice(None),) + index] += cols[..., i, :]
+    y = y[(slice(None),) + tuple(slice(cr, cr + o) for cr, o in zip(crop, out))]
+    y = np.ascontiguousarray(y)
+    return _bias_act(y, bias, act)
+
+
+def dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
+          act: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """``x @ kernel (+ bias)`` on the last axis."""
+    y = np.matmul(x, kernel)
+    return _bias_act(y, bias, act)
+
+
+# --- pooling --------------------------------------------------------------------------------------
+def max_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
+             pads: Pads, out: Sequence[int]) -> np.ndarray:
+    """Max over each window; padding and the ceil_mode overhang never win (they hold -inf)."""
+    r = x.ndim - 2
+    if (tuple(k) == tuple(strides) and all(dd == 1 for dd in dilation)
+            and not any(b or a for b, a in pads)
+            and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))):
+        # windows tile the input: one reshape and one reduction
+        shape = [x.shape[0]]
+        for o, kk in zip(out, k):
+            shape += [o, kk]
+        return x.reshape(shape + [x.shape[-1]]).max(axis=tuple(range(2, 2 * r + 1, 2)))
+    xp = window_input(x, pads, out, k, strides, dilation, value=-np.inf)
+    at = tap_slices(windows(xp, k, strides, dilation, out), r)
+    it = taps(k)
+    y = np.array(at(next(it)), dtype=F32)
+    for t in it:
+        np.maximum(y, at(t), out=y)
+    return y
+
+
+def avg_divisor_axis(n: int, k: int, s: int, pads: tuple[int, int], out: int,
+                     include_pad: bool) -> np.ndarray:
+    """Per-axis window counts, exactly as PyTorch's avg_pool: a window starts at ``o·s - p_l``
+    and is clipped to the padded input ``[-p_l, n + p_r)``; without ``include_pad`` only the
+    real input ``[0, n)`` counts (Keras 'same' average pooling, tensorflow#45579)."""
+    start = np.arange(out) * s - pads[0]
+    end = np.minimum(start + k, n + pads[1])
+    if include_pad:
+        return (end - start).astype(np.float64)
+    return (np.minimum(end, n) - np.maximum(start, 0)).astype(np.float64)
+
+
+def avg_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], pads: Pads,
+             out: Sequence[int], include_pad: bool) -> np.ndarray:
+    """Mean over each window; the divisor follows :func:`avg_divisor_axis` per axis (the window
+    is a box, so the count is the product of the per-axis counts)."""
+    r = x.ndim - 2
+    ones = (1,) * r
+    if (tuple(k) == tuple(strides) and not any(b or a for b, a in pads)
+            and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))):
+        shape = [x.shape[0]]
+        for o, kk in zip(out, k):
+            shape += [o, kk]
+        return x.reshape(shape + [x.shape[-1]]).mean(axis=tuple(range(2, 2 * r + 1, 2)),
+                                                     dtype=F32)
+    xp = window_input(x, pads, out, k, strides, ones)
+    at = tap_slices(windows(xp, k, strides, ones, out), r)
+    it = taps(k)
+    y = np.array(at(next(it)), dtype=F32)
+    for t in it:
+        np.add(y, at(t), out=y)
+    div = np.ones((), dtype=np.float64)
+    for i in range(r):
+        d = avg_divisor_axis(x.shape[1 + i], k[i], strides[i], pads[i], out[i], include_pad)
+        div = np.multiply.outer(div, d)
+    np.divide(y, div[..., None].astype(F32), out=y)
+    return y
+
+
+# --- elementwise ----------------------------------------------------------------------------------
+def batch_norm(x: np.ndarray, axis: int, gamma: np.ndarray | None, beta: np.ndarray | None,
+               mean: np.ndarray, var: np.ndarray, eps: float) -> np.ndarray:
+    """Inference batch norm: ``x·a + b`` with ``a = gamma/sqrt(var+eps)``, ``b = beta - mean·a``
+    (as PyTorch's CPU kernel folds it)."""
+    inv = 1.0 / np.sqrt(var.astype(np.float64) + eps)
+    a = inv if gamma is None else gamma.astype(np.float64) * inv
+    b = -mean.astype(np.float64) * a
+    if beta is not None:
+        b = b + beta
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    return x * a.astype(F32).reshape(shape) + b.astype(F32).reshape(shape)
+
+
+def upsample_nearest(x: np.ndarray, size: Sequence[int]) -> np.ndarray:
+    for i, f in enumerate(size):
+        if f != 1:
+            x = np.repeat(x, f, axis=1 + i)
+    return x
+
+
+def upsample_bilinear(x: np.ndarray, size: Sequence[int]) -> np.ndarray:
+    """Linear interpolation per spatial axis with half-pixel centres (PyTorch
+    ``align_corners=False``, TF ``half_pixel_centers=True``): source ``(o + 0.5)/f - 0.5``,
+    clamped at 0, neighbours clamped at the edge."""
+    for i, f in enumerate(size):
+        n = x.shape[1 + i]
+        src = np.maximum((np.arange(n * f) + 0.5) / f - 0.5, 0.0)
+        i0 = np.floor(src).astype(np.intp)
+        i1 = np.minimum(i0 + 1, n - 1)
+        w = (src - i0).astype(F32)
+        shape = [1] * x.ndim
+        shape[1 + i] = n * f
+        w = w.reshape(shape)
+        a, b = np.take(x, i0, axis=1 + i), np.take(x, i1, axis=1 + i)
+        x = a + (b - a) * w
+    return x
+
+
+def crop(x: np.ndarray, cropping: Pads) -> np.ndarray:
+    return np.ascontiguousarray(pad(x, [(-b, -a) for b, a in cropping]))
+
+
+# --- activations ----------------------------------------------------------------------------------
+def _erfc(x: np.ndarray) -> np.ndarray:
+    """erfc in float64 (Numerical Recipes ``erfcc``, Chebyshev fit: relative error < 1.2e-7
+    everywhere, so GELU's tail keeps its float32 precision)."""
+    z = np.abs(x)
+    t = 1.0 / (1.0 + 0.5 * z)
+    c = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
+         -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+    poly = c[-1]
+    for coef in reversed(c[:-1]):
+        poly = coef + t * poly
+    r = t * np.exp(-z * z + poly)
+    return np.where(x >= 0, r, 2.0 - r)
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _sparsemax(x: np.ndarray, axis: int) -> np.ndarray:
+    z = np.moveaxis(x, axis, -1).astype(np.float64)
+    zs = -np.sort(-z, axis=-1)
+    kk = np.arange(1, z.shape[-1] + 1)
+    cs = np.cumsum(zs, axis=-1)
+    support = 1 + kk * zs > cs
+    kz = support.sum(axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cs, kz - 1, axis=-1) - 1) / kz
+    return np.moveaxis(np.maximum(z - tau, 0), -1, axis)
+
+
+def _glu(x: np.ndarray, axis: int) -> np.ndarray:
+    a, b = np.split(x, 2, axis=axis)
+    return a * (1 / (1 + np.exp(-b)))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * x) + 1)
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0, x)
+
+
+def _elu(x: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "linear": lambda x: x,
+    "relu": lambda x: np.maximum(x, F32(0), out=x),
+    "relu6": lambda x: np.clip(x, F32(0), F32(6), out=x),
+    "sigmoid": _sigmoid,
+    "softplus": _softplus,
+    "softsign": lambda x: x / (1 + np.abs(x)),
+    "tanh": np.tanh,
+    "selu": lambda x: SELU_SCALE * _elu(x, SELU_ALPHA),
+    "elu": _elu,
+    "celu": _elu,
+    "exponential": np.exp,
+    "gelu": lambda x: 0.5 * x * _erfc(-x.astype(np.float64) / math.sqrt(2)),
+    "silu": lambda x: x * _sigmoid(x),
+    "swish": lambda x: x * _sigmoid(x),
+    "hard_sigmoid": lambda x: np.clip(x + 3, 0, 6) / 6,
+    "hard_silu": lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    "hard_swish": lambda x: x * np.clip(x + 3, 0, 6) / 6,
+    "leaky_relu": lambda x: np.where(x >= 0, x, 0.2 * x),
+    "mish": lambda x: x * np.tanh(_softplus(x)),
+    "hard_tanh": lambda x: np.clip(x, -1, 1),
+    "log_sigmoid": lambda x: -_softplus(-x),
+    "squareplus": lambda x: (x + np.sqrt(x * x + 4)) / 2,
+    "tanh_shrink": lambda x: x - np.tanh(x),
+    "hard_shrink": lambda x: np.where(np.abs(x) > 0.5, x, 0),
+    "soft_shrink": lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.5, 0),
+    "sparse_plus": lambda x: np.where(x <= -1, 0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+}
+ALONG_AXIS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "softmax": _softmax,
+    "log_softmax": lambda x, axis: x - x.max(axis=axis, keepdims=True) - np.log(np.exp(
+        x - x.max(axis=axis, keepdims=True)).sum(axis=axis, keepdims=True)),
+    "sparsemax": _sparsemax,
+    "glu": _glu,
+}
+UNSUPPORTED = {"threshold": "Keras's threshold activation needs its threshold and default "
+                            "values, which a name alone does not give"}
+
+
+def activation(name: str | None, axis: int = -1, inplace: bool = False
+               ) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The function for a Keras activation name (Keras 3 definitions; ``axis`` for the ones
+    that normalise along an axis). ``None`` for no activation. Results are float32; with
+    ``inplace`` ReLU and ReLU6 overwrite their argument (a fresh layer output)."""
+    if name is None or name == "linear":
+        return None
+    if name == "relu" and not inplace:
+        return lambda x: np.maximum(x, F32(0))
+    if name == "relu6" and not inplace:
+        return lambda x: np.clip(x, F32(0), F32(6))
+    if name in ELEMENTWISE:
+        fn = ELEMENTWISE[name]
+        return lambda x: np.asarray(fn(x), dtype=F32)
+    along = ALONG_AXIS[name]
+    return lambda x: np.asarray(along(x, axis), dtype=F32)
+
+
+def keras_axis(axis: int, ndim: int, channels_first: bool) -> int:
+    """A Keras axis (batch = 0, in the spec's data_format) -> axis of a canonical batch array."""
+    from convcalc.layers.base import canonical_axis
+    return 1 + canonical_axis(axis, ndim - 1, channels_first)
+
+
+def relu_like(x: np.ndarray, max_value: float | None, negative_slope: float,
+              threshold: float) -> np.ndarray:
+    """Keras ``ReLU``: max_value above it, x on [threshold, max_value),
+    negative_slope·(x - threshold) below the threshold."""
+    y = np.where(x >= threshold, x, negative_slope * (x - threshold))
+    if max_value is not None:
+        y = np.minimum(y, max_value)
+    return np.asarray(y, dtype=F32)
+
+
+def elu(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.asarray(_elu(x, alpha), dtype=F32)
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    return np.asarray(_softmax(x, axis), dtype=F32)
+
+
+# --- merges and layout ----------------------------------------------------------------------------
+def merge(kind: str, xs: Sequence[np.ndarray]) -> np.ndarray:
+    """Add, Subtract, Multiply, Average, Maximum, Minimum of same-shaped arrays."""
+    if kind == "Subtract":
+        return xs[0] - xs[1]
+    op = {"Add": np.add, "Average": np.add, "Multiply": np.multiply, "Maximum": np.maximum,
+          "Minimum": np.minimum}[kind]
+    y = op(xs[0], xs[1])
+    for x in xs[2:]:
+        op(y, x, out=y)
+    if kind == "Average":
+        y /= F32(len(xs))
+    return y
+
+
+def to_display(x: np.ndarray, channels_first: bool) -> np.ndarray:
+    """A canonical batch (N, spatial..., C) as the spec's data_format shows it (N, C, spatial...)."""
+    return np.moveaxis(x, -1, 1) if channels_first and x.ndim >= 3 else x
+
+
+def to_canonical(x: np.ndarray, channels_first: bool) -> np.ndarray:
+    return np.moveaxis(x, 1, -1) if channels_first and x.ndim >= 3 else x
