@@ -41,7 +41,7 @@ def build_table(report: Report, extra: Sequence[Column] = (),
         if report.model == "sequential" and r.kind == "InputLayer":
             continue
         cells = [f"{r.name} ({r.kind})", keras_shape(r.output_shape), grouped(r.params),
-                 grouped(r.macs)] + [cells_by_name.get(r.name, "") for _, _, cells_by_name in extra]
+                 grouped(r.macs)] + [cells.get(r.name, "") for _, _, cells in extra]
         if connected:
             cells.append("\n".join(r.inputs))
         table.add_row(*cells)

@@ -83,15 +83,15 @@ def window_input(x: np.ndarray, pads: Pads, out: Sequence[int], k: Sequence[int]
                  value: float = 0.0) -> np.ndarray:
     """Pad ``x`` with ``pads`` and then to exactly ``(out-1)·s + d·(k-1) + 1`` per axis.
 
-    The extra positions at the end (PyTorch's ceil_mode overhang) are filled with ``value``;
-    positions the last window never reaches are cropped.
+    The extra positions at the end (PyTorch's ceil_mode overhang) hold ``value``; positions the
+    last window never reaches are cropped. Zero padding does both in one copy.
     """
     need = [(o - 1) * st + dd * (kk - 1) + 1 for o, kk, st, dd in zip(out, k, s, d)]
-    full = [(b, need[i] - x.shape[1 + i] - b) for i, (b, _) in enumerate(pads)]
-    for (b, a), (_, given) in zip(full, pads):
-        if a > given and mode != "zeros":  # only pooling overhangs its padding, and pads zeros
-            raise ValueError("window overhang with a non-zero padding mode")
-    return pad(x, full, mode, value)
+    if mode == "zeros":
+        return pad(x, [(b, need[i] - x.shape[1 + i] - b) for i, (b, _) in enumerate(pads)],
+                   mode, value)
+    xp = pad(x, pads, mode)
+    return pad(xp, [(0, need[i] - xp.shape[1 + i]) for i in range(len(pads))], "zeros", value)
 
 
 def windows(xp: np.ndarray, k: Sequence[int], s: Sequence[int], d: Sequence[int],
@@ -494,7 +494,7 @@ def merge(kind: str, xs: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def to_display(x: np.ndarray, channels_first: bool) -> np.ndarray:
-    """A canonical batch (N, spatial..., C) as the spec's data_format shows it (N, C, spatial...)."""
+    """A canonical batch (N, spatial..., C) in the spec's data_format: (N, C, spatial...)."""
     return np.moveaxis(x, -1, 1) if channels_first and x.ndim >= 3 else x
 
 

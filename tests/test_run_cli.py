@@ -1,0 +1,266 @@
+"""`convcalc run` and `convcalc summary --run`: outputs, options and every error message whole."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from convcalc.cli import app
+from convcalc.layers import REGISTRY
+
+SMALL = """\
+name: small
+input: [6, 5, 2]
+layers:
+  - Conv2D: {name: conv, filters: 3, kernel_size: 3, padding: same, activation: relu}
+  - MaxPooling2D: {name: pool, pool_size: 2}
+  - Flatten: {name: flat}
+  - Dense: {name: fc, units: 4}
+"""
+TORCH = """\
+name: tiny
+data_format: channels_first
+input: [2, 4]
+layers:
+  - Conv1d: {name: conv, out_channels: 3, kernel_size: 3}
+  - Flatten: {name: flat}
+  - Linear: {name: fc, out_features: 2}
+"""
+
+
+def cli(*args: object):  # noqa: ANN201
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture()
+def small(tmp_path: Path) -> Path:
+    (tmp_path / "small.yaml").write_text(SMALL)
+    return tmp_path / "small.yaml"
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path) -> Path:
+    (tmp_path / "tiny.yaml").write_text(TORCH)
+    return tmp_path / "tiny.yaml"
+
+
+def test_run_json_has_executed_shapes_times_and_forward(small: Path) -> None:
+    result = cli("run", small, "--format", "json", "--batch", "3", "--repeat", "2")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [layer["executed_shape"] for layer in doc["layers"]] == [
+        layer["output_shape"] for layer in doc["layers"]]
+    assert [layer["output_shape"] for layer in doc["layers"]] == [
+        [6, 5, 2], [6, 5, 3], [3, 2, 3], [18], [4]]
+    assert all(layer["time_s"] >= 0 for layer in doc["layers"])
+    assert doc["forward_s"] > 0
+    assert doc["run"]["batch"] == 3 and doc["run"]["passes"] == 2 and doc["run"]["warmup"]
+    conv = doc["layers"][1]["stats"]
+    assert conv["min"] == 0.0 and conv["max"] > 0  # after ReLU
+
+
+def test_summary_run_table_adds_the_run_columns(small: Path) -> None:
+    result = cli("summary", small, "--run", "--no-color")
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[2].split()
+    assert header[-9:] == ["Param", "#", "MACs", "Executed", "Time", "Mean", "Std", "Min",
+                           "Max"]
+    conv_row = next(line for line in result.stdout.splitlines() if line.startswith(" conv "))
+    assert "(None, 6, 5, 3)" in conv_row and "(1, 6, 5, 3)" in conv_row
+    assert any(line.startswith("Forward:") and "batch 1, 1 pass" in line
+               for line in result.stdout.splitlines())
+
+
+def test_summary_without_run_is_unchanged(small: Path) -> None:
+    plain = cli("summary", small, "--no-color").stdout
+    assert "Executed" not in plain and "Forward" not in plain
+
+
+@pytest.mark.parametrize("fmt,needle", [("markdown", "| Executed | Time | Mean | Std | Min | "
+                                                    "Max |"),
+                                        ("csv", "macs,executed_shape,time_s,mean,std,min,max")])
+def test_run_markdown_and_csv(small: Path, fmt: str, needle: str) -> None:
+    result = cli("run", small, "--format", fmt)
+    assert result.exit_code == 0, result.output
+    assert needle in result.stdout
+    if fmt == "csv":
+        # MACs 6·5·3·(2·3·3) = 1,620
+        assert result.stdout.splitlines()[2].startswith("conv,Conv2D,input_1,6x5x3,57,57,0,1620,"
+                                                        "1x6x5x3,")
+
+
+def test_seed_changes_values_and_is_reproducible(small: Path) -> None:
+    def fc_stats(seed: int) -> dict:
+        doc = json.loads(cli("run", small, "--format", "json", "--seed", seed).stdout)
+        return doc["layers"][-1]["stats"]
+    assert fc_stats(1) == fc_stats(1)
+    assert fc_stats(1) != fc_stats(2)
+
+
+def test_input_weights_output_torch_layout(tiny: Path, tmp_path: Path) -> None:
+    """A channels_first Conv1d -> Flatten -> Linear with PyTorch-layout weights, checked by hand:
+    Flatten reads (C, L) order, as torch.flatten does."""
+    x = np.arange(8, dtype=np.float32).reshape(1, 2, 4)      # (N, C, L)
+    w = np.zeros((3, 2, 3), dtype=np.float32)                 # (out, in, k)
+    w[0, 0, 0] = 1.0                                          # out0[l] = x[0, l]
+    w[1, 1, 2] = 2.0                                          # out1[l] = 2·x[1, l + 2]
+    b = np.array([0.0, 0.0, 0.5], dtype=np.float32)           # out2 = 0.5
+    fc_w = np.zeros((2, 6), dtype=np.float32)
+    fc_w[0, 1] = 1.0                                          # flat[1] = out0[1] = 1
+    fc_w[1, 2] = 1.0                                          # flat[2] = out1[0] = 2·x[1, 2] = 12
+    np.save(tmp_path / "x.npy", x)
+    np.savez(tmp_path / "w.npz", **{"conv.weight": w, "conv.bias": b, "fc.weight": fc_w,
+                                    "fc.bias": np.zeros(2, np.float32)})
+    out = tmp_path / "acts.npz"
+    result = cli("run", tiny, "--input", tmp_path / "x.npy", "--weights", tmp_path / "w.npz",
+                 "--weights-layout", "torch", "--output", out, "--format", "json")
+    assert result.exit_code == 0, result.output
+    acts = np.load(out)
+    assert sorted(acts.files) == ["conv", "fc", "flat", "input_1"]
+    assert np.array_equal(acts["conv"], [[[0, 1], [12, 14], [0.5, 0.5]]])
+    assert np.array_equal(acts["fc"], [[1, 12]])
+    again = cli("run", tiny, "--output", out)
+    assert (again.exit_code, again.stderr) == (2, f"error: --output {out} exists; pass --force "
+                                                  f"to overwrite it\n")
+    assert cli("run", tiny, "--output", out, "--force").exit_code == 0
+
+
+def test_true_convolution_flips_the_kernel(tiny: Path, tmp_path: Path) -> None:
+    x = np.array([[[1, 2, 4, 8], [0, 0, 0, 0]]], dtype=np.float32)
+    w = np.zeros((3, 2, 3), dtype=np.float32)
+    w[0, 0] = [1, 10, 100]
+    np.save(tmp_path / "x.npy", x)
+    np.savez(tmp_path / "w.npz", **{"conv.weight": w, "conv.bias": np.zeros(3, np.float32),
+                                    "fc.weight": np.zeros((2, 6), np.float32),
+                                    "fc.bias": np.zeros(2, np.float32)})
+    for flag, expected in (([], [1 + 20 + 400, 2 + 40 + 800]),       # cross-correlation
+                           (["--true-convolution"], [100 + 20 + 4, 200 + 40 + 8])):
+        out = tmp_path / f"a{len(flag)}.npz"
+        result = cli("run", tiny, "--input", tmp_path / "x.npy", "--weights",
+                     tmp_path / "w.npz", "--weights-layout", "torch", "--output", out, *flag)
+        assert result.exit_code == 0, result.output
+        assert np.load(out)["conv"][0, 0].tolist() == expected
+
+
+def test_input_shape_mismatch(small: Path, tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((5, 5, 2), np.float32))
+    result = cli("run", small, "--input", tmp_path / "x.npy")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: --input {tmp_path / 'x.npy'}: array has shape (5, 5, 2); "
+                             f"the spec's input is (None, 6, 5, 2) (one sample (6, 5, 2), or a "
+                             f"batch)\n")
+
+
+def test_batch_disagrees_with_input(small: Path, tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.zeros((2, 6, 5, 2), np.float32))
+    result = cli("run", small, "--input", tmp_path / "x.npy", "--batch", "3")
+    assert (result.exit_code, result.stderr) == (
+        2, f"error: --batch 3 but --input {tmp_path / 'x.npy'} holds a batch of 2\n")
+
+
+def test_weight_shape_mismatch_names_layer_and_shapes(tiny: Path, tmp_path: Path) -> None:
+    np.savez(tmp_path / "w.npz", **{"conv.weight": np.zeros((3, 2, 5), np.float32),
+                                    "conv.bias": np.zeros(3, np.float32),
+                                    "fc.weight": np.zeros((2, 6), np.float32)})
+    result = cli("run", tiny, "--weights", tmp_path / "w.npz", "--weights-layout", "torch")
+    w = tmp_path / "w.npz"
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{w}: error: layers[0] 'conv' (Conv1D): weight 'conv/weight' has shape (3, 2, 5); "
+        f"expected (3, 2, 3) (torch layout)\n"
+        f"  hint: --weights-layout keras reads Keras layouts\n"
+        f"{w}: error: layers[2] 'fc' (Dense): missing weight 'fc/bias' (torch layout, "
+        f"shape (2,))\n"
+        f"2 problems in {w}\n")
+
+
+def test_torch_names_read_as_keras_layout(tiny: Path, tmp_path: Path) -> None:
+    """A PyTorch state_dict given without --weights-layout torch: every name is reported."""
+    w = tmp_path / "w.npz"
+    np.savez(w, **{"conv.weight": np.zeros((3, 2, 3), np.float32),
+                   "conv.bias": np.zeros(3, np.float32), "fc.weight": np.zeros((2, 6), np.float32),
+                   "fc.bias": np.zeros(2, np.float32), "fx.weight": np.zeros(1, np.float32)})
+    result = cli("run", tiny, "--weights", w)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{w}: error: 'fx.weight' names no layer of the spec\n"
+        f"  hint: keys are '<layer name>/<weight>', e.g. 'fc/kernel'\n"
+        f"{w}: error: layers[0] 'conv' (Conv1D): missing weight 'conv/kernel' (keras layout, "
+        f"shape (3, 2, 3))\n"
+        f"{w}: error: layers[0] 'conv' (Conv1D): unexpected weight 'conv/weight'\n"
+        f"  hint: this layer's weights: kernel, bias\n"
+        f"{w}: error: layers[2] 'fc' (Dense): missing weight 'fc/kernel' (keras layout, "
+        f"shape (6, 2))\n"
+        f"{w}: error: layers[2] 'fc' (Dense): unexpected weight 'fc/weight'\n"
+        f"  hint: this layer's weights: kernel, bias\n"
+        f"5 problems in {w}\n")
+
+
+def test_run_options_need_run(small: Path) -> None:
+    result = cli("summary", small, "--seed", "3", "--batch", "2")
+    assert (result.exit_code, result.stderr) == (
+        2, "error: --seed, --batch apply only with --run\n")
+
+
+def test_keras_style_has_no_run_columns(small: Path) -> None:
+    result = cli("summary", small, "--run", "--style", "keras")
+    assert (result.exit_code, result.stderr) == (
+        2, "error: --style keras prints Keras's summary exactly and has no room for the --run "
+           "columns; drop --style keras\n")
+
+
+def test_unsupported_feature_is_a_spec_error(tmp_path: Path) -> None:
+    spec = tmp_path / "up.yaml"
+    spec.write_text("input: [2, 2, 1]\nlayers:\n  - UpSampling2D: {interpolation: bicubic}\n")
+    result = cli("run", spec)
+    assert (result.exit_code, result.stderr) == (
+        2, f"{spec}:3:35: error: layers[0] 'up_sampling2d' (UpSampling2D): --run supports "
+           f"interpolation 'nearest' and 'bilinear'; received 'bicubic' (PyTorch and Keras "
+           f"define it differently)\n")
+
+
+def test_shape_mismatch_is_loud(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forward that disagrees with the engine stops the run, naming the layer (exit 3)."""
+    cls = REGISTRY["MaxPooling2D"]
+    monkeypatch.setattr(cls, "forward", lambda self, xs, params: xs[0])
+    result = cli("run", small)
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"{small}:5:19: error: layers[1] 'pool' (MaxPooling2D): executed output (1, 6, 5, 3) "
+        f"(float32) differs from the analytic (1, 3, 2, 3) (float32); this is a bug in "
+        f"convcalc, please report it with the spec\n")
+
+
+def test_numpy_stays_out_of_layers_and_runtime_package() -> None:
+    code = textwrap.dedent("""
+        import sys
+        import convcalc.layers, convcalc.runtime, convcalc.render.run, convcalc.cli
+        print('numpy' in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_threads_in_a_fresh_process(small: Path) -> None:
+    """--threads before numpy is imported sets the BLAS environment; the run still works."""
+    code = textwrap.dedent(f"""
+        import os, sys
+        from convcalc.cli import app
+        try:
+            app(["run", {str(small)!r}, "--threads", "1", "--format", "json"])
+        except SystemExit as exc:
+            assert exc.code in (0, None), exc.code
+        sys.stderr.write(os.environ["OPENBLAS_NUM_THREADS"])
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stderr == "1"
+    assert json.loads(out.stdout)["forward_s"] > 0
