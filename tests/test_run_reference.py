@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from convcalc import analyze
@@ -608,3 +608,45 @@ def test_every_kind_has_a_forward() -> None:
     missing = [kind for kind, cls in REGISTRY.items()
                if kind != "InputLayer" and cls.forward is Layer.forward]
     assert missing == []
+
+
+@pytest.fixture()
+def fast_paths(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """Winograd for every 3x3 stride-1 convolution and thread slabs for tiny arrays, so the
+    small hypothesis cases take the paths that large layers take."""
+    from convcalc.runtime import kernels as K
+    monkeypatch.setattr(K, "WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr(K, "PARALLEL_MIN", 4)
+    old = K.WORKERS.n
+    K.WORKERS.set(3)
+    yield
+    K.WORKERS.set(old)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the fixture is constant
+@given(st.integers(1, 2), st.integers(1, 9), st.integers(1, 9), st.integers(1, 4),
+       st.integers(1, 4), st.sampled_from(["same", "valid", "explicit"]),
+       st.sampled_from([None, "relu", "tanh", "softmax"]), st.booleans())
+def test_conv3x3_fast_paths(fast_paths, batch: int, h: int, w: int, c: int, f: int,
+                            padding: str, act: str | None, channels_first: bool) -> None:
+    """Winograd F(2x2, 3x3) (odd and even sizes, any padding) and the threaded slabs give the
+    reference's values."""
+    if padding == "valid" and min(h, w) < 3:
+        return
+    pads = ([(2, 0), (1, 1)] if padding == "explicit" else
+            conv_pads(padding, [h, w], [3, 3], [1, 1], [1, 1]))
+    shape = [c, h, w] if channels_first else [h, w, c]
+    entry = (f"Conv2D: {{filters: {f}, kernel_size: 3, padding: "
+             f"{yaml_pads(pads) if padding == 'explicit' else padding}, activation: "
+             f"{act or 'linear'}}}")
+    layer, analytic = build(entry, [shape], channels_first)
+    x = rand(batch, h, w, c)
+    k, b = rand(3, 3, c, f), rand(f)
+    ref = ref_conv(x, k, b, [1, 1], [1, 1], pads, 1)
+    if act == "softmax":  # along the last axis of the spec's data_format
+        axis = 2 if channels_first else -1
+        ref = np.apply_along_axis(lambda row: ref_along("softmax", list(row)), axis, ref)
+    elif act:
+        ref = np.vectorize(SCALAR_ACTS[act], otypes=[float])(ref)
+    check(layer, analytic, [x], {"kernel": k, "bias": b}, ref)

@@ -124,87 +124,111 @@ def _stats(a: np.ndarray) -> tuple[float, float, float, float]:
             float(a.min()), float(a.max()))
 
 
-def execute(spec: Spec, report: Report, opts: RunOptions | None = None,
-            progress: Progress | None = None) -> RunResult:
-    """Run ``spec`` (already analysed into ``report``) and return times, stats and outputs."""
-    opts = opts or RunOptions()
-    cf = spec.channels_first
-    rows = {r.name: r for r in report.rows}
-    layer_specs = [ls for ls in spec.layers if ls.kind != "InputLayer"]
-    for ls in layer_specs:  # PyTorch spellings take PyTorch's BatchNorm epsilon default
-        if ls.kind == "BatchNormalization" and ls.written_kind in type(ls.layer).aliases:
-            ls.layer.default_epsilon = 1e-5  # type: ignore[attr-defined]
-    weight_list: list[tuple[LayerSpec, list[Weight]]] = [
-        (ls, list(rows[ls.name].weights)) for ls in layer_specs]
-    inputs = _read_inputs(spec, report, opts)
-    batch = next(iter(inputs.values())).shape[0]
-    params = W.build(weight_list, opts.seed, opts.weights_path, opts.weights_layout,
-                     opts.true_convolution)
-    last_use: dict[str, int] = {}
-    for i, ls in enumerate(layer_specs):
-        for name in ls.inputs:
-            last_use[name] = i
-    keep = set(report.outputs)
-    passes = 1 if opts.repeat is None else opts.repeat + 1  # a warm-up before N timed passes
-    times: dict[str, list[float]] = {ls.name: [] for ls in layer_specs}
-    forward: list[float] = []
-    stats: dict[str, tuple[float, float, float, float]] = {}
-    shapes: dict[str, Shape] = {}
-    saved: dict[str, np.ndarray] = {}
-    outputs: dict[str, np.ndarray] = {}
-    total = passes * len(layer_specs)
-    done = 0
-    for p in range(passes):
-        first = p == 0
-        acts: dict[str, np.ndarray] = dict(inputs)
-        if first and opts.keep_activations:
-            saved.update({k: K.to_display(v, cf) for k, v in inputs.items()})
+class Execution:
+    """A spec ready to run: weights and inputs are made once, each :meth:`forward` is one pass.
+
+    The first pass checks every executed shape against the Report and records the output
+    statistics (outside the timed region); every pass records per-layer times.
+    """
+
+    def __init__(self, spec: Spec, report: Report, opts: RunOptions | None = None) -> None:
+        self.opts = opts = opts or RunOptions()
+        self.spec, self.report = spec, report
+        self.rows = {r.name: r for r in report.rows}
+        self.layer_specs = [ls for ls in spec.layers if ls.kind != "InputLayer"]
+        for ls in self.layer_specs:  # PyTorch spellings take PyTorch's BatchNorm epsilon
+            if ls.kind == "BatchNormalization" and ls.written_kind in type(ls.layer).aliases:
+                ls.layer.default_epsilon = 1e-5  # type: ignore[attr-defined]
+        self.inputs = _read_inputs(spec, report, opts)
+        self.batch = next(iter(self.inputs.values())).shape[0]
+        weight_list: list[tuple[LayerSpec, list[Weight]]] = [
+            (ls, list(self.rows[ls.name].weights)) for ls in self.layer_specs]
+        self.params = W.build(weight_list, opts.seed, opts.weights_path, opts.weights_layout,
+                              opts.true_convolution)
+        self.last_use: dict[str, int] = {}
+        for i, ls in enumerate(self.layer_specs):
+            for name in ls.inputs:
+                self.last_use[name] = i
+        self.times: dict[str, list[float]] = {ls.name: [] for ls in self.layer_specs}
+        self.forward_times: list[float] = []
+        self.stats: dict[str, tuple[float, float, float, float]] = {}
+        self.shapes: dict[str, Shape] = {}
+        self.saved: dict[str, np.ndarray] = {}
+        self.outputs: dict[str, np.ndarray] = {}
+
+    def forward(self, progress: Progress | None = None, done: int = 0, total: int = 0) -> float:
+        """One pass over every layer; returns its time (the sum of the layers' times)."""
+        first = not self.forward_times
+        cf = self.spec.channels_first
+        keep_all = first and self.opts.keep_activations
+        acts: dict[str, np.ndarray] = dict(self.inputs)
+        if keep_all:
+            self.saved.update({k: K.to_display(v, cf) for k, v in self.inputs.items()})
+        keep = set(self.report.outputs)
         elapsed = 0.0
-        for i, ls in enumerate(layer_specs):
+        for i, ls in enumerate(self.layer_specs):
             xs = [acts[name] for name in ls.inputs]
             t0 = time.perf_counter()
             try:
-                y = ls.layer.forward(xs, params[ls.name])
+                y = ls.layer.forward(xs, self.params[ls.name])
             except LayerError as err:
                 raise _layer_problem(ls, err) from None
             dt = time.perf_counter() - t0
             elapsed += dt
-            times[ls.name].append(dt)
+            self.times[ls.name].append(dt)
             if first:
-                executed = to_display(tuple(y.shape[1:]), cf)
-                expected = rows[ls.name].output_shape
-                if executed != expected or y.shape[0] != batch or y.dtype != F32:
-                    raise RuntimeMismatch(
-                        f"{ls.loc}: error: {ls.describe()}: executed output "
-                        f"{(y.shape[0],) + executed} ({y.dtype}) differs from the analytic "
-                        f"{(batch,) + tuple(expected)} (float32); this is a bug in convcalc, "
-                        f"please report it with the spec")
-                shapes[ls.name] = executed
-                stats[ls.name] = _stats(y)
-                if opts.keep_activations:
-                    saved[ls.name] = K.to_display(y, cf)
+                self._check(ls, y)
+                if keep_all:
+                    self.saved[ls.name] = K.to_display(y, cf)
             acts[ls.name] = y
             for name in set(ls.inputs):
-                if last_use.get(name) == i and name not in keep:
+                if self.last_use.get(name) == i and name not in keep:
                     del acts[name]
-            done += 1
             if progress is not None:
-                progress(done, total, ls.name)
+                progress(done + i + 1, total, ls.name)
         if first:
-            outputs = {name: K.to_display(acts[name], cf) for name in report.outputs}
-        del acts
-        forward.append(elapsed)
-    timed = slice(1, None) if passes > 1 else slice(None)
-    layers: dict[str, LayerRun] = {}
-    for r in report.rows:  # in the report's order, inputs included
-        if r.kind == "InputLayer":
-            layers[r.name] = LayerRun(r.name, tuple(r.output_shape), 0.0,
-                                      *_stats(inputs[r.name]))
-        else:
-            layers[r.name] = LayerRun(r.name, shapes[r.name],
-                                      statistics.median(times[r.name][timed]), *stats[r.name])
-    return RunResult(batch, opts.seed, passes - 1 if passes > 1 else 1, passes > 1, layers,
-                     statistics.median(forward[timed]), outputs, saved)
+            self.outputs = {name: K.to_display(acts[name], cf) for name in self.report.outputs}
+        self.forward_times.append(elapsed)
+        return elapsed
+
+    def _check(self, ls: LayerSpec, y: np.ndarray) -> None:
+        executed = to_display(tuple(y.shape[1:]), self.spec.channels_first)
+        expected = self.rows[ls.name].output_shape
+        if executed != expected or y.shape[0] != self.batch or y.dtype != F32:
+            raise RuntimeMismatch(
+                f"{ls.loc}: error: {ls.describe()}: executed output {(y.shape[0],) + executed} "
+                f"({y.dtype}) differs from the analytic {(self.batch,) + tuple(expected)} "
+                f"(float32); this is a bug in convcalc, please report it with the spec")
+        self.shapes[ls.name] = executed
+        self.stats[ls.name] = _stats(y)
+
+    def result(self, warmup: bool) -> RunResult:
+        """Medians over the passes (without the first one when it was a warm-up)."""
+        timed = slice(1, None) if warmup and len(self.forward_times) > 1 else slice(None)
+        layers: dict[str, LayerRun] = {}
+        for r in self.report.rows:  # in the report's order, inputs included
+            if r.kind == "InputLayer":
+                layers[r.name] = LayerRun(r.name, tuple(r.output_shape), 0.0,
+                                          *_stats(self.inputs[r.name]))
+            else:
+                layers[r.name] = LayerRun(r.name, self.shapes[r.name],
+                                          statistics.median(self.times[r.name][timed]),
+                                          *self.stats[r.name])
+        return RunResult(self.batch, self.opts.seed, len(self.forward_times[timed]), warmup,
+                         layers, statistics.median(self.forward_times[timed]), self.outputs,
+                         self.saved)
+
+
+def execute(spec: Spec, report: Report, opts: RunOptions | None = None,
+            progress: Progress | None = None) -> RunResult:
+    """Run ``spec`` (already analysed into ``report``): one pass, or with ``opts.repeat`` a
+    warm-up and that many timed passes. Returns times, statistics and outputs."""
+    ex = Execution(spec, report, opts)
+    passes = 1 if ex.opts.repeat is None else ex.opts.repeat + 1
+    n = len(ex.layer_specs)
+    for p in range(passes):
+        ex.forward(progress, p * n, passes * n)
+    return ex.result(warmup=passes > 1)
 
 
 def save_activations(result: RunResult, path: Path, force: bool) -> None:

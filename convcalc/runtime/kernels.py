@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence
 
 import numpy as np
@@ -58,6 +60,43 @@ class Scratch:
 
 
 SCRATCH = Scratch()
+
+
+class Workers:
+    """Splits memory-bound work (window copies, Winograd transforms, bias and activation) over
+    threads, by contiguous slabs of output rows; NumPy releases the GIL inside these loops.
+    GEMMs stay one call each, threaded by the BLAS itself."""
+
+    def __init__(self) -> None:
+        from convcalc import runtime
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            cpus = os.cpu_count() or 1
+        self.n = runtime.THREADS or cpus
+        self._pool: ThreadPoolExecutor | None = None
+
+    def set(self, n: int) -> None:
+        if n != self.n and self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        self.n = max(1, n)
+
+    def run(self, fn: Callable[[int, int], None], items: int, min_items: int = 2) -> None:
+        """``fn(lo, hi)`` over ``range(items)`` in up to ``n`` contiguous slabs."""
+        k = min(self.n, items // max(min_items, 1))
+        if k <= 1:
+            fn(0, items)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.n, thread_name_prefix="convcalc")
+        bounds = [items * i // k for i in range(k + 1)]
+        for f in [self._pool.submit(fn, lo, hi) for lo, hi in zip(bounds, bounds[1:])]:
+            f.result()
+
+
+WORKERS = Workers()
+PARALLEL_MIN = 1 << 15  # elements per slab below which threads cost more than they save
 
 
 # --- padding and windows --------------------------------------------------------------------------
@@ -132,6 +171,27 @@ def _bias_act(y: np.ndarray, bias: np.ndarray | None,
     return y
 
 
+def _bias_act_into(part: np.ndarray, bias: np.ndarray | None,
+                   act: Callable[[np.ndarray], np.ndarray] | None) -> None:
+    """Bias and an element-wise activation, written back into ``part`` (a view)."""
+    out = _bias_act(part, bias, act)
+    if out is not part:
+        part[...] = out
+
+
+def _bias_act_rows(y: np.ndarray, bias: np.ndarray | None,
+                   act: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
+    """Bias and activation in place, over slabs of axis 1 in parallel (for large outputs;
+    element-wise activations only, which is what convolutions fuse)."""
+    if bias is None and act is None:
+        return y
+    if y.ndim < 3 or y.size < 2 * PARALLEL_MIN or y.shape[0] != 1:
+        return _bias_act(y, bias, act)
+    WORKERS.run(lambda lo, hi: _bias_act_into(y[:, lo:hi], bias, act), y.shape[1],
+                max(1, PARALLEL_MIN // (y.size // y.shape[1])))
+    return y
+
+
 def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequence[int],
          strides: Sequence[int], dilation: Sequence[int], pads: Pads, groups: int = 1,
          mode: str = "zeros", act: Callable[[np.ndarray], np.ndarray] | None = None
@@ -139,9 +199,10 @@ def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequen
     """N-D convolution (cross-correlation) with a Keras-layout ``kernel`` (k..., C/g, F).
 
     One GEMM of the im2col matrix ``(N·prod(out), prod(k)·C)`` (rows in ``(k..., C)`` order)
-    by the kernel; 1×1 stride-1 unpadded convolutions are a plain GEMM; grouped convolutions
-    are one batched GEMM over groups, and one input channel per group is a depthwise
-    convolution (no dense weight).
+    by the kernel; 1×1 stride-1 unpadded convolutions are a plain GEMM; 3×3 stride-1 2-D
+    convolutions with many channels use Winograd F(2×2, 3×3) (:func:`winograd3x3`); grouped
+    convolutions are one batched GEMM over groups, and one input channel per group is a
+    depthwise convolution (no dense weight).
     """
     r = x.ndim - 2
     k = kernel.shape[:r]
@@ -150,33 +211,123 @@ def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequen
     if groups > 1 and cg == 1:
         return depthwise(x, kernel.reshape(k + (groups, f // groups)), bias, out, strides,
                          dilation, pads, mode, act)
+    if act is not None and not getattr(act, "elementwise", False):  # softmax, glu: whole array
+        return act(conv(x, kernel, bias, out, strides, dilation, pads, groups, mode))
+    if (groups == 1 and k == (3, 3) and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1)
+            and mode == "zeros" and c >= WINOGRAD_MIN_CHANNELS):
+        return winograd3x3(x, kernel, bias, out, pads, act)
     m = n * math.prod(out)
     kk = math.prod(k)
+    y = np.empty((n,) + tuple(out) + (f,), dtype=F32)
     if groups == 1 and kk == 1 and all(st == 1 for st in strides) and not any(
             b or a for b, a in pads):
-        cols = x.reshape(m, c)
+        np.matmul(x.reshape(m, c), kernel.reshape(c, f), out=y.reshape(m, f))
+        return _bias_act_rows(y, bias, act)
+    xp = window_input(x, pads, out, k, strides, dilation, mode)
+    win = windows(xp, k, strides, dilation, out)
+    if groups > 1:
+        g = groups
+        wg = win.reshape(win.shape[:-1] + (g, cg))
+        wg = np.moveaxis(wg, -2, 0)  # (g, N, out..., k..., cg)
+        cols = SCRATCH.get("cols", wg.shape)
+        np.copyto(cols, wg)
+        kmat = np.ascontiguousarray(
+            kernel.reshape(kk, cg, g, f // g).transpose(2, 0, 1, 3)).reshape(g, kk * cg, f // g)
+        yg = np.matmul(cols.reshape(g, m, kk * cg), kmat)  # (g, M, F/g)
+        np.copyto(y.reshape(m, g, f // g), np.moveaxis(yg, 0, 1))
+        return _bias_act(y, bias, act)
+    cols = SCRATCH.get("cols", (n,) + tuple(out) + tuple(k) + (c,))
+    if n == 1 and r >= 1 and cols.size >= 2 * PARALLEL_MIN:
+        def copy(lo: int, hi: int) -> None:
+            np.copyto(cols[:, lo:hi], win[:, lo:hi])
+        WORKERS.run(copy, out[0], max(1, PARALLEL_MIN // (cols.size // out[0])))
     else:
-        xp = window_input(x, pads, out, k, strides, dilation, mode)
-        win = windows(xp, k, strides, dilation, out)
-        if groups == 1:
-            cols = SCRATCH.get("cols", (n,) + tuple(out) + tuple(k) + (c,))
-            np.copyto(cols, win)
-            cols = cols.reshape(m, kk * c)
-        else:
-            g = groups
-            wg = win.reshape(win.shape[:-1] + (g, cg))
-            wg = np.moveaxis(wg, -2, 0)  # (g, N, out..., k..., cg)
-            cols = SCRATCH.get("cols", wg.shape)
-            np.copyto(cols, wg)
-            kmat = np.ascontiguousarray(
-                kernel.reshape(kk, cg, g, f // g).transpose(2, 0, 1, 3)).reshape(g, kk * cg,
-                                                                                f // g)
-            y = np.matmul(cols.reshape(g, m, kk * cg), kmat)  # (g, M, F/g)
-            y = np.ascontiguousarray(np.moveaxis(y, 0, 1)).reshape((n,) + tuple(out) + (f,))
-            return _bias_act(y, bias, act)
-    y = np.empty((n,) + tuple(out) + (f,), dtype=F32)
-    np.matmul(cols, kernel.reshape(kk * c, f), out=y.reshape(m, f))
-    return _bias_act(y, bias, act)
+        np.copyto(cols, win)
+    np.matmul(cols.reshape(m, kk * c), kernel.reshape(kk * c, f), out=y.reshape(m, f))
+    return _bias_act_rows(y, bias, act)
+
+
+# --- Winograd F(2x2, 3x3) (Lavin & Gray, arXiv 1509.09308) ------------------------------------
+# Y = A^T [(G g G^T) ⊙ (B^T d B)] A per 4x4 input tile d giving a 2x2 output tile: 16 GEMMs of
+# (tiles, C) @ (C, F) instead of 9 per output pixel, i.e. 2.25x fewer multiplications.
+WINOGRAD_MIN_CHANNELS = 128   # measured: below this the transforms cost what the GEMMs save
+_WG = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+_WINOGRAD_U: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def winograd_kernel(kernel: np.ndarray) -> np.ndarray:
+    """U = G g G^T for every (C, F) pair, as (16, C, F) float32; cached per kernel array."""
+    hit = _WINOGRAD_U.get(id(kernel))
+    if hit is not None and hit[0] is kernel:
+        return hit[1]
+    c, f = kernel.shape[2:]
+    u = np.einsum("ai,ijcf,bj->abcf", _WG, kernel.astype(np.float64), _WG)
+    u = np.ascontiguousarray(u.astype(F32).reshape(16, c, f))
+    _WINOGRAD_U[id(kernel)] = (kernel, u)
+    return u
+
+
+def winograd3x3(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
+                out: Sequence[int], pads: Pads,
+                act: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """3×3 stride-1 2-D convolution by Winograd F(2×2, 3×3): input transform ``B^T d B`` and
+    output transform ``A^T m A`` as strided NumPy slices (in parallel over tile rows), and one
+    batched GEMM over the 16 transform points."""
+    n, c, f = x.shape[0], x.shape[-1], kernel.shape[-1]
+    oh, ow = out
+    th, tw = -(-oh // 2), -(-ow // 2)
+    u = winograd_kernel(kernel)
+    xp = window_input(x, pads, (2 * th, 2 * tw), (3, 3), (1, 1), (1, 1))
+    wp = xp.shape[2]
+    t = SCRATCH.get("wino_t", (4, n, th, wp, c))
+    v = SCRATCH.get("wino_v", (4, 4, n, th, tw, c))
+
+    def transform_in(lo: int, hi: int) -> None:
+        rows = [xp[:, 2 * lo + i:2 * hi + i:2] for i in range(4)]  # B^T on rows
+        tt = t[:, :, lo:hi]
+        np.subtract(rows[0], rows[2], out=tt[0])
+        np.add(rows[1], rows[2], out=tt[1])
+        np.subtract(rows[2], rows[1], out=tt[2])
+        np.subtract(rows[1], rows[3], out=tt[3])
+        cols = [tt[:, :, :, j:j + 2 * tw:2] for j in range(4)]  # B on columns
+        vv = v[:, :, :, lo:hi]
+        np.subtract(cols[0], cols[2], out=vv[:, 0])
+        np.add(cols[1], cols[2], out=vv[:, 1])
+        np.subtract(cols[2], cols[1], out=vv[:, 2])
+        np.subtract(cols[1], cols[3], out=vv[:, 3])
+
+    slab = max(1, PARALLEL_MIN // (tw * c * 16))
+    WORKERS.run(transform_in, th, slab)
+    p = n * th * tw
+    m = SCRATCH.get("wino_m", (16, p, f))
+    np.matmul(v.reshape(16, p, c), u, out=m)
+    m6 = m.reshape(4, 4, n, th, tw, f)
+    even = oh == 2 * th and ow == 2 * tw
+    y = np.empty((n, oh, ow, f), dtype=F32)
+    full = y if even else SCRATCH.get("wino_y", (n, 2 * th, 2 * tw, f))
+    s = SCRATCH.get("wino_s", (2, 4, n, th, tw, f))
+
+    def transform_out(lo: int, hi: int) -> None:
+        mm = m6[:, :, :, lo:hi]
+        ss = s[:, :, :, lo:hi]
+        np.add(mm[0], mm[1], out=ss[0])  # A^T on rows
+        ss[0] += mm[2]
+        np.subtract(mm[1], mm[2], out=ss[1])
+        ss[1] -= mm[3]
+        for a in range(2):  # A on columns, into the interleaved output
+            ya = full[:, 2 * lo + a:2 * hi:2]
+            np.add(ss[a, 0], ss[a, 1], out=ya[:, :, 0::2])
+            ya[:, :, 0::2] += ss[a, 2]
+            np.subtract(ss[a, 1], ss[a, 2], out=ya[:, :, 1::2])
+            ya[:, :, 1::2] -= ss[a, 3]
+        if even:
+            _bias_act_into(full[:, 2 * lo:2 * hi], bias, act)
+
+    WORKERS.run(transform_out, th, max(1, PARALLEL_MIN // (tw * f * 8)))
+    if not even:
+        np.copyto(y, full[:, :oh, :ow])
+        y = _bias_act_rows(y, bias, act)
+    return y
 
 
 def depthwise(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequence[int],
@@ -444,14 +595,20 @@ def activation(name: str | None, axis: int = -1, inplace: bool = False
     if name is None or name == "linear":
         return None
     if name == "relu" and not inplace:
-        return lambda x: np.maximum(x, F32(0))
+        return _elementwise(lambda x: np.maximum(x, F32(0)))
     if name == "relu6" and not inplace:
-        return lambda x: np.clip(x, F32(0), F32(6))
+        return _elementwise(lambda x: np.clip(x, F32(0), F32(6)))
     if name in ELEMENTWISE:
         fn = ELEMENTWISE[name]
-        return lambda x: np.asarray(fn(x), dtype=F32)
+        return _elementwise(lambda x: np.asarray(fn(x), dtype=F32))
     along = ALONG_AXIS[name]
     return lambda x: np.asarray(along(x, axis), dtype=F32)
+
+
+def _elementwise(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """Mark an activation that may be applied to any slab of its input independently."""
+    fn.elementwise = True  # type: ignore[attr-defined]
+    return fn
 
 
 def keras_axis(axis: int, ndim: int, channels_first: bool) -> int:

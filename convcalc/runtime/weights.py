@@ -57,7 +57,10 @@ def initial(w: Weight, rng: np.random.Generator) -> np.ndarray:
     moving variance 1, moving mean 0."""
     if w.name.endswith("kernel"):
         lim = glorot_limit(w.shape)
-        return (rng.random(w.shape, dtype=F32) * F32(2 * lim) - F32(lim)).astype(F32, copy=False)
+        a = rng.random(w.shape, dtype=F32)  # in place: no temporary copy of a large kernel
+        a *= F32(2 * lim)
+        a -= F32(lim)
+        return a
     if w.name in ONES:
         return np.ones(w.shape, dtype=F32)
     return np.zeros(w.shape, dtype=F32)
