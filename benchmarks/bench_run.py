@@ -63,6 +63,21 @@ def timed(fn, repeat: int, foreign_limit: float = 0.03) -> tuple[list[float], in
     return kept or [float("nan")], dropped
 
 
+def _hwm_mib() -> float:
+    """Peak resident memory of this process since start or the last :func:`_reset_hwm`."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        kb = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM"))
+    return kb / 1024
+
+
+def _reset_hwm() -> None:
+    """Reset the peak to the current RSS (Linux: ``echo 5 > /proc/self/clear_refs``)."""
+    import gc
+    gc.collect()
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+        fh.write("5")
+
+
 # --- workers (one implementation, one network, in a fresh process) -------------------------------
 def _setup(spec_path: Path):  # noqa: ANN202
     from convcalc import analyze, load_spec
@@ -80,12 +95,15 @@ def worker_numpy(spec_path: Path, repeat: int) -> dict:
     from convcalc.runtime.executor import Execution, RunOptions
     spec, report = _setup(spec_path)[:2]
     ex = Execution(spec, report, RunOptions())
+    setup_peak = _hwm_mib()
+    _reset_hwm()
     ex.forward()  # warm-up: shape checks, statistics, first touch of the buffers
     times, dropped = timed(ex.forward, repeat)
     out = next(iter(ex.outputs.values()))
     layers = {n: statistics.median(t[1:]) for n, t in ex.times.items()}
     return {"forward_s": statistics.median(times), "min_s": min(times), "dropped": dropped,
-            "output": out.ravel()[:1000].tolist(), "layers": layers}
+            "output": out.ravel()[:1000].tolist(), "layers": layers,
+            "forward_peak_mib": _hwm_mib(), "setup_peak_mib": setup_peak}
 
 
 def torch_model(spec, report, params):  # noqa: ANN001, ANN201
@@ -182,7 +200,9 @@ def worker_torch(spec_path: Path, repeat: int, threads: int) -> dict:
     torch.set_num_threads(threads)
     spec, report, params = _setup(spec_path)
     model = torch_model(spec, report, params)
-    del params
+    del params  # the numpy copies: a PyTorch user would hold only the model
+    setup_peak = _hwm_mib()
+    _reset_hwm()
     rng = np.random.default_rng([0, 0])  # the executor's input for seed 0
     from convcalc.layers.base import to_canonical
     shape = to_canonical(report.input_rows[0].output_shape, spec.channels_first)
@@ -191,7 +211,8 @@ def worker_torch(spec_path: Path, repeat: int, threads: int) -> dict:
         y = model(x)
         times, dropped = timed(lambda: model(x), repeat)
     return {"forward_s": statistics.median(times), "min_s": min(times), "dropped": dropped,
-            "output": y.numpy().ravel()[:1000].tolist()}
+            "output": y.numpy().ravel()[:1000].tolist(), "forward_peak_mib": _hwm_mib(),
+            "setup_peak_mib": setup_peak}
 
 
 # --- driver -----------------------------------------------------------------------------------
@@ -217,11 +238,9 @@ def main() -> None:
     ap.add_argument("--net", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        import resource
         path = NETS[args.net]
         doc = (worker_numpy(path, args.repeat) if args.worker == "numpy"
                else worker_torch(path, args.repeat, args.threads))
-        doc["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(doc))
         return
     try:
@@ -232,8 +251,10 @@ def main() -> None:
     from convcalc import analyze, load_spec
     print(f"threads {args.threads}, {args.repeat} forwards per worker after a warm-up, "
           f"{args.rounds} rounds" + ("" if have_torch else "; torch not importable"))
+    print("peak RSS: the process's peak while running forwards (after building its weights);"
+          " setup: its peak while building them (torch's includes our numpy copy of them)")
     header = (f"{'network':14s} {'impl':8s} {'median s':>9s} {'min s':>8s} {'GFLOP/s':>8s} "
-              f"{'peak RSS':>9s} {'ratio (median, min)':>20s}")
+              f"{'peak RSS':>9s} {'setup':>9s} {'ratio (median, min)':>20s}")
     print(header)
     for net in args.nets.split(","):
         flops = analyze(load_spec(NETS[net])).totals.flops
@@ -244,13 +265,15 @@ def main() -> None:
                 runs["torch"].append(run_worker("torch", net, args))
         med = {k: statistics.median(r["forward_s"] for r in v) for k, v in runs.items() if v}
         best = {k: min(r["min_s"] for r in v) for k, v in runs.items() if v}
-        rss = {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items() if v}
+        rss = {k: max(r["forward_peak_mib"] for r in v) for k, v in runs.items() if v}
+        setup = {k: max(r["setup_peak_mib"] for r in v) for k, v in runs.items() if v}
         for impl in med:
             ratio = (f"{med['numpy'] / med['torch']:.2f}, {best['numpy'] / best['torch']:.2f}"
                      if "torch" in med and impl == "numpy" else "")
             name = "runtime" if impl == "numpy" else "torch"
             print(f"{net:14s} {name:8s} {med[impl]:9.4f} {best[impl]:8.4f} "
-                  f"{flops / med[impl] / 1e9:8.1f} {rss[impl]:6.0f} MiB {ratio:>20s}")
+                  f"{flops / med[impl] / 1e9:8.1f} {rss[impl]:5.0f} MiB {setup[impl]:5.0f} MiB "
+                  f"{ratio:>20s}")
         if "torch" in med:
             import numpy as np
             a, b = np.array(runs["numpy"][0]["output"]), np.array(runs["torch"][0]["output"])

@@ -280,6 +280,10 @@ def _spec_or_reject(entry, shapes, cf=False):
 @SETTINGS
 @given(conv_case("Conv"))
 def test_conv(case) -> None:
+    check_conv(case)
+
+
+def check_conv(case) -> None:
     r, k, d, s, n = case["r"], case["k"], case["d"], case["s"], case["n"]
     pads = conv_pads(case["padding"], n, k, s, d)
     if case["mode"] == "reflect" and any(max(p) >= nn for p, nn in zip(pads, n)):
@@ -612,11 +616,12 @@ def test_every_kind_has_a_forward() -> None:
 
 @pytest.fixture()
 def fast_paths(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
-    """Winograd for every 3x3 stride-1 convolution and thread slabs for tiny arrays, so the
-    small hypothesis cases take the paths that large layers take."""
+    """Winograd for every 3x3 stride-1 convolution, thread slabs and scratch chunks for tiny
+    arrays, so the small hypothesis cases take the paths that large layers take."""
     from convcalc.runtime import kernels as K
     monkeypatch.setattr(K, "WINOGRAD_MIN_CHANNELS", 1)
     monkeypatch.setattr(K, "PARALLEL_MIN", 4)
+    monkeypatch.setattr(K, "CHUNK", 64)  # several slabs of im2col rows and Winograd tiles
     old = K.WORKERS.n
     K.WORKERS.set(3)
     yield
@@ -650,3 +655,11 @@ def test_conv3x3_fast_paths(fast_paths, batch: int, h: int, w: int, c: int, f: i
     elif act:
         ref = np.vectorize(SCALAR_ACTS[act], otypes=[float])(ref)
     check(layer, analytic, [x], {"kernel": k, "bias": b}, ref)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(conv_case("Conv"))
+def test_conv_fast_paths(fast_paths, case) -> None:
+    """Every convolution again with im2col in several row slabs and threaded copies."""
+    check_conv(case)

@@ -37,18 +37,9 @@ def _openblas_set(n: int) -> bool:
     return False
 
 
-THREADS: int | None = None  # what set_threads asked for; the kernels' worker threads follow it
-
-
 def set_threads(n: int) -> bool:
-    """Use ``n`` threads: the BLAS's (environment variables when numpy is not imported yet,
-    OpenBLAS's own setter when it is) and the kernels' workers for memory-bound work.
-    Returns whether the BLAS request could be honoured."""
-    global THREADS
-    THREADS = n
-    kernels = sys.modules.get("convcalc.runtime.kernels")
-    if kernels is not None:
-        kernels.WORKERS.set(n)
+    """Ask the BLAS for ``n`` threads: the environment variables when numpy is not imported yet,
+    OpenBLAS's own setter when it is. Returns whether the request could be honoured."""
     if "numpy" not in sys.modules:
         for var in THREAD_VARS:
             os.environ[var] = str(n)

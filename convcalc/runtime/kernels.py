@@ -65,15 +65,15 @@ SCRATCH = Scratch()
 class Workers:
     """Splits memory-bound work (window copies, Winograd transforms, bias and activation) over
     threads, by contiguous slabs of output rows; NumPy releases the GIL inside these loops.
-    GEMMs stay one call each, threaded by the BLAS itself."""
+    GEMMs stay one call each, threaded by the BLAS itself.
+
+    One worker by default (``CONVCALC_WORKERS`` sets more): on the 2-core machine measured,
+    OpenBLAS's threads keep spinning for a while after each GEMM, and a second worker competing
+    with them made MobileNet 1.4x slower and VGG16 no faster (with ``OPENBLAS_THREAD_TIMEOUT=4``
+    VGG16 gained a little and MobileNet lost less); see docs/run.md."""
 
     def __init__(self) -> None:
-        from convcalc import runtime
-        try:
-            cpus = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            cpus = os.cpu_count() or 1
-        self.n = runtime.THREADS or cpus
+        self.n = max(1, int(os.environ.get("CONVCALC_WORKERS", "1") or 1))
         self._pool: ThreadPoolExecutor | None = None
 
     def set(self, n: int) -> None:
@@ -97,6 +97,7 @@ class Workers:
 
 WORKERS = Workers()
 PARALLEL_MIN = 1 << 15  # elements per slab below which threads cost more than they save
+CHUNK = 1 << 22         # elements of scratch (16 MiB) per slab of an im2col or Winograd buffer
 
 
 # --- padding and windows --------------------------------------------------------------------------
@@ -236,15 +237,28 @@ def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequen
         yg = np.matmul(cols.reshape(g, m, kk * cg), kmat)  # (g, M, F/g)
         np.copyto(y.reshape(m, g, f // g), np.moveaxis(yg, 0, 1))
         return _bias_act(y, bias, act)
-    cols = SCRATCH.get("cols", (n,) + tuple(out) + tuple(k) + (c,))
-    if n == 1 and r >= 1 and cols.size >= 2 * PARALLEL_MIN:
-        def copy(lo: int, hi: int) -> None:
-            np.copyto(cols[:, lo:hi], win[:, lo:hi])
-        WORKERS.run(copy, out[0], max(1, PARALLEL_MIN // (cols.size // out[0])))
-    else:
+    kmat = kernel.reshape(kk * c, f)
+    if n > 1 or r == 0:
+        cols = SCRATCH.get("cols", (n,) + tuple(out) + tuple(k) + (c,))
         np.copyto(cols, win)
-    np.matmul(cols.reshape(m, kk * c), kernel.reshape(kk * c, f), out=y.reshape(m, f))
-    return _bias_act_rows(y, bias, act)
+        np.matmul(cols.reshape(m, kk * c), kmat, out=y.reshape(m, f))
+        return _bias_act(y, bias, act)
+    # one sample: the im2col matrix in slabs of output rows of at most CHUNK elements, so it
+    # stays small (VGG16's block1_conv2 would need 110 MiB at once) and in cache
+    per_row = math.prod(out[1:]) * kk * c
+    step = max(1, CHUNK // per_row)
+    for lo in range(0, out[0], step):
+        hi = min(lo + step, out[0])
+        cols = SCRATCH.get("cols", (1, hi - lo) + tuple(out[1:]) + tuple(k) + (c,))
+        rows = (hi - lo) * math.prod(out[1:])
+
+        def copy(a: int, b: int, cols: np.ndarray = cols, lo: int = lo) -> None:
+            np.copyto(cols[:, a:b], win[:, lo + a:lo + b])
+        WORKERS.run(copy, hi - lo, max(1, PARALLEL_MIN // per_row))
+        ys = y[:, lo:hi]
+        np.matmul(cols.reshape(rows, kk * c), kmat, out=ys.reshape(rows, f))
+        _bias_act_into(ys, bias, act)
+    return y
 
 
 # --- Winograd F(2x2, 3x3) (Lavin & Gray, arXiv 1509.09308) ------------------------------------
@@ -271,45 +285,38 @@ def winograd3x3(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
                 out: Sequence[int], pads: Pads,
                 act: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """3×3 stride-1 2-D convolution by Winograd F(2×2, 3×3): input transform ``B^T d B`` and
-    output transform ``A^T m A`` as strided NumPy slices (in parallel over tile rows), and one
-    batched GEMM over the 16 transform points."""
+    output transform ``A^T m A`` as strided NumPy slices, one batched GEMM over the 16
+    transform points; in slabs of tile rows so the transformed buffers stay within CHUNK."""
     n, c, f = x.shape[0], x.shape[-1], kernel.shape[-1]
     oh, ow = out
     th, tw = -(-oh // 2), -(-ow // 2)
     u = winograd_kernel(kernel)
     xp = window_input(x, pads, (2 * th, 2 * tw), (3, 3), (1, 1), (1, 1))
     wp = xp.shape[2]
-    t = SCRATCH.get("wino_t", (4, n, th, wp, c))
-    v = SCRATCH.get("wino_v", (4, 4, n, th, tw, c))
-
-    def transform_in(lo: int, hi: int) -> None:
-        rows = [xp[:, 2 * lo + i:2 * hi + i:2] for i in range(4)]  # B^T on rows
-        tt = t[:, :, lo:hi]
-        np.subtract(rows[0], rows[2], out=tt[0])
-        np.add(rows[1], rows[2], out=tt[1])
-        np.subtract(rows[2], rows[1], out=tt[2])
-        np.subtract(rows[1], rows[3], out=tt[3])
-        cols = [tt[:, :, :, j:j + 2 * tw:2] for j in range(4)]  # B on columns
-        vv = v[:, :, :, lo:hi]
-        np.subtract(cols[0], cols[2], out=vv[:, 0])
-        np.add(cols[1], cols[2], out=vv[:, 1])
-        np.subtract(cols[2], cols[1], out=vv[:, 2])
-        np.subtract(cols[1], cols[3], out=vv[:, 3])
-
-    slab = max(1, PARALLEL_MIN // (tw * c * 16))
-    WORKERS.run(transform_in, th, slab)
-    p = n * th * tw
-    m = SCRATCH.get("wino_m", (16, p, f))
-    np.matmul(v.reshape(16, p, c), u, out=m)
-    m6 = m.reshape(4, 4, n, th, tw, f)
     even = oh == 2 * th and ow == 2 * tw
     y = np.empty((n, oh, ow, f), dtype=F32)
-    full = y if even else SCRATCH.get("wino_y", (n, 2 * th, 2 * tw, f))
-    s = SCRATCH.get("wino_s", (2, 4, n, th, tw, f))
-
-    def transform_out(lo: int, hi: int) -> None:
-        mm = m6[:, :, :, lo:hi]
-        ss = s[:, :, :, lo:hi]
+    full = y if even else np.empty((n, 2 * th, 2 * tw, f), dtype=F32)
+    step = max(1, CHUNK // (16 * n * tw * max(c, f)))
+    for lo in range(0, th, step):
+        hi = min(lo + step, th)
+        rows_t = hi - lo
+        t = SCRATCH.get("wino_t", (4, n, rows_t, wp, c))
+        v = SCRATCH.get("wino_v", (4, 4, n, rows_t, tw, c))
+        rows = [xp[:, 2 * lo + i:2 * hi + i:2] for i in range(4)]  # B^T on rows
+        np.subtract(rows[0], rows[2], out=t[0])
+        np.add(rows[1], rows[2], out=t[1])
+        np.subtract(rows[2], rows[1], out=t[2])
+        np.subtract(rows[1], rows[3], out=t[3])
+        cols = [t[:, :, :, j:j + 2 * tw:2] for j in range(4)]  # B on columns
+        np.subtract(cols[0], cols[2], out=v[:, 0])
+        np.add(cols[1], cols[2], out=v[:, 1])
+        np.subtract(cols[2], cols[1], out=v[:, 2])
+        np.subtract(cols[1], cols[3], out=v[:, 3])
+        p = n * rows_t * tw
+        m = SCRATCH.get("wino_m", (16, p, f))
+        np.matmul(v.reshape(16, p, c), u, out=m)
+        mm = m.reshape(4, 4, n, rows_t, tw, f)
+        ss = SCRATCH.get("wino_s", (2, 4, n, rows_t, tw, f))
         np.add(mm[0], mm[1], out=ss[0])  # A^T on rows
         ss[0] += mm[2]
         np.subtract(mm[1], mm[2], out=ss[1])
@@ -322,11 +329,9 @@ def winograd3x3(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
             ya[:, :, 1::2] -= ss[a, 3]
         if even:
             _bias_act_into(full[:, 2 * lo:2 * hi], bias, act)
-
-    WORKERS.run(transform_out, th, max(1, PARALLEL_MIN // (tw * f * 8)))
     if not even:
         np.copyto(y, full[:, :oh, :ow])
-        y = _bias_act_rows(y, bias, act)
+        y = _bias_act(y, bias, act)
     return y
 
 
@@ -334,20 +339,41 @@ def depthwise(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: S
               strides: Sequence[int], dilation: Sequence[int], pads: Pads, mode: str = "zeros",
               act: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """Depthwise convolution, kernel (k..., C, dm): one multiply-add per tap over the whole
-    output (a loop over the prod(k) taps, not pixels); output channel ``c·dm + m``."""
+    output (a loop over the prod(k) taps, not pixels), in parallel over slabs of output rows;
+    output channel ``c·dm + m``."""
     r = x.ndim - 2
     k = kernel.shape[:r]
     c, dm = kernel.shape[r], kernel.shape[r + 1]
     n = x.shape[0]
     xp = window_input(x, pads, out, k, strides, dilation, mode)
     at = tap_slices(windows(xp, k, strides, dilation, out), r)
-    y = np.zeros((n,) + tuple(out) + (c, dm), dtype=F32)
-    tmp = np.empty_like(y)
-    for t in taps(k):
-        np.multiply(at(t)[..., None], kernel[t], out=tmp)
-        y += tmp
+    y = np.empty((n,) + tuple(out) + (c, dm), dtype=F32)
+    tmp = SCRATCH.get("dw_tmp", (n,) + tuple(out) + (c,))
+    # each tap's multipliers tiled over the last spatial axis, so that NumPy runs one long
+    # inner loop over (width, C) instead of a loop of C-long ones (measured 2x faster)
+    last = out[-1] if r >= 1 else 1
+    kt = {t: np.ascontiguousarray(np.broadcast_to(kernel[t].T[:, None, :], (dm, last, c)))
+          for t in taps(k)}
+
+    def slab(lo: int, hi: int) -> None:
+        rows = (slice(None), slice(lo, hi))
+        tile = slice(lo, hi) if r == 1 else slice(None)  # 1-D: the slabs cut the tiled axis
+        for m in range(dm):
+            ym = y[rows + (Ellipsis, m)]
+            tm = tmp[rows]
+            for i, t in enumerate(taps(k)):
+                if i == 0:
+                    np.multiply(at(t)[rows], kt[t][m][tile], out=ym)
+                else:
+                    np.multiply(at(t)[rows], kt[t][m][tile], out=tm)
+                    ym += tm
+
+    if r >= 1:
+        WORKERS.run(slab, out[0], max(1, PARALLEL_MIN // max(1, y.size // max(out[0], 1))))
+    else:
+        slab(0, 1)
     y = y.reshape((n,) + tuple(out) + (c * dm,))
-    return _bias_act(y, bias, act)
+    return _bias_act_rows(y, bias, act)
 
 
 def conv_transpose(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
@@ -466,7 +492,17 @@ def batch_norm(x: np.ndarray, axis: int, gamma: np.ndarray | None, beta: np.ndar
         b = b + beta
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
-    return x * a.astype(F32).reshape(shape) + b.astype(F32).reshape(shape)
+    a32, b32 = a.astype(F32).reshape(shape), b.astype(F32).reshape(shape)
+    y = np.empty_like(x, dtype=F32)
+    if axis == x.ndim - 1 and x.ndim >= 3:
+        def slab(lo: int, hi: int) -> None:
+            np.multiply(x[:, lo:hi], a32, out=y[:, lo:hi])
+            np.add(y[:, lo:hi], b32, out=y[:, lo:hi])
+        _run_rows(slab, y)
+    else:
+        np.multiply(x, a32, out=y)
+        np.add(y, b32, out=y)
+    return y
 
 
 def upsample_nearest(x: np.ndarray, size: Sequence[int]) -> np.ndarray:
@@ -620,11 +656,32 @@ def keras_axis(axis: int, ndim: int, channels_first: bool) -> int:
 def relu_like(x: np.ndarray, max_value: float | None, negative_slope: float,
               threshold: float) -> np.ndarray:
     """Keras ``ReLU``: max_value above it, x on [threshold, max_value),
-    negative_slope·(x - threshold) below the threshold."""
+    negative_slope·(x - threshold) below the threshold. Plain ReLU and ReLU6 take one pass,
+    in parallel slabs."""
+    if negative_slope == 0 and threshold == 0:
+        y = np.empty_like(x, dtype=F32)
+
+        def slab(lo: int, hi: int) -> None:
+            part = y[:, lo:hi] if y.ndim > 1 else y
+            src = x[:, lo:hi] if x.ndim > 1 else x
+            if max_value is None:
+                np.maximum(src, F32(0), out=part)
+            else:
+                np.clip(src, F32(0), F32(max_value), out=part)
+        _run_rows(slab, y)
+        return y
     y = np.where(x >= threshold, x, negative_slope * (x - threshold))
     if max_value is not None:
         y = np.minimum(y, max_value)
     return np.asarray(y, dtype=F32)
+
+
+def _run_rows(fn: Callable[[int, int], None], y: np.ndarray) -> None:
+    """``fn(lo, hi)`` over slabs of axis 1 of ``y`` (batch 1, large arrays) or all of it."""
+    if y.ndim < 3 or y.shape[0] != 1 or y.size < 2 * PARALLEL_MIN:
+        fn(0, y.shape[1] if y.ndim > 1 else 1)
+        return
+    WORKERS.run(fn, y.shape[1], max(1, PARALLEL_MIN // (y.size // y.shape[1])))
 
 
 def elu(x: np.ndarray, alpha: float) -> np.ndarray:
