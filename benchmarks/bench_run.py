@@ -80,6 +80,8 @@ def _reset_hwm() -> None:
 
 # --- workers (one implementation, one network, in a fresh process) -------------------------------
 def _setup(spec_path: Path):  # noqa: ANN202
+    import numpy as np
+
     from convcalc import analyze, load_spec
     from convcalc.runtime import weights as W
     spec = load_spec(spec_path)
@@ -88,13 +90,19 @@ def _setup(spec_path: Path):  # noqa: ANN202
     layer_specs = [ls for ls in spec.layers if ls.kind != "InputLayer"]
     params = W.build([(ls, list(rows[ls.name].weights)) for ls in layer_specs], 0, None,
                      "keras", False)
+    for p in params.values():
+        # Keras's glorot fans for a depthwise kernel (fan_in 9·C, fan_out 9) shrink activations
+        # by ~sqrt(C) per block, so MobileNet's output would be a uniform softmax and the
+        # comparison with torch empty: scale them back (the same weights go to both sides)
+        if "depthwise_kernel" in p:
+            p["depthwise_kernel"] *= np.float32(np.sqrt(p["depthwise_kernel"].shape[-2]))
     return spec, report, params
 
 
 def worker_numpy(spec_path: Path, repeat: int) -> dict:
     from convcalc.runtime.executor import Execution, RunOptions
-    spec, report = _setup(spec_path)[:2]
-    ex = Execution(spec, report, RunOptions())
+    spec, report, params = _setup(spec_path)
+    ex = Execution(spec, report, RunOptions(), params)  # the weights the torch worker gets
     setup_peak = _hwm_mib()
     _reset_hwm()
     ex.forward()  # warm-up: shape checks, statistics, first touch of the buffers

@@ -131,7 +131,10 @@ class Execution:
     statistics (outside the timed region); every pass records per-layer times.
     """
 
-    def __init__(self, spec: Spec, report: Report, opts: RunOptions | None = None) -> None:
+    def __init__(self, spec: Spec, report: Report, opts: RunOptions | None = None,
+                 params: dict[str, dict[str, np.ndarray]] | None = None) -> None:
+        """``params``: every layer's weights (Keras layout, float32) to use instead of
+        creating or loading them (for the API and benchmarks)."""
         self.opts = opts = opts or RunOptions()
         self.spec, self.report = spec, report
         self.rows = {r.name: r for r in report.rows}
@@ -143,8 +146,9 @@ class Execution:
         self.batch = next(iter(self.inputs.values())).shape[0]
         weight_list: list[tuple[LayerSpec, list[Weight]]] = [
             (ls, list(self.rows[ls.name].weights)) for ls in self.layer_specs]
-        self.params = W.build(weight_list, opts.seed, opts.weights_path, opts.weights_layout,
-                              opts.true_convolution)
+        self.params = params if params is not None else W.build(
+            weight_list, opts.seed, opts.weights_path, opts.weights_layout,
+            opts.true_convolution)
         self.last_use: dict[str, int] = {}
         for i, ls in enumerate(self.layer_specs):
             for name in ls.inputs:
