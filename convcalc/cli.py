@@ -94,7 +94,8 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the --output 
 RepeatOpt = Annotated[Optional[int], typer.Option(
     min=1, help="A warm-up, then N timed passes; times are medians.", show_default=False)]
 ThreadsOpt = Annotated[Optional[int], typer.Option(
-    min=1, help="BLAS threads (OpenBLAS; default: the library's own).", show_default=False)]
+    min=1, help="BLAS threads (OpenBLAS; default: its own, one per core).",
+    show_default=False)]
 TrueConvOpt = Annotated[bool, typer.Option(
     "--true-convolution", help="Flip kernels: true convolution instead of the frameworks' "
     "cross-correlation.")]

@@ -264,3 +264,23 @@ def test_threads_in_a_fresh_process(small: Path) -> None:
                          check=True)
     assert out.stderr == "1"
     assert json.loads(out.stdout)["forward_s"] > 0
+
+
+def test_progress_bar_counts_layers(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The bar (stderr, transient) gets one update per executed layer and pass."""
+    from convcalc import analyze, load_spec
+    from convcalc.render.progress import progress_bar
+    from convcalc.runtime.executor import RunOptions, execute
+
+    spec = load_spec(small)
+    seen: list[tuple[int, int, str]] = []
+    with progress_bar(True, "running small") as update:
+        assert update is not None
+        execute(spec, analyze(spec), RunOptions(repeat=2),
+                lambda done, total, name: (seen.append((done, total, name)),
+                                           update(done, total, name)))
+    assert [s[0] for s in seen] == list(range(1, 13))  # 4 layers x (warm-up + 2 passes)
+    assert {s[1] for s in seen} == {12} and seen[-1][2] == "fc"
+    with progress_bar(False, "off") as update:
+        assert update is None
+    assert capsys.readouterr().out == ""
