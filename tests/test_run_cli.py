@@ -182,25 +182,32 @@ def test_weight_shape_mismatch_names_layer_and_shapes(tiny: Path, tmp_path: Path
 
 
 def test_torch_names_read_as_keras_layout(tiny: Path, tmp_path: Path) -> None:
-    """A PyTorch state_dict given without --weights-layout torch: every name is reported."""
+    """A PyTorch state_dict given without --weights-layout torch is one mistake, said once."""
     w = tmp_path / "w.npz"
     np.savez(w, **{"conv.weight": np.zeros((3, 2, 3), np.float32),
                    "conv.bias": np.zeros(3, np.float32), "fc.weight": np.zeros((2, 6), np.float32),
-                   "fc.bias": np.zeros(2, np.float32), "fx.weight": np.zeros(1, np.float32)})
+                   "fc.bias": np.zeros(2, np.float32)})
+    result = cli("run", tiny, "--weights", w)
+    assert (result.exit_code, result.stderr) == (
+        2, f"error: --weights {w} uses Torch names and layouts (e.g. 'conv.weight'); pass "
+           f"--weights-layout torch\n")
+
+
+def test_unknown_and_unexpected_weight_names(tiny: Path, tmp_path: Path) -> None:
+    w = tmp_path / "w.npz"
+    np.savez(w, **{"conv/kernel": np.zeros((3, 2, 3), np.float32),
+                   "conv/gamma": np.zeros(3, np.float32), "fc/kernel": np.zeros((6, 2), np.float32),
+                   "fc/bias": np.zeros(2, np.float32), "fx/kernel": np.zeros(1, np.float32)})
     result = cli("run", tiny, "--weights", w)
     assert result.exit_code == 2
     assert result.stderr == (
-        f"{w}: error: 'fx.weight' names no layer of the spec\n"
+        f"{w}: error: 'fx/kernel' names no layer of the spec\n"
         f"  hint: keys are '<layer name>/<weight>', e.g. 'fc/kernel'\n"
-        f"{w}: error: layers[0] 'conv' (Conv1D): missing weight 'conv/kernel' (keras layout, "
-        f"shape (3, 2, 3))\n"
-        f"{w}: error: layers[0] 'conv' (Conv1D): unexpected weight 'conv/weight'\n"
+        f"{w}: error: layers[0] 'conv' (Conv1D): missing weight 'conv/bias' (keras layout, "
+        f"shape (3,))\n"
+        f"{w}: error: layers[0] 'conv' (Conv1D): unexpected weight 'conv/gamma'\n"
         f"  hint: this layer's weights: kernel, bias\n"
-        f"{w}: error: layers[2] 'fc' (Dense): missing weight 'fc/kernel' (keras layout, "
-        f"shape (6, 2))\n"
-        f"{w}: error: layers[2] 'fc' (Dense): unexpected weight 'fc/weight'\n"
-        f"  hint: this layer's weights: kernel, bias\n"
-        f"5 problems in {w}\n")
+        f"3 problems in {w}\n")
 
 
 def test_run_options_need_run(small: Path) -> None:

@@ -141,6 +141,7 @@ def load(path: Path, layout: str, layers: list[tuple[LayerSpec, list[Weight]]]
                                          f"'{names[-1] if names else 'conv1'}/kernel'"))
             continue
         found.setdefault(split[0], {})[split[1]] = a
+    _check_layout(path, layout, layers, found)
     result: dict[str, dict[str, np.ndarray]] = {}
     for ls, weights in layers:
         given = found.pop(ls.name, {})
@@ -177,6 +178,21 @@ def load(path: Path, layout: str, layers: list[tuple[LayerSpec, list[Weight]]]
     if problems:
         raise SpecError(problems)
     return result
+
+
+def _check_layout(path: Path, layout: str, layers: list[tuple[LayerSpec, list[Weight]]],
+                  found: dict[str, dict[str, np.ndarray]]) -> None:
+    """A file whose names all belong to the other layout is one mistake, not one per weight."""
+    def names(lay: str) -> set[str]:
+        return {f"{ls.name}/{torch_name(ls.layer, w) if lay == 'torch' else w.name}"
+                for ls, weights in layers for w in weights}
+    have = {f"{layer}/{name}" for layer, ws in found.items() for name in ws}
+    other = "keras" if layout == "torch" else "torch"
+    mine, theirs = names(layout) - names(other), names(other) - names(layout)  # not 'bias'
+    if not have & mine and have & theirs:
+        name = sorted(have & theirs)[0].replace("/", "." if other == "torch" else "/", 1)
+        raise UsageError(f"error: --weights {path} uses {other.capitalize()} names and layouts "
+                         f"(e.g. '{name}'); pass --weights-layout {other}")
 
 
 def build(layers: list[tuple[LayerSpec, list[Weight]]], seed: int, path: Path | None,
