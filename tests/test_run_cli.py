@@ -189,7 +189,7 @@ def test_torch_names_read_as_keras_layout(tiny: Path, tmp_path: Path) -> None:
                    "fc.bias": np.zeros(2, np.float32)})
     result = cli("run", tiny, "--weights", w)
     assert (result.exit_code, result.stderr) == (
-        2, f"error: --weights {w} uses Torch names and layouts (e.g. 'conv.weight'); pass "
+        2, f"error: --weights {w} uses PyTorch names and layouts (e.g. 'conv.weight'); pass "
            f"--weights-layout torch\n")
 
 

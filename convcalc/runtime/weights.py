@@ -37,6 +37,7 @@ from convcalc.spec.model import LayerSpec
 F32 = np.float32
 ONES = ("gamma", "moving_variance")
 IGNORED_TORCH = ("num_batches_tracked",)
+LAYOUT_NAMES = {"keras": "Keras", "torch": "PyTorch"}
 TORCH_NAMES = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean",
                "moving_variance": "running_var", "kernel": "weight", "bias": "bias",
                "depthwise_kernel": "weight"}
@@ -191,7 +192,7 @@ def _check_layout(path: Path, layout: str, layers: list[tuple[LayerSpec, list[We
     mine, theirs = names(layout) - names(other), names(other) - names(layout)  # not 'bias'
     if not have & mine and have & theirs:
         name = sorted(have & theirs)[0].replace("/", "." if other == "torch" else "/", 1)
-        raise UsageError(f"error: --weights {path} uses {other.capitalize()} names and layouts "
+        raise UsageError(f"error: --weights {path} uses {LAYOUT_NAMES[other]} names and layouts "
                          f"(e.g. '{name}'); pass --weights-layout {other}")
 
 
