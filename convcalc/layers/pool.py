@@ -42,13 +42,15 @@ class PoolingND(_Windowed):
                 f"'{self.padding}' with ceil_mode=true", arg="ceil_mode",
                 hint="use padding: 0 (or another int) with ceil_mode, or drop ceil_mode"))
         if not isinstance(self.padding, str):
-            for i, (before, after) in enumerate(self.padding):
-                k = self.pool_size[i]
-                if max(before, after) > k // 2:
-                    errors.append(LayerError(
-                        f"padding must be at most half the pool size (PyTorch's rule); received "
-                        f"padding {before}+{after} with pool_size={k} on axis {self.axis(i)}",
-                        arg="padding", hint=f"use padding <= {k // 2}"))
+            bad = [i for i, (before, after) in enumerate(self.padding)
+                   if max(before, after) > self.pool_size[i] // 2]
+            if bad:
+                i = bad[0]
+                errors.append(LayerError(
+                    f"padding must be at most half the pool size (PyTorch's rule); received "
+                    f"padding {self.padding[i][0]}+{self.padding[i][1]} with pool_size="
+                    f"{self.pool_size[i]} on axis {', '.join(self.axis(j) for j in bad)}",
+                    arg="padding", hint=f"use padding <= {self.pool_size[i] // 2}"))
         return errors
 
     def output_shape(self, inputs: list[Shape]) -> Shape:

@@ -110,10 +110,18 @@ class _Parser:
             self.fail(("budget",), "budget must be a mapping")
             budget = {}
         description = data.get("description", "")
-        if self.problems:
-            raise SpecError(self.problems)
-        return Spec(self.src.file, name, data_format, model, layers, self.src, expect, budget,
+        spec = Spec(self.src.file, name, data_format, model, layers, self.src, expect, budget,
                     str(description or ""))
+        if self.problems:
+            # Shape problems of the layers that parsed are independent of the ones above:
+            # report them in the same run (layers downstream of a broken one are skipped).
+            from convcalc.engine import analyze
+            try:
+                analyze(spec)
+            except SpecError as more:
+                self.problems.extend(more.problems)
+            raise SpecError(self.problems)
+        return spec
 
     # --- layers ----------------------------------------------------------------------------------
     def parse_layers(self, data: dict[str, Any]) -> list[LayerSpec]:
@@ -166,9 +174,14 @@ class _Parser:
                       hint="add  input: [224, 224, 3]  (one sample, without the batch)")
 
         names: dict[str, int] = {}
+        previous = result[-1].name if result else ""
+        self.broken: set[str] = set()
         for i, entry in enumerate(raw):
+            self.current_name = f"<layers[{i}]>"
             ls = self.parse_layer(i, entry, auto_name)
-            if ls is None:
+            if ls is None:  # reported; layers that depend on it are skipped, not misreported
+                self.broken.add(self.current_name)
+                previous = self.current_name
                 continue
             if ls.name in names:
                 self.fail(("layers", i, ls.kind, "name"), f"duplicate layer name '{ls.name}' "
@@ -176,17 +189,18 @@ class _Parser:
                           hint="every layer needs a unique name")
             names[ls.name] = i
             if ls.kind != "InputLayer" and not ls.inputs:
-                if result:
-                    ls.inputs = [result[-1].name]
+                if previous:
+                    ls.inputs = [previous]
                 else:
                     self.fail(("layers", i), "the first layer has nothing to take as input",
                               layer=ls.describe(), hint="add input: [H, W, C] at the top")
+            previous = ls.name
             result.append(ls)
         # every named input must be a layer defined earlier
         seen: set[str] = set()
         for ls in result:
-            for j, src_name in enumerate(ls.inputs):
-                if src_name not in seen:
+            for src_name in ls.inputs:
+                if src_name not in seen and src_name not in self.broken:
                     later = src_name in {x.name for x in result}
                     near = suggest(src_name, sorted(seen))
                     self.fail(("layers", ls.index, ls.written_kind, "inputs"),
@@ -195,7 +209,8 @@ class _Parser:
                               layer=ls.describe(),
                               hint=("list layers before the layers that use them" if later else
                                     (f"did you mean '{near}'?" if near else
-                                     "inputs names earlier layers")))
+                                     "inputs names earlier layers, e.g. "
+                                     + ", ".join(sorted(seen)[:6]))))
             seen.add(ls.name)
         return result
 
@@ -231,6 +246,7 @@ class _Parser:
                       layer=f"layers[{i}] ({cls.kind})")
             name = None
         name = name or auto_name(cls.kind)
+        self.current_name = name
         desc = f"layers[{i}] '{name}' ({cls.kind})"
         loc = self.src.at(kpath) if kpath in self.src.values else self.src.at(path)
 
@@ -283,11 +299,12 @@ class _Parser:
                 continue
             canonical = key if key in cls.args else torch_names.get(key)
             if canonical is None:
-                known = list(cls.args) + list(torch_names) + list(COMMON_KEYS)
-                near = suggest(str(key), known)
+                main = [k for k, a in cls.args.items() if a.shape_relevant] + list(COMMON_KEYS)
+                near = (suggest(str(key), main) or suggest(str(key), list(torch_names))
+                        or suggest(str(key), list(cls.args)))
                 self.fail(kpath + (key,), f"unknown argument '{key}' for {cls.kind}", layer=desc,
                           key=True, hint=(f"did you mean '{near}'? " if near else "")
-                          + "arguments: " + ", ".join(list(cls.args) + list(COMMON_KEYS)))
+                          + f"`convcalc layers {cls.kind}` lists its arguments")
                 ok = False
                 continue
             if canonical in spelled:
