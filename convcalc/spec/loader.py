@@ -22,7 +22,12 @@ TOP_KEYS = ("name", "description", "input", "data_format", "model", "layers", "e
 COMMON_KEYS = ("name", "inputs", "trainable")
 EXPECT_KEYS = ("params", "trainable_params", "non_trainable_params", "macs", "output_shape",
                "layers")
-EXPECT_LAYER_KEYS = ("output_shape", "params", "macs")
+EXPECT_LAYER_KEYS = ("output_shape", "params", "macs", "receptive_field")
+BUDGET_KEYS = ("max_params", "max_macs", "max_param_bytes", "max_activation_bytes", "dtype",
+               "max_receptive_field", "min_receptive_field")
+# decimal (SI) and binary multipliers accepted in budget strings such as "16G" or "512MiB"
+QUANTITY_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+                     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 
 
 def snake_case(name: str) -> str:
@@ -104,11 +109,9 @@ class _Parser:
                     self.fail(("layers", ls.index), "a sequential model cannot merge branches",
                               layer=ls.describe(), hint="use model: functional")
                     break
-        expect = self.parse_expect(data.get("expect", {}))
-        budget = data.get("budget", {})
-        if not isinstance(budget, dict):
-            self.fail(("budget",), "budget must be a mapping")
-            budget = {}
+        expect = self.parse_expect(data.get("expect", {}),
+                                   None if self.problems else {ls.name for ls in layers})
+        budget = self.parse_budget(data.get("budget", {}))
         description = data.get("description", "")
         spec = Spec(self.src.file, name, data_format, model, layers, self.src, expect, budget,
                     str(description or ""))
@@ -329,7 +332,11 @@ class _Parser:
         return values, arg_locs, ok
 
     # --- expectations ----------------------------------------------------------------------------
-    def parse_expect(self, expect: Any) -> dict[str, Any]:
+    def parse_expect(self, expect: Any, layer_names: set[str] | None = None) -> dict[str, Any]:
+        """Validate ``expect:``; ``layer_names`` (when every layer parsed) checks the names in
+        ``expect.layers``."""
+        if expect is None:  # `expect:` with only comments under it
+            return {}
         if not isinstance(expect, dict):
             self.fail(("expect",), "expect must be a mapping such as {params: 138357544}")
             return {}
@@ -340,22 +347,112 @@ class _Parser:
                 self.fail(path, f"unknown expectation '{key}'", key=True,
                           hint=(f"did you mean '{near}'? " if near else "")
                           + "allowed: " + ", ".join(EXPECT_KEYS))
-            elif key == "output_shape":
-                if not isinstance(value, list) or not all(is_int(x) and x >= 1 for x in value):
-                    self.fail(path, f"expect.output_shape must be a list of positive integers; "
-                              f"received {value!r}")
             elif key == "layers":
                 if not isinstance(value, dict):
                     self.fail(path, "expect.layers must map layer names to expectations")
                     continue
                 for lname, lexp in value.items():
+                    if layer_names is not None and lname not in layer_names:
+                        near = suggest(str(lname), sorted(layer_names))
+                        self.fail(path + (lname,), f"expect.layers names '{lname}', which is not "
+                                  f"a layer of this spec", key=True,
+                                  hint=f"did you mean '{near}'?" if near else
+                                  "expectations are keyed by layer name")
                     if not isinstance(lexp, dict):
-                        self.fail(path + (lname,), f"expect.layers.{lname} must be a mapping")
+                        self.fail(path + (lname,), f"expect.layers.{lname} must be a mapping "
+                                  f"such as {{params: 1792}}")
                         continue
-                    for k in lexp:
+                    for k, v in lexp.items():
                         if k not in EXPECT_LAYER_KEYS:
+                            near = suggest(str(k), list(EXPECT_LAYER_KEYS))
                             self.fail(path + (lname, k), f"unknown layer expectation '{k}'",
-                                      key=True, hint="allowed: " + ", ".join(EXPECT_LAYER_KEYS))
-            elif not is_int(value) or value < 0:
-                self.fail(path, f"expect.{key} must be an integer >= 0; received {value!r}")
+                                      key=True, hint=(f"did you mean '{near}'? " if near else "")
+                                      + "allowed: " + ", ".join(EXPECT_LAYER_KEYS))
+                        else:
+                            self.expect_value(path + (lname, k), f"expect.layers.{lname}.{k}", v)
+            else:
+                self.expect_value(path, f"expect.{key}", value)
         return expect
+
+    def expect_value(self, path: tuple[Any, ...], what: str, value: Any) -> None:
+        key = path[-1]
+        if key == "output_shape":
+            if (not isinstance(value, list) or not value
+                    or not all(is_int(x) and x >= 1 for x in value)):
+                self.fail(path, f"{what} must be a list of positive integers; received {value!r}")
+        elif key == "receptive_field":
+            if not (is_int(value) and value >= 1 or isinstance(value, list) and value
+                    and all(is_int(x) and x >= 1 for x in value)):
+                self.fail(path, f"{what} must be a positive integer or a list of them (one per "
+                          f"spatial axis); received {value!r}")
+        elif not is_int(value) or value < 0:
+            self.fail(path, f"{what} must be an integer >= 0; received {value!r}")
+
+    # --- budgets ---------------------------------------------------------------------------------
+    def parse_budget(self, budget: Any) -> dict[str, Any]:
+        """Validate ``budget:`` -> upper (and lower) bounds as ints; counts and byte sizes may be
+        written with a suffix: ``16G`` (10^9), ``512Mi`` / ``512MiB`` (2^20)."""
+        if budget is None:
+            return {}
+        if not isinstance(budget, dict):
+            self.fail(("budget",), "budget must be a mapping such as {max_params: 140M}")
+            return {}
+        result: dict[str, Any] = {}
+        for key, value in budget.items():
+            path = ("budget", key)
+            if key not in BUDGET_KEYS:
+                near = suggest(str(key), list(BUDGET_KEYS))
+                self.fail(path, f"unknown budget '{key}'", key=True,
+                          hint=(f"did you mean '{near}'? " if near else "")
+                          + "allowed: " + ", ".join(BUDGET_KEYS))
+            elif key == "dtype":
+                from convcalc.report import DTYPE_BYTES
+                if value not in DTYPE_BYTES:
+                    near = suggest(str(value), list(DTYPE_BYTES))
+                    self.fail(path, f"budget.dtype must be one of {', '.join(DTYPE_BYTES)}; "
+                              f"received {value!r}", hint=f"did you mean '{near}'?" if near else "")
+                else:
+                    result[key] = value
+            elif key.endswith("receptive_field"):
+                if is_int(value) and value >= 1:
+                    result[key] = value
+                elif (isinstance(value, list) and value
+                      and all(is_int(x) and x >= 1 for x in value)):
+                    result[key] = tuple(value)
+                else:
+                    self.fail(path, f"budget.{key} must be a positive integer or a list of them "
+                              f"(one per spatial axis); received {value!r}")
+            else:
+                unit = "B" if key.endswith("_bytes") else ""
+                n = parse_quantity(value, unit)
+                if n is None:
+                    example = "528MiB, 500MB or 553430176" if unit else "140M, 15.5G or 138357544"
+                    self.fail(path, f"budget.{key} must be an integer >= 0 or a number with a "
+                              f"suffix k, M, G, T (10^3 steps) or Ki, Mi, Gi, Ti (2^10 steps)"
+                              f"{' and an optional B' if unit else ''}; received {value!r}",
+                              hint=f"e.g. {example}")
+                else:
+                    result[key] = n
+        return result
+
+
+def parse_quantity(value: Any, unit: str = "") -> int | None:
+    """``138357544``, ``"140M"``, ``"15.47G"``, ``"512MiB"`` (``unit`` "B") -> an int, or None.
+
+    Exact decimal arithmetic: the number times its multiplier must be a whole number.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    if is_int(value):
+        return value if value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    m = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([kKMGT]i?)?" + (r"B?" if unit else "")
+                     + r"\s*", value)
+    if not m or (m.group(2) or "") not in QUANTITY_SUFFIXES:
+        return None
+    try:
+        n = Decimal(m.group(1).replace("_", "")) * QUANTITY_SUFFIXES[m.group(2) or ""]
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return None
+    return int(n) if n == n.to_integral_value() else None
