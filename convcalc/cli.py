@@ -144,6 +144,73 @@ def layers(
     _emit(render_layer_kind(kind) if kind else render_layer_list())
 
 
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+    github = "github"
+    markdown = "markdown"
+
+
+@app.command()
+def check(
+    specs: Annotated[list[str], typer.Argument(
+        help="Spec files or globs, e.g. specs/*.yaml (quoted globs are expanded too, so "
+             "'specs/**/*.yaml' works on every shell).", show_default=False, metavar="SPEC...")],
+    fmt: Annotated[CheckFormat, typer.Option(
+        "--format", "-f", help="text for people; json; junit (XML for CI dashboards); github "
+        "(annotations on the lines of a pull request); markdown (a PR comment).")
+    ] = CheckFormat.text,
+    update: Annotated[bool, typer.Option(
+        "--update", help="Write the computed values into each spec's expect: block (comments "
+        "and key order kept), print the diff, then check again. Budgets are never changed; a "
+        "spec that does not parse is never touched.")] = False,
+) -> None:
+    """Check the expect: values and budget: limits of every SPEC, for CI.
+
+    Every spec is checked (a failure does not stop the others); each failed expectation or
+    budget is shown with its file:line, the expected value or bound, the computed value and
+    the difference. Exit status: 0 all hold, 1 an expectation or budget fails, 2 a spec is
+    invalid (its errors go to standard error).
+
+    Examples:
+
+      convcalc check specs/*.yaml
+
+      convcalc check 'specs/**/*.yaml' --format github
+
+      convcalc check specs/vgg16.yaml --update
+    """
+    from convcalc.check import check_files, exit_code
+    from convcalc.errors import UsageError
+    from convcalc.render.check import RENDERERS
+
+    if update and fmt is not CheckFormat.text:
+        raise UsageError(f"error: --update prints a diff; drop --format {fmt.value}")
+    results = check_files(specs)
+    if update:
+        from convcalc.check import SpecCheck, check_path
+        from convcalc.errors import SpecError
+        from convcalc.update import update_file
+
+        for i, r in enumerate(results):
+            if r.spec is None or r.report is None:
+                continue  # invalid: never touched
+            try:
+                diff = update_file(r.spec, r.report)
+            except SpecError as err:
+                results[i] = SpecCheck(r.file, r.name, error=err)
+                continue
+            if diff:
+                _emit(diff)
+                results[i] = check_path(r.file)
+    for r in results:
+        if r.error is not None:
+            typer.echo(r.error.render(), err=True)
+    _emit(RENDERERS[fmt.value](results))
+    raise typer.Exit(exit_code(results))
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
