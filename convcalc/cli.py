@@ -211,6 +211,70 @@ def check(
     raise typer.Exit(exit_code(results))
 
 
+class DiffFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(
+        help="The old spec (with --git: the spec to compare with its committed version).",
+        show_default=False, metavar="OLD")],
+    new: Annotated[Optional[Path], typer.Argument(
+        help="The new spec.", show_default=False, metavar="[NEW]")] = None,
+    git: Annotated[Optional[str], typer.Option(
+        "--git", metavar="REV", help="Compare OLD (as it is now) with its version at git "
+        "revision REV, e.g. HEAD, main or origin/main.", show_default=False)] = None,
+    fmt: Annotated[DiffFormat, typer.Option(
+        "--format", "-f", help="text (a table); json; markdown (a PR comment).")
+    ] = DiffFormat.text,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="List unchanged layers too.")] = False,
+    exit_code: Annotated[bool, typer.Option(
+        "--exit-code", help="Exit with 1 when the specs differ (as git diff --exit-code).")
+    ] = False,
+    color: ColorOpt = None,
+) -> None:
+    """Per-layer and total changes in output shape, params and MACs between two specs.
+
+    Layers are matched by name; added and removed layers are listed. Only layers that change
+    are shown unless --all is given.
+
+    Examples:
+
+      convcalc diff specs/vgg16.yaml my_vgg16.yaml
+
+      convcalc diff specs/vgg16.yaml --git HEAD~1 --format markdown
+    """
+    from convcalc.diff import diff_reports, spec_at_revision
+    from convcalc.engine import analyze
+    from convcalc.errors import UsageError
+    from convcalc.render import diff as render_diff
+    from convcalc.spec.loader import load_spec
+
+    if git is not None:
+        if new is not None:
+            raise UsageError("error: give one spec with --git REV (it is compared with its "
+                             "version at REV), or two specs without --git")
+        before, after = analyze(spec_at_revision(old, git)), analyze(load_spec(old))
+    elif new is None:
+        raise UsageError("error: give two specs (OLD NEW), or one spec and --git REV")
+    else:
+        before, after = analyze(load_spec(old)), analyze(load_spec(new))
+    result = diff_reports(before, after)
+    if fmt is DiffFormat.text:
+        use_color = sys.stdout.isatty() if color is None else color
+        _emit(render_diff.render_text(result, show_all, color=use_color))
+    elif fmt is DiffFormat.json:
+        _emit(render_diff.render_json(result, show_all))
+    else:
+        _emit(render_diff.render_markdown(result, show_all))
+    if exit_code and result.differs:
+        raise typer.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

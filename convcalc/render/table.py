@@ -55,11 +55,15 @@ def build_table(report: Report) -> RenderableType:
 
 def render_table(report: Report, color: bool | None = None) -> str:
     """The table as text (with ANSI colours only when ``color`` is true)."""
+    return render_rich(build_table(report), color)
+
+
+def render_rich(renderable: RenderableType, color: bool | None = None) -> str:
+    """Any rich renderable as text at its natural width (never cut to the terminal)."""
     import io
 
     from rich.console import Console
 
-    renderable = build_table(report)
     probe = Console(width=10_000, file=io.StringIO(), color_system=None)
     width = max(probe.measure(renderable).maximum, 40)
     buf = io.StringIO()
