@@ -275,6 +275,24 @@ def diff(
         raise typer.Exit(1)
 
 
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format (for editors and validators).
+
+    Generated from the layer registry, so it always matches this version of convcalc. Save it
+    and point your editor at it with a modeline on the first line of a spec:
+
+      # yaml-language-server: $schema=convcalc.schema.json
+
+    Examples:
+
+      convcalc schema > convcalc.schema.json
+    """
+    from convcalc.schema import render_schema
+
+    _emit(render_schema())
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

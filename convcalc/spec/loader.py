@@ -28,6 +28,8 @@ BUDGET_KEYS = ("max_params", "max_macs", "max_param_bytes", "max_activation_byte
 # decimal (SI) and binary multipliers accepted in budget strings such as "16G" or "512MiB"
 QUANTITY_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
                      "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+# a budget string: number, suffix, then "B" for byte budgets (the JSON schema uses it too)
+QUANTITY_PATTERN = r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([KMGT]i|[kKMGT])?"
 
 
 def snake_case(name: str) -> str:
@@ -447,8 +449,7 @@ def parse_quantity(value: Any, unit: str = "") -> int | None:
         return value if value >= 0 else None
     if not isinstance(value, str):
         return None
-    m = re.fullmatch(r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([kKMGT]i?)?" + (r"B?" if unit else "")
-                     + r"\s*", value)
+    m = re.fullmatch(QUANTITY_PATTERN + (r"B?" if unit else "") + r"\s*", value)
     if not m or (m.group(2) or "") not in QUANTITY_SUFFIXES:
         return None
     try:
