@@ -110,8 +110,8 @@ def render_text(results: list[SpecCheck]) -> str:
         elif r.failures:
             lines.append(f"FAIL   {_spec_label(r)}: {len(r.failures)} of {total} checks failed")
         else:
-            lines.append(f"PASS   {_spec_label(r)}: {total} check{'s' if total != 1 else ''} "
-                         f"hold")
+            lines.append(f"PASS   {_spec_label(r)}: {total} check"
+                         f"{'s hold' if total != 1 else ' holds'}")
         for o in r.failures:
             lines.append(f"       {o.loc}: {message(o)}")
     lines.append(_summary_line(results))
