@@ -92,13 +92,12 @@ def _diff_name(side: str, path: str) -> str:
 
 def update_file(spec: Spec, report: Report) -> str:
     """Rewrite ``spec.file`` if its expect block differs; return the diff ("" if unchanged)."""
-    from convcalc.spec.loader import read_spec_text
-
-    old = read_spec_text(spec.file)
+    path = Path(spec.file)
+    old = path.read_bytes().decode("utf-8")  # as it is: keep \r\n line ends (the loader read it)
     new = updated_text(old, spec, report)
     if new == old:
         return ""
-    Path(spec.file).write_text(new, encoding="utf-8")
+    path.write_bytes(new.encode("utf-8"))
     return unified_diff(old, new, spec.file)
 
 
