@@ -345,10 +345,7 @@ class _Parser:
         for key, value in expect.items():
             path = ("expect", key)
             if key not in EXPECT_KEYS:
-                near = suggest(str(key), list(EXPECT_KEYS))
-                self.fail(path, f"unknown expectation '{key}'", key=True,
-                          hint=(f"did you mean '{near}'? " if near else "")
-                          + "allowed: " + ", ".join(EXPECT_KEYS))
+                self.unknown_key(path, "expectation", EXPECT_KEYS)
             elif key == "layers":
                 if not isinstance(value, dict):
                     self.fail(path, "expect.layers must map layer names to expectations")
@@ -366,15 +363,20 @@ class _Parser:
                         continue
                     for k, v in lexp.items():
                         if k not in EXPECT_LAYER_KEYS:
-                            near = suggest(str(k), list(EXPECT_LAYER_KEYS))
-                            self.fail(path + (lname, k), f"unknown layer expectation '{k}'",
-                                      key=True, hint=(f"did you mean '{near}'? " if near else "")
-                                      + "allowed: " + ", ".join(EXPECT_LAYER_KEYS))
+                            self.unknown_key(path + (lname, k), "layer expectation",
+                                             EXPECT_LAYER_KEYS)
                         else:
                             self.expect_value(path + (lname, k), f"expect.layers.{lname}.{k}", v)
             else:
                 self.expect_value(path, f"expect.{key}", value)
         return expect
+
+    def unknown_key(self, path: tuple[Any, ...], what: str, allowed: tuple[str, ...]) -> None:
+        """``unknown <what> 'key'`` at the key, with a did-you-mean and the allowed keys."""
+        near = suggest(str(path[-1]), list(allowed))
+        self.fail(path, f"unknown {what} '{path[-1]}'", key=True,
+                  hint=(f"did you mean '{near}'? " if near else "") + "allowed: "
+                  + ", ".join(allowed))
 
     def expect_value(self, path: tuple[Any, ...], what: str, value: Any) -> None:
         key = path[-1]
@@ -403,10 +405,7 @@ class _Parser:
         for key, value in budget.items():
             path = ("budget", key)
             if key not in BUDGET_KEYS:
-                near = suggest(str(key), list(BUDGET_KEYS))
-                self.fail(path, f"unknown budget '{key}'", key=True,
-                          hint=(f"did you mean '{near}'? " if near else "")
-                          + "allowed: " + ", ".join(BUDGET_KEYS))
+                self.unknown_key(path, "budget", BUDGET_KEYS)
             elif key == "dtype":
                 from convcalc.report import DTYPE_BYTES
                 if value not in DTYPE_BYTES:
