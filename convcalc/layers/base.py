@@ -149,11 +149,16 @@ def ints(rank: int, minimum: int = 1) -> Callable[[Any], tuple[int, ...]]:
 
 
 def pairs(rank: int, what: str) -> Callable[[Any], tuple[tuple[int, int], ...]]:
-    """Per-side widths: ``p`` | ``[p_axis, ...]`` (symmetric) | ``[[before, after], ...]``."""
+    """Per-side widths: ``p`` | ``[p_axis, ...]`` (symmetric) | ``[[before, after], ...]``.
+
+    For one spatial axis, ``[before, after]`` is accepted too (Keras's 1D layers)."""
 
     def check(v: Any) -> tuple[tuple[int, int], ...]:
         if is_int(v) and v >= 0:
             return ((v, v),) * rank
+        if (rank == 1 and isinstance(v, (list, tuple)) and len(v) == 2
+                and all(is_int(x) and x >= 0 for x in v)):
+            return ((v[0], v[1]),)  # Keras 1D: (before, after)
         if isinstance(v, (list, tuple)) and len(v) == rank:
             if all(is_int(x) and x >= 0 for x in v):
                 return tuple((x, x) for x in v)

@@ -280,6 +280,10 @@ class _Parser:
         values, arg_locs, ok = self.parse_args(cls, args, kpath, desc)
         if not ok:
             return None
+        if written in cls.aliases and "padding" in cls.args and "padding" not in values:
+            # A PyTorch spelling means PyTorch's default padding=0, which differs from Keras's
+            # 'valid' for transposed convolutions with stride > effective kernel.
+            values["padding"] = cls.args["padding"].parse(0)
         layer = cls(values, name=name, channels_first=self.channels_first, loc=loc,
                     arg_locs=arg_locs, index=i)
         for err in layer.validate():
