@@ -55,11 +55,15 @@ def build_table(report: Report) -> RenderableType:
 
 def render_table(report: Report, color: bool | None = None) -> str:
     """The table as text (with ANSI colours only when ``color`` is true)."""
+    return to_text(build_table(report), color)
+
+
+def to_text(renderable: RenderableType, color: bool | None = None) -> str:
+    """Any rich renderable at its natural width (never the terminal's), ANSI only if ``color``."""
     import io
 
     from rich.console import Console
 
-    renderable = build_table(report)
     probe = Console(width=10_000, file=io.StringIO(), color_system=None)
     width = max(probe.measure(renderable).maximum, 40)
     buf = io.StringIO()
