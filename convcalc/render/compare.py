@@ -226,24 +226,30 @@ def layer_markdown(cmp: LayerComparison) -> str:
     for row in _layer_rows(cmp):
         row[2] = f"`{row[2]}`"
         lines.append("| " + " | ".join(row) + " |")
-    lines.append("")
-    lines += [f"- {n}" for n in layer_notes(cmp)]
-    return "\n".join(lines) + "\n"
+    return _notes_markdown(lines, layer_notes(cmp))
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([header] + rows)
+    return buf.getvalue()
+
+
+def _notes_markdown(lines: list[str], notes: list[str]) -> str:
+    return "\n".join(lines + [""] + [f"- {n}" for n in notes]) + "\n"
 
 
 def layer_csv(cmp: LayerComparison) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["variant", "setting", "layers", "output_shape", "params", "params_without_bias",
-                "macs", "macs_per_layer", "macs_ratio", "closed_form", "closed_form_value",
-                "closed_form_exact"])
+    rows = []
     for v in cmp.variants:
         cf = v.closed_form
-        w.writerow([v.key, v.setting or "", parts_label(v.parts), plain_shape(v.output_shape),
+        rows.append([v.key, v.setting or "", parts_label(v.parts), plain_shape(v.output_shape),
                      v.params, v.params_without_bias, v.macs,
                      ";".join(str(p.macs) for p in v.parts), number(cmp.macs_ratio(v)),
                      cf.formula, number(cf.value), "yes" if cf.exact else "no"])
-    return buf.getvalue()
+    return _csv(["variant", "setting", "layers", "output_shape", "params", "params_without_bias",
+                 "macs", "macs_per_layer", "macs_ratio", "closed_form", "closed_form_value",
+                 "closed_form_exact"], rows)
 
 
 # --- a whole spec ------------------------------------------------------------------------------
@@ -351,20 +357,14 @@ def spec_markdown(cmp: SpecComparison) -> str:
                  f"**{m_after}** | |")
     lines += ["", f"Params: {p_before} -> {p_after} ({p_saved}). "
               f"MACs: {m_before} -> {m_after} ({m_saved})."]
-    lines.append("")
-    lines += [f"- {n}" for n in spec_notes(cmp)]
-    return "\n".join(lines) + "\n"
+    return _notes_markdown(lines, spec_notes(cmp))
 
 
 def spec_csv(cmp: SpecComparison) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["name", "type", "rewritten_as", "params_before", "params_after", "macs_before",
-                "macs_after"])
-    for c in cmp.changes:
-        w.writerow([c.name, c.kind, change_label(c), c.params_before, c.params_after,
-                    c.macs_before, c.macs_after])
-    return buf.getvalue()
+    return _csv(["name", "type", "rewritten_as", "params_before", "params_after", "macs_before",
+                 "macs_after"],
+                [[c.name, c.kind, change_label(c), c.params_before, c.params_after,
+                  c.macs_before, c.macs_after] for c in cmp.changes])
 
 
 # --- entry point -------------------------------------------------------------------------------
