@@ -213,9 +213,7 @@ def layer_request(input_shape: str, kernel: str, filters: int | None, *,
         pad = int(pad)
     if filters < 1:
         raise UsageError(f"error: --filters must be a positive integer; received {filters}")
-    if depth_multiplier < 1:
-        raise UsageError(f"error: --depth-multiplier must be a positive integer; received "
-                         f"{depth_multiplier}")
+    _check_depth_multiplier(depth_multiplier, separable)
     req = LayerRequest(
         input_shape=shape, batch=batch, channels_first=channels_first,
         kernel=(k * 2)[:2], filters=filters, strides=(s * 2)[:2], dilation=(d * 2)[:2],
@@ -224,6 +222,12 @@ def layer_request(input_shape: str, kernel: str, filters: int | None, *,
         bottlenecks=_int_list("--bottleneck", bottleneck) if bottleneck else (), spatial=spatial)
     _check_request(req)
     return req
+
+
+def _check_depth_multiplier(dm: int, separable: bool) -> None:
+    if dm < 1 or (dm != 1 and not separable):
+        raise UsageError(f"error: --depth-multiplier is a positive integer that goes with "
+                         f"--separable; received {dm}" + ("" if separable else " without it"))
 
 
 def _check_request(req: LayerRequest) -> None:
@@ -501,9 +505,7 @@ def arch_transform(separable: bool, groups: str | None, bottleneck: str | None,
         raise UsageError("error: with a SPEC, give exactly one of --separable, --groups G, "
                          "--bottleneck RATIO" + (f"; received {' and '.join(given)}" if given
                                                  else ""))
-    if depth_multiplier < 1 or (depth_multiplier != 1 and not separable):
-        raise UsageError("error: --depth-multiplier is a positive integer that goes with "
-                         "--separable")
+    _check_depth_multiplier(depth_multiplier, separable)
     if separable:
         return Transform("separable", depth_multiplier)
     flag, text = ("--groups", groups) if groups else ("--bottleneck", bottleneck)
@@ -543,9 +545,10 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _rewrite(kind: str, args: dict[str, Any], t: Transform, c_in: int, layer: Any,
-             taken: set[str]) -> list[dict[str, Any]]:
-    """The layer entries that replace one eligible convolution entry (``args`` copied)."""
+def _rewrite(kind: str, written: str, args: dict[str, Any], t: Transform, c_in: int,
+             layer: Any, taken: set[str]) -> list[dict[str, Any]]:
+    """The entries that replace one eligible convolution entry (``args``: a copy of its own);
+    a kind that stays keeps its spelling (``Conv2d`` stays ``Conv2d``)."""
     rank = kind[-2]  # Conv2D -> "2"
     if t.kind == "separable":
         args.pop("groups", None)
@@ -554,7 +557,7 @@ def _rewrite(kind: str, args: dict[str, Any], t: Transform, c_in: int, layer: An
         return [{f"SeparableConv{rank}D": args}]
     if t.kind == "grouped":
         args["groups"] = t.value
-        return [{kind: args}]
+        return [{written: args}]
     width = c_in // t.value
     reduce: dict[str, Any] = {"name": _unique(f"{args['name']}_reduce", taken), "filters": width,
                               "kernel_size": 1}
@@ -569,7 +572,7 @@ def _rewrite(kind: str, args: dict[str, Any], t: Transform, c_in: int, layer: An
         reduce["trainable"] = args["trainable"]
     if "in_channels" in args:
         args["in_channels"] = width
-    return [{f"Conv{rank}D": reduce}, {kind: args}]
+    return [{f"Conv{rank}D": reduce}, {written: args}]
 
 
 _STALE_EXPECT = ("params", "trainable_params", "non_trainable_params", "macs")
@@ -604,7 +607,7 @@ def rewrite_data(spec: Spec, before: Report, t: Transform
             new_layers.append({written: args})
             continue
         c_in = to_canonical(row.input_shapes[0], cf)[-1]
-        for new in _rewrite(ls.kind, args, t, c_in, ls.layer, taken):
+        for new in _rewrite(ls.kind, written, args, t, c_in, ls.layer, taken):
             owner[next(iter(new.values()))["name"]] = ls.name
             new_layers.append(new)
     data["layers"] = new_layers

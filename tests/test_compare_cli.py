@@ -163,6 +163,11 @@ ERRORS = [
      "error: --write cannot be used without a SPEC"),
     ([VGG16, "--kernel", "3", "--spatial", "--separable"],
      "error: --kernel, --spatial cannot be used with a SPEC (the spec gives the layers)"),
+    (["--input", "12x12x3", "-k", "5", "-n", "8", "--spatial", "--depth-multiplier", "2"],
+     "error: --depth-multiplier is a positive integer that goes with --separable; received 2 "
+     "without it"),
+    ([VGG16, "--separable", "--depth-multiplier", "0"],
+     "error: --depth-multiplier is a positive integer that goes with --separable; received 0"),
     ([VGG16], "error: with a SPEC, give exactly one of --separable, --groups G, "
               "--bottleneck RATIO"),
     ([VGG16, "--separable", "--groups", "2"],

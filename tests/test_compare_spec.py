@@ -184,3 +184,32 @@ def test_write_then_load_and_summarise(tmp_path: Path, cli) -> None:  # noqa: AN
     assert result.exit_code == 0, result.output
     assert 'Model: "vgg16_separable"' in result.stdout
     assert re.search(r"Total params: +125,315,011 ", result.stdout)
+
+
+def test_conv1d_separable_and_depth_multiplier() -> None:
+    spec = parse_spec("input: [100, 16]\nlayers:\n  - Conv1D: {name: c, filters: 32, "
+                      "kernel_size: 5}\n", "c1.yaml")
+    cmp = compare_spec(spec, Transform("separable", 2))
+    [change] = cmp.changes
+    # valid: 100 - 5 + 1 = 96 positions; depthwise 16*2 channels * 5 taps, pointwise 32 -> 32
+    assert [p.kind for p in change.after] == ["SeparableConv1D"]
+    assert change.macs_after == 96 * 32 * 5 + 96 * 32 * 32 == 113_664
+    assert change.params_after == 5 * 16 * 2 + 16 * 2 * 32 + 32 == 1_216
+    assert cmp.data["layers"][0] == {"SeparableConv1D": {
+        "name": "c", "filters": 32, "kernel_size": 5, "depth_multiplier": 2}}
+
+
+def test_channels_first_bottleneck_with_pytorch_spellings() -> None:
+    spec = parse_spec("data_format: channels_first\ninput: [16, 8, 8]\nlayers:\n"
+                      "  - Conv2d: {name: c, in_channels: 16, out_channels: 8, kernel_size: 3, "
+                      "padding: 1, bias: false}\n", "cf.yaml")
+    cmp = compare_spec(spec, Transform("bottleneck", 4))
+    [change] = cmp.changes
+    # B = 16/4 = 4: 1x1 on 8x8: 8*8*4*16 = 4,096; 3x3 4 -> 8 on 8x8: 8*8*8*4*9 = 18,432
+    assert [p.macs for p in change.after] == [4_096, 18_432]
+    assert change.params_after == 16 * 4 + 9 * 4 * 8   # no biases
+    assert cmp.after.row("c").output_shape == (8, 8, 8)
+    assert cmp.data["layers"] == [
+        {"Conv2D": {"name": "c_reduce", "filters": 4, "kernel_size": 1, "use_bias": False}},
+        {"Conv2d": {"name": "c", "in_channels": 4, "out_channels": 8, "kernel_size": 3,
+                    "padding": 1, "bias": False}}]
