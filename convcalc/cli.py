@@ -148,7 +148,7 @@ def layers(
 def compare(
     spec: Annotated[Optional[Path], typer.Argument(
         help="Rewrite every eligible convolution of this spec (architecture mode).",
-        show_default=False, metavar="[SPEC]")] = None,
+        show_default=False, metavar="SPEC")] = None,
     input_shape: Annotated[Optional[str], typer.Option(
         "--input", "-i", help="One layer: HxWxC (one sample; CxHxW with --channels-first) or "
         "NxCxHxW (a PyTorch batch: channels-first, MACs for all N).", show_default=False)] = None,

@@ -167,8 +167,8 @@ def _layer_rows(cmp: LayerComparison) -> list[list[str]]:
     return rows
 
 
-LAYER_HEADERS = ["Variant", "Layers", "Output", "Params", "Params w/o bias", "MACs",
-                 "MACs per layer", "MACs vs standard", "Closed form"]
+LAYER_HEADERS = ["Variant", "Layers", "Output", "Params", "w/o bias", "MACs",
+                 "MACs per layer", "vs standard", "Closed form (MACs ratio)"]
 
 
 def build_layer_table(cmp: LayerComparison) -> Any:
