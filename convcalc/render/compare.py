@@ -177,14 +177,13 @@ def build_layer_table(cmp: LayerComparison) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=layer_heading(cmp), box=box.SIMPLE_HEAD, title_justify="left",
-                  pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for i, h in enumerate(layer_headers(cmp)):
         table.add_column(h, justify="left" if i in (0, 1, 2, 8) else "right", no_wrap=True)
     for row in _layer_rows(cmp):
         table.add_row(*row)
     notes = [Text(n, style="dim") for n in layer_notes(cmp)]
-    return Group(table, *notes)
+    return Group(Text(layer_heading(cmp)), table, *notes)
 
 
 def layer_dict(cmp: LayerComparison) -> dict[str, Any]:
@@ -310,8 +309,7 @@ def build_spec_table(cmp: SpecComparison) -> Any:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=spec_heading(cmp), box=box.SIMPLE_HEAD, title_justify="left",
-                  pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for i, h in enumerate(SPEC_HEADERS):
         table.add_column(h, justify="right" if i >= 2 else "left", no_wrap=True)
     for row in _change_rows(cmp):
@@ -322,7 +320,7 @@ def build_spec_table(cmp: SpecComparison) -> Any:
     for label, before, after, saved in spec_totals(cmp):
         totals.add_row(label, before, "->", after, f"({saved})")
     notes = spec_notes(cmp)
-    return Group(table, totals, *[Text(n, style="dim" if i == len(notes) - 1 else "")
+    return Group(Text(spec_heading(cmp)), table, totals, *[Text(n, style="dim" if i == len(notes) - 1 else "")
                                   for i, n in enumerate(notes)])
 
 
