@@ -18,6 +18,7 @@ HAND = [
     ("conv3d-transpose", "Conv3DTranspose", {"filters": 2, "kernel_size": 2, "strides": 2},
      [3, 3, 3, 4], "channels_last", [6, 6, 6, 2], 2 * 2 * 2 * 2 * 4 + 2, 66, 27 * 4 * 2 * 8),
     ("global-avg-3d", "GlobalAveragePooling3D", {}, [4, 4, 4, 7], "channels_last", [7], 0, 0, 0),
+    ("global-max-3d", "GlobalMaxPooling3D", {}, [2, 3, 4, 5], "channels_last", [5], 0, 0, 0),
     ("global-max-2d-keepdims", "GlobalMaxPooling2D", {"keepdims": True}, [5, 6, 3],
      "channels_last", [1, 1, 3], 0, 0, 0),
     ("zeropad3d", "ZeroPadding3D", {"padding": [1, [0, 2], 0]}, [4, 4, 4, 2], "channels_last",
