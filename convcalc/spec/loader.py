@@ -288,9 +288,12 @@ class _Parser:
             values["padding"] = cls.args["padding"].parse(0)
         layer = cls(values, name=name, channels_first=self.channels_first, loc=loc,
                     arg_locs=arg_locs, index=i)
-        for err in layer.validate():
+        errors = layer.validate()
+        for err in errors:
             at = arg_locs.get(err.arg or "", loc)
             self.problems.append(Problem(at, err.message, desc, err.hint))
+        if errors:
+            return None  # its shape would only repeat the problem; dependents are skipped
         return LayerSpec(i, cls.kind, name, layer, inputs, loc, trainable, str(written))
 
     def parse_args(self, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...],
