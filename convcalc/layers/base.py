@@ -160,11 +160,17 @@ def pairs(rank: int, what: str) -> Callable[[Any], tuple[tuple[int, int], ...]]:
                 and all(is_int(x) and x >= 0 for x in v)):
             return ((v[0], v[1]),)  # Keras 1D: (before, after)
         if isinstance(v, (list, tuple)) and len(v) == rank:
-            if all(is_int(x) and x >= 0 for x in v):
-                return tuple((x, x) for x in v)
-            if all(isinstance(x, (list, tuple)) and len(x) == 2
-                   and all(is_int(y) and y >= 0 for y in x) for x in v):
-                return tuple((x[0], x[1]) for x in v)
+            out = []
+            for x in v:  # each axis: a symmetric width or a [before, after] pair
+                if is_int(x) and x >= 0:
+                    out.append((x, x))
+                elif (isinstance(x, (list, tuple)) and len(x) == 2
+                      and all(is_int(y) and y >= 0 for y in x)):
+                    out.append((x[0], x[1]))
+                else:
+                    break
+            else:
+                return tuple(out)
         example = ", ".join(["[1, 1]"] * rank)
         raise ArgError(
             f"{what} must be an integer >= 0, a list of {rank} such integers (one per spatial "
