@@ -45,7 +45,6 @@ from convcalc.layers.base import Shape, to_canonical
 from convcalc.report import LayerRow, Report
 from convcalc.spec.model import Spec
 
-VARIANTS = ("standard", "separable", "grouped", "bottleneck", "spatial")
 RUN_UNAVAILABLE = "error: --run needs the NumPy runtime (issue 4), not available yet"
 
 
@@ -86,7 +85,7 @@ class ClosedForm:
 
 @dataclass(frozen=True)
 class Variant:
-    key: str                        # one of VARIANTS
+    key: str                        # standard | separable | grouped | bottleneck | spatial
     setting: int                    # G for grouped, B for bottleneck, dm for separable, else 0
     parts: tuple[Part, ...]
     closed_form: ClosedForm
@@ -434,7 +433,6 @@ def timed(cmp: LayerComparison, *, repeats: int = 7, seed: int = 0) -> LayerComp
 
 
 # --- a whole architecture ----------------------------------------------------------------------
-TRANSFORMS = ("separable", "grouped", "bottleneck")
 _REWRITABLE = {"separable": ("Conv1D", "Conv2D"), "grouped": ("Conv1D", "Conv2D", "Conv3D"),
                "bottleneck": ("Conv1D", "Conv2D", "Conv3D")}
 _CONV_FAMILY = ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
