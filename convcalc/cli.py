@@ -144,6 +144,97 @@ def layers(
     _emit(render_layer_kind(kind) if kind else render_layer_list())
 
 
+@app.command()
+def compare(
+    spec: Annotated[Optional[Path], typer.Argument(
+        help="Rewrite every eligible convolution of this spec (architecture mode).",
+        show_default=False, metavar="SPEC")] = None,
+    input_shape: Annotated[Optional[str], typer.Option(
+        "--input", "-i", help="One layer: HxWxC (one sample; CxHxW with --channels-first) or "
+        "NxCxHxW (a PyTorch batch: channels-first, MACs for all N).", show_default=False)] = None,
+    kernel: Annotated[Optional[str], typer.Option(
+        "--kernel", "-k", help="Kernel size: K or KhxKw.", show_default=False)] = None,
+    filters: Annotated[Optional[int], typer.Option(
+        "--filters", "-n", help="Output channels N.", show_default=False)] = None,
+    padding: Annotated[Optional[str], typer.Option(
+        help="valid, same, or an integer p (zeros on every side). [default: valid]",
+        show_default=False)] = None,
+    strides: Annotated[Optional[str], typer.Option(
+        help="S or SHxSW. [default: 1]", show_default=False)] = None,
+    dilation: Annotated[Optional[str], typer.Option(
+        help="D or DHxDW. [default: 1]", show_default=False)] = None,
+    channels_first: Annotated[bool, typer.Option(
+        "--channels-first", help="Read --input as CxHxW and show shapes channels-first.")] = False,
+    bias: Annotated[Optional[bool], typer.Option(
+        "--bias/--no-bias", help="Give every layer a bias. [default: bias]",
+        show_default=False)] = None,
+    separable: Annotated[bool, typer.Option(
+        "--separable", help="Depthwise KxK + pointwise 1x1 (SeparableConv2D).")] = False,
+    depth_multiplier: Annotated[int, typer.Option(
+        help="Depthwise outputs per input channel, with --separable.")] = 1,
+    groups: Annotated[Optional[str], typer.Option(
+        help="Grouped convolution: G, or a list 2,4,8 for one layer.", show_default=False)] = None,
+    bottleneck: Annotated[Optional[str], typer.Option(
+        help="1x1 reduction first. One layer: to B channels (list allowed); with a SPEC: "
+        "RATIO, C_in -> C_in/RATIO.", show_default=False)] = None,
+    spatial: Annotated[bool, typer.Option(
+        "--spatial", help="One layer: Kx1 then 1xK (exact only for rank-1 kernels).")] = False,
+    write: Annotated[Optional[Path], typer.Option(
+        help="With a SPEC: save the rewritten spec here.", show_default=False,
+        metavar="NEW.yaml")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --write replace a file.")] = False,
+    run: Annotated[bool, typer.Option(
+        "--run", help="Also time each variant with the NumPy runtime (issue 4).")] = False,
+    fmt: FormatOpt = Format.text,
+    color: ColorOpt = None,
+) -> None:
+    """What separable, grouped, bottleneck and spatially separable convolutions save.
+
+    One layer (no SPEC): the standard convolution and each variant asked for, counted by the
+    engine, with the MAC ratio and its closed form. With a SPEC: exactly one of --separable,
+    --groups G, --bottleneck RATIO rewrites every eligible convolution; per-layer and total
+    params and MACs before and after.
+
+    Examples:
+
+      convcalc compare --input 12x12x3 --kernel 5 --filters 256 --separable
+
+      convcalc compare -i 28x28x192 -k 5 -n 32 --padding same --bottleneck 16 --groups 2,4
+
+      convcalc compare specs/vgg16.yaml --separable --write vgg16_separable.yaml
+    """
+    from convcalc import compare as cc
+    from convcalc.render.compare import render_comparison
+
+    layer_flags = {"--input": input_shape, "--kernel": kernel, "--filters": filters,
+                   "--padding": padding, "--strides": strides, "--dilation": dilation,
+                   "--channels-first": channels_first, "--bias/--no-bias": bias is not None,
+                   "--spatial": spatial}
+    if run:
+        cc.require_runtime()
+    if spec is None:
+        cc.reject_flags("without a SPEC", {"--write": write, "--force": force})
+        result: Any = cc.compare_layer(cc.layer_request(
+            input_shape or "", kernel or "", filters, padding=padding, strides=strides,
+            dilation=dilation, channels_first=channels_first, use_bias=bias is not False,
+            separable=separable, depth_multiplier=depth_multiplier, groups=groups,
+            bottleneck=bottleneck, spatial=spatial))
+        if run:
+            result = cc.timed(result)
+    else:
+        from convcalc.spec.loader import load_spec
+
+        cc.reject_flags("with a SPEC (the spec gives the layers)", layer_flags)
+        cc.reject_flags("with a SPEC yet (time one layer instead)", {"--run": run})
+        result = cc.compare_spec(load_spec(spec), cc.arch_transform(
+            separable, groups, bottleneck, depth_multiplier))
+        if write is not None:
+            cc.write_spec(result, write, force)
+            typer.echo(f"wrote {write}", err=True)
+    use_color = sys.stdout.isatty() if color is None else color
+    _emit(render_comparison(result, fmt.value, color=use_color and fmt is Format.text))
+
+
 class CheckFormat(str, Enum):
     text = "text"
     json = "json"

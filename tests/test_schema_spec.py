@@ -192,7 +192,7 @@ def test_schema_and_loader_agree(doc: dict[str, Any], ok: bool) -> None:
 
 PROBES = [0, 1, 2, -1, 0.5, True, None, "valid", "same", "SAME", "causal", "relu", "x", "",
           "channels_first", "nearest", [1, 1], [2, 3], [1, 1, 1], [0, 0], [[1, 1], [0, 2]],
-          [[1, 1], [0, 2], [1, 1]], [1], [[1, 2]], [-1, 4], {}]
+          [[1, 1], [0, 2], [1, 1]], [1], [[1, 2]], [-1, 4], [1, [0, 2]], [[0, 2], 1, 1], {}]
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRY))

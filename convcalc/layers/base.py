@@ -168,17 +168,28 @@ def ints(rank: int, minimum: int = 1) -> Callable[[Any], tuple[int, ...]]:
 
 
 def pairs(rank: int, what: str) -> Callable[[Any], tuple[tuple[int, int], ...]]:
-    """Per-side widths: ``p`` | ``[p_axis, ...]`` (symmetric) | ``[[before, after], ...]``."""
+    """Per-side widths: ``p`` | ``[p_axis, ...]`` (symmetric) | ``[[before, after], ...]``.
+
+    For one spatial axis, ``[before, after]`` is accepted too (Keras's 1D layers)."""
 
     def check(v: Any) -> tuple[tuple[int, int], ...]:
         if is_int(v) and v >= 0:
             return ((v, v),) * rank
+        if (rank == 1 and isinstance(v, (list, tuple)) and len(v) == 2
+                and all(is_int(x) and x >= 0 for x in v)):
+            return ((v[0], v[1]),)  # Keras 1D: (before, after)
         if isinstance(v, (list, tuple)) and len(v) == rank:
-            if all(is_int(x) and x >= 0 for x in v):
-                return tuple((x, x) for x in v)
-            if all(isinstance(x, (list, tuple)) and len(x) == 2
-                   and all(is_int(y) and y >= 0 for y in x) for x in v):
-                return tuple((x[0], x[1]) for x in v)
+            out = []
+            for x in v:  # each axis: a symmetric width or a [before, after] pair
+                if is_int(x) and x >= 0:
+                    out.append((x, x))
+                elif (isinstance(x, (list, tuple)) and len(x) == 2
+                      and all(is_int(y) and y >= 0 for y in x)):
+                    out.append((x[0], x[1]))
+                else:
+                    break
+            else:
+                return tuple(out)
         example = ", ".join(["[1, 1]"] * rank)
         raise ArgError(
             f"{what} must be an integer >= 0, a list of {rank} such integers (one per spatial "
@@ -186,8 +197,9 @@ def pairs(rank: int, what: str) -> Callable[[Any], tuple[tuple[int, int], ...]]:
             hint=f"e.g. 1, or [{example}]")
     width = {"type": "integer", "minimum": 0}
     pair = {"type": "array", "items": width, "minItems": 2, "maxItems": 2}
-    return json_schema({"anyOf": [width] + [{"type": "array", "items": x, "minItems": rank,
-                                             "maxItems": rank} for x in (width, pair)]})(check)
+    per_axis = {"type": "array", "items": {"anyOf": [width, pair]}, "minItems": rank,
+                "maxItems": rank}
+    return json_schema({"anyOf": [width, per_axis] + ([pair] if rank == 1 else [])})(check)
 
 
 def padding(rank: int, *modes: str) -> Callable[[Any], Any]:

@@ -14,7 +14,8 @@ from convcalc.layers.registry import register
 
 @register
 class InputLayer(Layer):
-    """The model's input. Shape: ``shape`` (one sample, in the spec's data_format). Params 0."""
+    """The model's input. Shape: ``shape`` (one sample, in the spec's data_format).
+    Params 0, MACs 0."""
 
     kind = "InputLayer"
     aliases = ("Input",)

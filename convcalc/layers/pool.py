@@ -20,7 +20,7 @@ from convcalc.layers.registry import register
 class PoolingND(_Windowed):
     """Max or average pooling over ``pool_size`` windows.
 
-    Shape: 'valid' floor((n-k)/s)+1; 'same' ceil(n/s); explicit padding p_l, p_r:
+    Shape: 'valid' (= padding 0) floor((n-k)/s)+1; 'same' ceil(n/s); explicit padding p_l, p_r:
     floor((n + p_l + p_r - d·(k-1) - 1 + (s-1 if ceil_mode)) / s) + 1, then minus one if
     ceil_mode and (out-1)·s >= n + p_l (PyTorch Pool.h). PyTorch requires each pad <= k//2.
     Params: 0. MACs: 0 (pooling is not a multiply-accumulate).
@@ -36,10 +36,10 @@ class PoolingND(_Windowed):
 
     def validate(self) -> list[LayerError]:
         errors = []
-        if self.ceil_mode and isinstance(self.padding, str):
+        if self.ceil_mode and self.padding == "same":
             errors.append(LayerError(
-                f"ceil_mode applies to explicit (PyTorch) padding; received padding="
-                f"'{self.padding}' with ceil_mode=true", arg="ceil_mode",
+                "ceil_mode applies to 'valid' or explicit (PyTorch) padding; received "
+                "padding='same' with ceil_mode=true", arg="ceil_mode",
                 hint="use padding: 0 (or another int) with ceil_mode, or drop ceil_mode"))
         if not isinstance(self.padding, str):
             bad = [i for i, (before, after) in enumerate(self.padding)

@@ -95,9 +95,9 @@ def build_table(diff: SpecDiff, show_all: bool = False) -> RenderableType:
 
 
 def render_text(diff: SpecDiff, show_all: bool = False, color: bool = False) -> str:
-    from convcalc.render.table import render_rich
+    from convcalc.render.table import to_text
 
-    return render_rich(build_table(diff, show_all), color)
+    return to_text(build_table(diff, show_all), color)
 
 
 def _row_dict(r: LayerRow | None) -> dict[str, Any] | None:

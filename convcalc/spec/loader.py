@@ -158,6 +158,7 @@ class _Parser:
                     taken.add(candidate)
                     return candidate
 
+        no_input_reported = False
         if "input" in data:
             shape = data["input"]
             if (not isinstance(shape, list) or not shape
@@ -177,6 +178,7 @@ class _Parser:
                      for e in raw):
             self.fail((), "the spec has no input shape",
                       hint="add  input: [224, 224, 3]  (one sample, without the batch)")
+            no_input_reported = True
 
         names: dict[str, int] = {}
         previous = result[-1].name if result else ""
@@ -196,7 +198,7 @@ class _Parser:
             if ls.kind != "InputLayer" and not ls.inputs:
                 if previous:
                     ls.inputs = [previous]
-                else:
+                elif not no_input_reported:
                     self.fail(("layers", i), "the first layer has nothing to take as input",
                               layer=ls.describe(), hint="add input: [H, W, C] at the top")
             previous = ls.name
@@ -204,11 +206,11 @@ class _Parser:
         # every named input must be a layer defined earlier
         seen: set[str] = set()
         for ls in result:
-            for src_name in ls.inputs:
+            for j, src_name in enumerate(ls.inputs):
                 if src_name not in seen and src_name not in self.broken:
                     later = src_name in {x.name for x in result}
                     near = suggest(src_name, sorted(seen))
-                    self.fail(("layers", ls.index, ls.written_kind, "inputs"),
+                    self.fail(("layers", ls.index, ls.written_kind, "inputs", j),
                               f"input '{src_name}' is "
                               + ("defined later in the list" if later else "not a layer name"),
                               layer=ls.describe(),
@@ -253,7 +255,7 @@ class _Parser:
         name = name or auto_name(cls.kind)
         self.current_name = name
         desc = f"layers[{i}] '{name}' ({cls.kind})"
-        loc = self.src.at(kpath) if kpath in self.src.values else self.src.at(path)
+        loc = self.src.key_at(kpath)  # the line of the layer's kind
 
         inputs: list[str] = []
         if "inputs" in args:
@@ -285,11 +287,18 @@ class _Parser:
         values, arg_locs, ok = self.parse_args(cls, args, kpath, desc)
         if not ok:
             return None
+        if written in cls.aliases and "padding" in cls.args and "padding" not in values:
+            # A PyTorch spelling means PyTorch's default padding=0, which differs from Keras's
+            # 'valid' for transposed convolutions with stride > effective kernel.
+            values["padding"] = cls.args["padding"].parse(0)
         layer = cls(values, name=name, channels_first=self.channels_first, loc=loc,
                     arg_locs=arg_locs, index=i)
-        for err in layer.validate():
+        errors = layer.validate()
+        for err in errors:
             at = arg_locs.get(err.arg or "", loc)
             self.problems.append(Problem(at, err.message, desc, err.hint))
+        if errors:
+            return None  # its shape would only repeat the problem; dependents are skipped
         return LayerSpec(i, cls.kind, name, layer, inputs, loc, trainable, str(written))
 
     def parse_args(self, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...],
@@ -329,7 +338,7 @@ class _Parser:
             if arg.default is REQUIRED and key not in values and key not in spelled:
                 alias = f" (PyTorch: {arg.torch})" if arg.torch else ""
                 self.fail(kpath, f"missing required argument '{key}'{alias}", layer=desc,
-                          hint=f"{key}: {arg.doc}")
+                          hint=f"{key}: {arg.doc}", key=True)
                 ok = False
         return values, arg_locs, ok
 
