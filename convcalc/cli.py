@@ -247,7 +247,7 @@ class CheckFormat(str, Enum):
 def check(
     specs: Annotated[list[str], typer.Argument(
         help="Spec files or globs, e.g. specs/*.yaml (quoted globs are expanded too, so "
-             "'specs/**/*.yaml' works on every shell).", show_default=False, metavar="SPEC...")],
+             "'specs/**/*.yaml' works on every shell).", show_default=False, metavar="SPEC")],
     fmt: Annotated[CheckFormat, typer.Option(
         "--format", "-f", help="text for people; json; junit (XML for CI dashboards); github "
         "(annotations on the lines of a pull request); markdown (a PR comment).")
@@ -314,7 +314,7 @@ def diff(
         help="The old spec (with --git: the spec to compare with its committed version).",
         show_default=False, metavar="OLD")],
     new: Annotated[Optional[Path], typer.Argument(
-        help="The new spec.", show_default=False, metavar="[NEW]")] = None,
+        help="The new spec.", show_default=False, metavar="NEW")] = None,
     git: Annotated[Optional[str], typer.Option(
         "--git", metavar="REV", help="Compare OLD (as it is now) with its version at git "
         "revision REV, e.g. HEAD, main or origin/main.", show_default=False)] = None,
