@@ -52,6 +52,9 @@ def main() -> None:
     ap.add_argument("--peer-python", help="a python with torch and torchinfo")
     args = ap.parse_args()
 
+    # A user's second run finds cached bytecode; make sure it exists even when this shell sets
+    # PYTHONDONTWRITEBYTECODE (otherwise every run recompiles convcalc's ~8,000 lines).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "convcalc")], check=True)
     exe = shutil.which("convcalc", path=str(Path(sys.executable).parent)) or "convcalc"
     ours = [exe, "summary", "specs/vgg16.yaml"]
     floor = [sys.executable, "benchmarks/minimal_table_app.py"]
