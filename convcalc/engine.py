@@ -34,7 +34,7 @@ def analyze(spec: Spec) -> Report:
             rows.append(LayerRow(ls.name, ls.kind, (), to_display(out, cf), (), 0, 0, 0, 0,
                                  (), ls.loc, ls.index))
             continue
-        if any(name not in canonical for name in ls.inputs):
+        if not ls.inputs or any(name not in canonical for name in ls.inputs):
             continue  # an upstream layer failed and was reported
         ins = [canonical[name] for name in ls.inputs]
         try:

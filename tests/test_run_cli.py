@@ -240,7 +240,7 @@ def test_shape_mismatch_is_loud(small: Path, monkeypatch: pytest.MonkeyPatch) ->
     result = cli("run", small)
     assert result.exit_code == 3
     assert result.stderr == (
-        f"{small}:5:19: error: layers[1] 'pool' (MaxPooling2D): executed output (1, 6, 5, 3) "
+        f"{small}:5:5: error: layers[1] 'pool' (MaxPooling2D): executed output (1, 6, 5, 3) "
         f"(float32) differs from the analytic (1, 3, 2, 3) (float32); this is a bug in "
         f"convcalc, please report it with the spec\n")
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcalc.layers.base import Arg, ArgError, Layer, Shape, any_value, number, optional
+from convcalc.layers.base import (
+    Arg, ArgError, Layer, Shape, any_value, json_schema, number, optional,
+)
 from convcalc.layers.registry import register, suggest
 
 # What Keras accepts as an activation name (keras.activations), with PyTorch's spellings.
@@ -17,6 +19,7 @@ ACTIVATIONS = (
 )
 
 
+@json_schema({"enum": list(ACTIVATIONS)})
 def activation_name(v: object) -> str:
     if isinstance(v, str) and v.lower() in ACTIVATIONS:
         return v.lower()

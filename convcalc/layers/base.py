@@ -76,10 +76,20 @@ def _typename(v: Any) -> str:
             list: "a list", dict: "a mapping", type(None): "nothing (null)"}.get(type(v), type(v).__name__)
 
 
+def json_schema(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """Attach the JSON Schema of the values a validator accepts (``convcalc schema`` reads it),
+    so that the schema is generated from the validators themselves."""
+    def attach(f: Any) -> Any:
+        f.json_schema = schema
+        return f
+    return attach
+
+
 def is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+@json_schema({"type": "integer", "minimum": 1})
 def pos_int(v: Any) -> int:
     if not is_int(v) or v < 1:
         raise ArgError(f"must be a positive integer; received {v!r}"
@@ -87,18 +97,21 @@ def pos_int(v: Any) -> int:
     return v
 
 
+@json_schema({"type": "integer", "minimum": 0})
 def nonneg_int(v: Any) -> int:
     if not is_int(v) or v < 0:
         raise ArgError(f"must be an integer >= 0; received {v!r}")
     return v
 
 
+@json_schema({"type": "boolean"})
 def boolean(v: Any) -> bool:
     if not isinstance(v, bool):
         raise ArgError(f"must be true or false; received {v!r} ({_typename(v)})")
     return v
 
 
+@json_schema({})
 def any_value(v: Any) -> Any:
     return v
 
@@ -106,21 +119,25 @@ def any_value(v: Any) -> Any:
 def optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def check(v: Any) -> Any:
         return None if v is None else parse(v)
-    return check
+    inner = getattr(parse, "json_schema", {"type": "string"} if parse is str else None)
+    return json_schema({"anyOf": [inner, {"type": "null"}]} if inner else {})(check)
 
 
+@json_schema({"type": "string", "minLength": 1})
 def name_str(v: Any) -> str:
     if not isinstance(v, str) or not v:
         raise ArgError(f"must be a non-empty string; received {v!r}")
     return v
 
 
+@json_schema({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
 def rate(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
         raise ArgError(f"must be a number in [0, 1); received {v!r}")
     return float(v)
 
 
+@json_schema({"type": "number"})
 def number(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ArgError(f"must be a number; received {v!r}")
@@ -132,7 +149,7 @@ def choice(*options: str) -> Callable[[Any], str]:
         if v not in options:
             raise ArgError(f"must be one of {', '.join(repr(o) for o in options)}; received {v!r}")
         return v
-    return check
+    return json_schema({"enum": list(options)})(check)
 
 
 def ints(rank: int, minimum: int = 1) -> Callable[[Any], tuple[int, ...]]:
@@ -145,27 +162,44 @@ def ints(rank: int, minimum: int = 1) -> Callable[[Any], tuple[int, ...]]:
             what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
             raise ArgError(f"must be {what} or a list of {rank} such integers; received {v!r}")
         return tuple(values)
-    return check
+    one = {"type": "integer", "minimum": minimum}
+    return json_schema({"anyOf": [one, {"type": "array", "items": one, "minItems": rank,
+                                        "maxItems": rank}]})(check)
 
 
 def pairs(rank: int, what: str) -> Callable[[Any], tuple[tuple[int, int], ...]]:
-    """Per-side widths: ``p`` | ``[p_axis, ...]`` (symmetric) | ``[[before, after], ...]``."""
+    """Per-side widths: ``p`` | ``[p_axis, ...]`` (symmetric) | ``[[before, after], ...]``.
+
+    For one spatial axis, ``[before, after]`` is accepted too (Keras's 1D layers)."""
 
     def check(v: Any) -> tuple[tuple[int, int], ...]:
         if is_int(v) and v >= 0:
             return ((v, v),) * rank
+        if (rank == 1 and isinstance(v, (list, tuple)) and len(v) == 2
+                and all(is_int(x) and x >= 0 for x in v)):
+            return ((v[0], v[1]),)  # Keras 1D: (before, after)
         if isinstance(v, (list, tuple)) and len(v) == rank:
-            if all(is_int(x) and x >= 0 for x in v):
-                return tuple((x, x) for x in v)
-            if all(isinstance(x, (list, tuple)) and len(x) == 2
-                   and all(is_int(y) and y >= 0 for y in x) for x in v):
-                return tuple((x[0], x[1]) for x in v)
+            out = []
+            for x in v:  # each axis: a symmetric width or a [before, after] pair
+                if is_int(x) and x >= 0:
+                    out.append((x, x))
+                elif (isinstance(x, (list, tuple)) and len(x) == 2
+                      and all(is_int(y) and y >= 0 for y in x)):
+                    out.append((x[0], x[1]))
+                else:
+                    break
+            else:
+                return tuple(out)
         example = ", ".join(["[1, 1]"] * rank)
         raise ArgError(
             f"{what} must be an integer >= 0, a list of {rank} such integers (one per spatial "
             f"axis) or a list of {rank} [before, after] pairs; received {v!r}",
             hint=f"e.g. 1, or [{example}]")
-    return check
+    width = {"type": "integer", "minimum": 0}
+    pair = {"type": "array", "items": width, "minItems": 2, "maxItems": 2}
+    per_axis = {"type": "array", "items": {"anyOf": [width, pair]}, "minItems": rank,
+                "maxItems": rank}
+    return json_schema({"anyOf": [width, per_axis] + ([pair] if rank == 1 else [])})(check)
 
 
 def padding(rank: int, *modes: str) -> Callable[[Any], Any]:
@@ -184,9 +218,12 @@ def padding(rank: int, *modes: str) -> Callable[[Any], Any]:
         except ArgError as exc:
             raise ArgError(f"must be one of {', '.join(repr(m) for m in modes)}, "
                            + exc.message.removeprefix("padding must be "), exc.hint) from None
-    return check
+    names = [m for mode in modes for m in (mode, mode.upper())]  # any case is accepted
+    return json_schema({"anyOf": [{"enum": names}] + explicit.json_schema["anyOf"]})(check)
 
 
+@json_schema({"type": "array", "minItems": 1,
+              "items": {"anyOf": [{"type": "integer", "minimum": 1}, {"const": -1}]}})
 def shape_list(v: Any) -> tuple[int, ...]:
     if (not isinstance(v, (list, tuple)) or not v
             or not all(is_int(x) and (x >= 1 or x == -1) for x in v)):

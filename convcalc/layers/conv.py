@@ -305,14 +305,15 @@ class ConvNDTranspose(ConvND):
     def validate(self) -> list[LayerError]:
         errors = super().validate()
         if self.output_padding is not None:
-            d = self.dilation()
-            for i, op in enumerate(self.output_padding):
-                if op >= self.strides[i] and op >= d[i]:
-                    errors.append(LayerError(
-                        f"output_padding must be smaller than the stride or the dilation on each "
-                        f"axis; received output_padding={op} with strides={self.strides[i]}, "
-                        f"dilation_rate={d[i]} on axis {self.axis(i)}", arg="output_padding",
-                        hint=f"use output_padding < {max(self.strides[i], d[i])}"))
+            d, s, op = self.dilation(), self.strides, self.output_padding
+            bad = [i for i in range(self.rank) if op[i] >= s[i] and op[i] >= d[i]]
+            if bad:
+                i = bad[0]
+                errors.append(LayerError(
+                    f"output_padding must be smaller than the stride or the dilation; received "
+                    f"output_padding={op[i]} with strides={s[i]}, dilation_rate={d[i]} on axis "
+                    f"{', '.join(self.axis(j) for j in bad)}", arg="output_padding",
+                    hint=f"use output_padding < {max(s[i], d[i])}"))
         return errors
 
     def output_shape(self, inputs: list[Shape]) -> Shape:

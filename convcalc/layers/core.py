@@ -6,8 +6,8 @@ import math
 from typing import Any
 
 from convcalc.layers.base import (
-    Arg, Layer, LayerError, Shape, Weight, any_value, boolean, canonical_axis, is_int, optional,
-    pos_int, rate, shape_list,
+    Arg, Layer, LayerError, Shape, Weight, any_value, boolean, canonical_axis, is_int, json_schema,
+    optional, pos_int, rate, shape_list,
 )
 from convcalc.layers.conv import KERAS_EXTRAS, activation_arg, run_activation
 from convcalc.layers.registry import register
@@ -15,7 +15,8 @@ from convcalc.layers.registry import register
 
 @register
 class InputLayer(Layer):
-    """The model's input. Shape: ``shape`` (one sample, in the spec's data_format). Params 0."""
+    """The model's input. Shape: ``shape`` (one sample, in the spec's data_format).
+    Params 0, MACs 0."""
 
     kind = "InputLayer"
     aliases = ("Input",)
@@ -77,7 +78,8 @@ class BatchNormalization(Layer):
 
     kind = "BatchNormalization"
     aliases = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
-    args = {"axis": Arg(optional(lambda v: v if is_int(v) else pos_int(v)), None,
+    args = {"axis": Arg(optional(json_schema({"type": "integer"})(
+                            lambda v: v if is_int(v) else pos_int(v))), None,
                         doc="Keras axis (batch = 0); default: the channel axis"),
             "center": Arg(boolean, True, doc="learn beta"),
             "scale": Arg(boolean, True, doc="learn gamma"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcalc.layers.base import Arg, Layer, LayerError, Shape, canonical_axis, is_int, optional
+from convcalc.layers.base import (
+    Arg, Layer, LayerError, Shape, canonical_axis, is_int, json_schema, optional,
+)
 from convcalc.layers.registry import register
 
 
@@ -37,6 +39,7 @@ for _name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
         "max_inputs": 2 if _name == "Subtract" else None}))
 
 
+@json_schema({"type": "integer"})
 def _axis(v: object) -> int:
     if not is_int(v):
         from convcalc.layers.base import ArgError

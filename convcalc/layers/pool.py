@@ -20,7 +20,7 @@ from convcalc.layers.registry import register
 class PoolingND(_Windowed):
     """Max or average pooling over ``pool_size`` windows.
 
-    Shape: 'valid' floor((n-k)/s)+1; 'same' ceil(n/s); explicit padding p_l, p_r:
+    Shape: 'valid' (= padding 0) floor((n-k)/s)+1; 'same' ceil(n/s); explicit padding p_l, p_r:
     floor((n + p_l + p_r - d·(k-1) - 1 + (s-1 if ceil_mode)) / s) + 1, then minus one if
     ceil_mode and (out-1)·s >= n + p_l (PyTorch Pool.h). PyTorch requires each pad <= k//2.
     Params: 0. MACs: 0 (pooling is not a multiply-accumulate).
@@ -36,19 +36,21 @@ class PoolingND(_Windowed):
 
     def validate(self) -> list[LayerError]:
         errors = []
-        if self.ceil_mode and isinstance(self.padding, str):
+        if self.ceil_mode and self.padding == "same":
             errors.append(LayerError(
-                f"ceil_mode applies to explicit (PyTorch) padding; received padding="
-                f"'{self.padding}' with ceil_mode=true", arg="ceil_mode",
+                "ceil_mode applies to 'valid' or explicit (PyTorch) padding; received "
+                "padding='same' with ceil_mode=true", arg="ceil_mode",
                 hint="use padding: 0 (or another int) with ceil_mode, or drop ceil_mode"))
         if not isinstance(self.padding, str):
-            for i, (before, after) in enumerate(self.padding):
-                k = self.pool_size[i]
-                if max(before, after) > k // 2:
-                    errors.append(LayerError(
-                        f"padding must be at most half the pool size (PyTorch's rule); received "
-                        f"padding {before}+{after} with pool_size={k} on axis {self.axis(i)}",
-                        arg="padding", hint=f"use padding <= {k // 2}"))
+            bad = [i for i, (before, after) in enumerate(self.padding)
+                   if max(before, after) > self.pool_size[i] // 2]
+            if bad:
+                i = bad[0]
+                errors.append(LayerError(
+                    f"padding must be at most half the pool size (PyTorch's rule); received "
+                    f"padding {self.padding[i][0]}+{self.padding[i][1]} with pool_size="
+                    f"{self.pool_size[i]} on axis {', '.join(self.axis(j) for j in bad)}",
+                    arg="padding", hint=f"use padding <= {self.pool_size[i] // 2}"))
         return errors
 
     def output_shape(self, inputs: list[Shape]) -> Shape:

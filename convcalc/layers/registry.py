@@ -36,8 +36,8 @@ def lookup(name: str) -> type[Layer] | None:
 
 def suggest(name: str, choices: list[str] | None = None) -> str | None:
     """The closest known name (case-insensitive), for "did you mean" hints."""
-    pool = choices if choices is not None else list(REGISTRY) + list(ALIASES)
-    lowered = {c.lower(): c for c in pool}
+    pool = choices if choices is not None else list(ALIASES) + list(REGISTRY)
+    lowered = {c.lower(): c for c in pool}  # later entries win: Keras names over aliases
     if name.lower() in lowered:
         return lowered[name.lower()]
     match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)

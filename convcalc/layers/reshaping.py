@@ -31,7 +31,8 @@ class ZeroPaddingND(Layer):
 
 
 class CroppingND(Layer):
-    """Cropping of the spatial axes. Shape: n - before - after per axis (must stay >= 1)."""
+    """Cropping of the spatial axes. Shape: n - before - after per axis (must stay >= 1).
+    Params 0, MACs 0."""
 
     rank: ClassVar[int] = 2
     cropping: tuple[tuple[int, int], ...]
@@ -53,7 +54,8 @@ class CroppingND(Layer):
 
 
 class UpSamplingND(Layer):
-    """Nearest (or bilinear, 2D) up-sampling by an integer factor. Shape: n·size per axis."""
+    """Nearest (or bilinear, 2D) up-sampling by an integer factor. Shape: n·size per axis.
+    Params 0, MACs 0."""
 
     rank: ClassVar[int] = 2
     size: tuple[int, ...]

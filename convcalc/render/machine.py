@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any, Sequence
 
 from convcalc.render.units import grouped, keras_shape, plain_shape
@@ -26,6 +27,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "input_shape": list(inputs[0].output_shape) if len(inputs) == 1
         else [list(r.output_shape) for r in inputs],
         "output_shape": list(report.output_shape),
+        "outputs": list(report.outputs),
         "layers": [{
             "name": r.name, "type": r.kind, "inputs": list(r.inputs),
             "output_shape": list(r.output_shape), "params": r.params,
@@ -40,8 +42,18 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
+_FLAT_LIST = re.compile(r"\[\s+([-\d.,\s]*?)\s+\]")
+
+
+def dumps(doc: Any) -> str:
+    """Indented JSON with lists of numbers (shapes) kept on one line."""
+    text = json.dumps(doc, indent=2)
+    return _FLAT_LIST.sub(lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(","))
+                          + "]", text) + "\n"
+
+
 def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2) + "\n"
+    return dumps(report_dict(report))
 
 
 def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] = ()) -> str:

@@ -7,7 +7,6 @@ per layer), and the output's ``Mean``, ``Std``, ``Min`` and ``Max`` over the who
 
 from __future__ import annotations
 
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +71,8 @@ def render_run(report: Report, result: RunResult, fmt: str, color: bool = False)
                             extra=[(h, h != "Executed", c) for h, c in cells],
                             footer=footer(report, result))
     if fmt == "json":
-        return json.dumps(run_dict(report, result), indent=2) + "\n"
+        from convcalc.render.machine import dumps
+        return dumps(run_dict(report, result))
     from convcalc.render import machine
     if fmt == "markdown":
         text = machine.render_markdown(report, extra=[(h, c) for h, c in cells])

@@ -64,17 +64,22 @@ def build_table(report: Report, extra: Sequence[Column] = (),
 
 def render_table(report: Report, color: bool | None = None, extra: Sequence[Column] = (),
                  footer: Sequence[tuple[str, str, str]] = ()) -> str:
-    """The table as text (with ANSI colours only when ``color`` is true)."""
+    """The table as text (with ANSI colours only when ``color`` is true).
+
+    Rendered on a console far wider than any table, so nothing is wrapped or cut whatever the
+    terminal's width; a table that does not expand takes only its natural width.
+    """
+    return to_text(build_table(report, extra, footer), color)
+
+
+def to_text(renderable: RenderableType, color: bool | None = None) -> str:
     import io
 
     from rich.console import Console
 
-    renderable = build_table(report, extra, footer)
-    probe = Console(width=10_000, file=io.StringIO(), color_system=None)
-    width = max(probe.measure(renderable).maximum, 40)
     buf = io.StringIO()
-    console = Console(width=width, file=buf, force_terminal=bool(color), no_color=not color,
+    console = Console(width=10_000, file=buf, force_terminal=bool(color), no_color=not color,
                       color_system="standard" if color else None, highlight=False,
-                      emoji=False, legacy_windows=False)
+                      emoji=False, legacy_windows=False, soft_wrap=False)
     console.print(renderable)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"

@@ -22,7 +22,14 @@ TOP_KEYS = ("name", "description", "input", "data_format", "model", "layers", "e
 COMMON_KEYS = ("name", "inputs", "trainable")
 EXPECT_KEYS = ("params", "trainable_params", "non_trainable_params", "macs", "output_shape",
                "layers")
-EXPECT_LAYER_KEYS = ("output_shape", "params", "macs")
+EXPECT_LAYER_KEYS = ("output_shape", "params", "macs", "receptive_field")
+BUDGET_KEYS = ("max_params", "max_macs", "max_param_bytes", "max_activation_bytes", "dtype",
+               "max_receptive_field", "min_receptive_field")
+# decimal (SI) and binary multipliers accepted in budget strings such as "16G" or "512MiB"
+QUANTITY_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+                     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+# a budget string: number, suffix, then "B" for byte budgets (the JSON schema uses it too)
+QUANTITY_PATTERN = r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([KMGT]i|[kKMGT])?"
 
 
 def snake_case(name: str) -> str:
@@ -104,16 +111,22 @@ class _Parser:
                     self.fail(("layers", ls.index), "a sequential model cannot merge branches",
                               layer=ls.describe(), hint="use model: functional")
                     break
-        expect = self.parse_expect(data.get("expect", {}))
-        budget = data.get("budget", {})
-        if not isinstance(budget, dict):
-            self.fail(("budget",), "budget must be a mapping")
-            budget = {}
+        expect = self.parse_expect(data.get("expect", {}),
+                                   None if self.problems else {ls.name for ls in layers})
+        budget = self.parse_budget(data.get("budget", {}))
         description = data.get("description", "")
-        if self.problems:
-            raise SpecError(self.problems)
-        return Spec(self.src.file, name, data_format, model, layers, self.src, expect, budget,
+        spec = Spec(self.src.file, name, data_format, model, layers, self.src, expect, budget,
                     str(description or ""))
+        if self.problems:
+            # Shape problems of the layers that parsed are independent of the ones above:
+            # report them in the same run (layers downstream of a broken one are skipped).
+            from convcalc.engine import analyze
+            try:
+                analyze(spec)
+            except SpecError as more:
+                self.problems.extend(more.problems)
+            raise SpecError(self.problems)
+        return spec
 
     # --- layers ----------------------------------------------------------------------------------
     def parse_layers(self, data: dict[str, Any]) -> list[LayerSpec]:
@@ -145,6 +158,7 @@ class _Parser:
                     taken.add(candidate)
                     return candidate
 
+        no_input_reported = False
         if "input" in data:
             shape = data["input"]
             if (not isinstance(shape, list) or not shape
@@ -164,11 +178,17 @@ class _Parser:
                      for e in raw):
             self.fail((), "the spec has no input shape",
                       hint="add  input: [224, 224, 3]  (one sample, without the batch)")
+            no_input_reported = True
 
         names: dict[str, int] = {}
+        previous = result[-1].name if result else ""
+        self.broken: set[str] = set()
         for i, entry in enumerate(raw):
+            self.current_name = f"<layers[{i}]>"
             ls = self.parse_layer(i, entry, auto_name)
-            if ls is None:
+            if ls is None:  # reported; layers that depend on it are skipped, not misreported
+                self.broken.add(self.current_name)
+                previous = self.current_name
                 continue
             if ls.name in names:
                 self.fail(("layers", i, ls.kind, "name"), f"duplicate layer name '{ls.name}' "
@@ -176,26 +196,28 @@ class _Parser:
                           hint="every layer needs a unique name")
             names[ls.name] = i
             if ls.kind != "InputLayer" and not ls.inputs:
-                if result:
-                    ls.inputs = [result[-1].name]
-                else:
+                if previous:
+                    ls.inputs = [previous]
+                elif not no_input_reported:
                     self.fail(("layers", i), "the first layer has nothing to take as input",
                               layer=ls.describe(), hint="add input: [H, W, C] at the top")
+            previous = ls.name
             result.append(ls)
         # every named input must be a layer defined earlier
         seen: set[str] = set()
         for ls in result:
             for j, src_name in enumerate(ls.inputs):
-                if src_name not in seen:
+                if src_name not in seen and src_name not in self.broken:
                     later = src_name in {x.name for x in result}
                     near = suggest(src_name, sorted(seen))
-                    self.fail(("layers", ls.index, ls.written_kind, "inputs"),
+                    self.fail(("layers", ls.index, ls.written_kind, "inputs", j),
                               f"input '{src_name}' is "
                               + ("defined later in the list" if later else "not a layer name"),
                               layer=ls.describe(),
                               hint=("list layers before the layers that use them" if later else
                                     (f"did you mean '{near}'?" if near else
-                                     "inputs names earlier layers")))
+                                     "inputs names earlier layers, e.g. "
+                                     + ", ".join(sorted(seen)[:6]))))
             seen.add(ls.name)
         return result
 
@@ -231,8 +253,9 @@ class _Parser:
                       layer=f"layers[{i}] ({cls.kind})")
             name = None
         name = name or auto_name(cls.kind)
+        self.current_name = name
         desc = f"layers[{i}] '{name}' ({cls.kind})"
-        loc = self.src.at(kpath) if kpath in self.src.values else self.src.at(path)
+        loc = self.src.key_at(kpath)  # the line of the layer's kind
 
         inputs: list[str] = []
         if "inputs" in args:
@@ -264,11 +287,18 @@ class _Parser:
         values, arg_locs, ok = self.parse_args(cls, args, kpath, desc)
         if not ok:
             return None
+        if written in cls.aliases and "padding" in cls.args and "padding" not in values:
+            # A PyTorch spelling means PyTorch's default padding=0, which differs from Keras's
+            # 'valid' for transposed convolutions with stride > effective kernel.
+            values["padding"] = cls.args["padding"].parse(0)
         layer = cls(values, name=name, channels_first=self.channels_first, loc=loc,
                     arg_locs=arg_locs, index=i)
-        for err in layer.validate():
+        errors = layer.validate()
+        for err in errors:
             at = arg_locs.get(err.arg or "", loc)
             self.problems.append(Problem(at, err.message, desc, err.hint))
+        if errors:
+            return None  # its shape would only repeat the problem; dependents are skipped
         return LayerSpec(i, cls.kind, name, layer, inputs, loc, trainable, str(written))
 
     def parse_args(self, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...],
@@ -283,11 +313,12 @@ class _Parser:
                 continue
             canonical = key if key in cls.args else torch_names.get(key)
             if canonical is None:
-                known = list(cls.args) + list(torch_names) + list(COMMON_KEYS)
-                near = suggest(str(key), known)
+                main = [k for k, a in cls.args.items() if a.shape_relevant] + list(COMMON_KEYS)
+                near = (suggest(str(key), main) or suggest(str(key), list(torch_names))
+                        or suggest(str(key), list(cls.args)))
                 self.fail(kpath + (key,), f"unknown argument '{key}' for {cls.kind}", layer=desc,
                           key=True, hint=(f"did you mean '{near}'? " if near else "")
-                          + "arguments: " + ", ".join(list(cls.args) + list(COMMON_KEYS)))
+                          + f"`convcalc layers {cls.kind}` lists its arguments")
                 ok = False
                 continue
             if canonical in spelled:
@@ -307,38 +338,130 @@ class _Parser:
             if arg.default is REQUIRED and key not in values and key not in spelled:
                 alias = f" (PyTorch: {arg.torch})" if arg.torch else ""
                 self.fail(kpath, f"missing required argument '{key}'{alias}", layer=desc,
-                          hint=f"{key}: {arg.doc}")
+                          hint=f"{key}: {arg.doc}", key=True)
                 ok = False
         return values, arg_locs, ok
 
     # --- expectations ----------------------------------------------------------------------------
-    def parse_expect(self, expect: Any) -> dict[str, Any]:
+    def parse_expect(self, expect: Any, layer_names: set[str] | None = None) -> dict[str, Any]:
+        """Validate ``expect:``; ``layer_names`` (when every layer parsed) checks the names in
+        ``expect.layers``."""
+        if expect is None:  # `expect:` with only comments under it
+            return {}
         if not isinstance(expect, dict):
             self.fail(("expect",), "expect must be a mapping such as {params: 138357544}")
             return {}
         for key, value in expect.items():
             path = ("expect", key)
             if key not in EXPECT_KEYS:
-                near = suggest(str(key), list(EXPECT_KEYS))
-                self.fail(path, f"unknown expectation '{key}'", key=True,
-                          hint=(f"did you mean '{near}'? " if near else "")
-                          + "allowed: " + ", ".join(EXPECT_KEYS))
-            elif key == "output_shape":
-                if not isinstance(value, list) or not all(is_int(x) and x >= 1 for x in value):
-                    self.fail(path, f"expect.output_shape must be a list of positive integers; "
-                              f"received {value!r}")
+                self.unknown_key(path, "expectation", EXPECT_KEYS)
             elif key == "layers":
                 if not isinstance(value, dict):
                     self.fail(path, "expect.layers must map layer names to expectations")
                     continue
                 for lname, lexp in value.items():
+                    if layer_names is not None and lname not in layer_names:
+                        near = suggest(str(lname), sorted(layer_names))
+                        self.fail(path + (lname,), f"expect.layers names '{lname}', which is not "
+                                  f"a layer of this spec", key=True,
+                                  hint=f"did you mean '{near}'?" if near else
+                                  "expectations are keyed by layer name")
                     if not isinstance(lexp, dict):
-                        self.fail(path + (lname,), f"expect.layers.{lname} must be a mapping")
+                        self.fail(path + (lname,), f"expect.layers.{lname} must be a mapping "
+                                  f"such as {{params: 1792}}")
                         continue
-                    for k in lexp:
+                    for k, v in lexp.items():
                         if k not in EXPECT_LAYER_KEYS:
-                            self.fail(path + (lname, k), f"unknown layer expectation '{k}'",
-                                      key=True, hint="allowed: " + ", ".join(EXPECT_LAYER_KEYS))
-            elif not is_int(value) or value < 0:
-                self.fail(path, f"expect.{key} must be an integer >= 0; received {value!r}")
+                            self.unknown_key(path + (lname, k), "layer expectation",
+                                             EXPECT_LAYER_KEYS)
+                        else:
+                            self.expect_value(path + (lname, k), f"expect.layers.{lname}.{k}", v)
+            else:
+                self.expect_value(path, f"expect.{key}", value)
         return expect
+
+    def unknown_key(self, path: tuple[Any, ...], what: str, allowed: tuple[str, ...]) -> None:
+        """``unknown <what> 'key'`` at the key, with a did-you-mean and the allowed keys."""
+        near = suggest(str(path[-1]), list(allowed))
+        self.fail(path, f"unknown {what} '{path[-1]}'", key=True,
+                  hint=(f"did you mean '{near}'? " if near else "") + "allowed: "
+                  + ", ".join(allowed))
+
+    def expect_value(self, path: tuple[Any, ...], what: str, value: Any) -> None:
+        key = path[-1]
+        if key == "output_shape":
+            if (not isinstance(value, list) or not value
+                    or not all(is_int(x) and x >= 1 for x in value)):
+                self.fail(path, f"{what} must be a list of positive integers; received {value!r}")
+        elif key == "receptive_field":
+            if not (is_int(value) and value >= 1 or isinstance(value, list) and value
+                    and all(is_int(x) and x >= 1 for x in value)):
+                self.fail(path, f"{what} must be a positive integer or a list of them (one per "
+                          f"spatial axis); received {value!r}")
+        elif not is_int(value) or value < 0:
+            self.fail(path, f"{what} must be an integer >= 0; received {value!r}")
+
+    # --- budgets ---------------------------------------------------------------------------------
+    def parse_budget(self, budget: Any) -> dict[str, Any]:
+        """Validate ``budget:`` -> upper (and lower) bounds as ints; counts and byte sizes may be
+        written with a suffix: ``16G`` (10^9), ``512Mi`` / ``512MiB`` (2^20)."""
+        if budget is None:
+            return {}
+        if not isinstance(budget, dict):
+            self.fail(("budget",), "budget must be a mapping such as {max_params: 140M}")
+            return {}
+        result: dict[str, Any] = {}
+        for key, value in budget.items():
+            path = ("budget", key)
+            if key not in BUDGET_KEYS:
+                self.unknown_key(path, "budget", BUDGET_KEYS)
+            elif key == "dtype":
+                from convcalc.report import DTYPE_BYTES
+                if value not in DTYPE_BYTES:
+                    near = suggest(str(value), list(DTYPE_BYTES))
+                    self.fail(path, f"budget.dtype must be one of {', '.join(DTYPE_BYTES)}; "
+                              f"received {value!r}", hint=f"did you mean '{near}'?" if near else "")
+                else:
+                    result[key] = value
+            elif key.endswith("receptive_field"):
+                if is_int(value) and value >= 1:
+                    result[key] = value
+                elif (isinstance(value, list) and value
+                      and all(is_int(x) and x >= 1 for x in value)):
+                    result[key] = tuple(value)
+                else:
+                    self.fail(path, f"budget.{key} must be a positive integer or a list of them "
+                              f"(one per spatial axis); received {value!r}")
+            else:
+                unit = "B" if key.endswith("_bytes") else ""
+                n = parse_quantity(value, unit)
+                if n is None:
+                    example = "528MiB, 500MB or 553430176" if unit else "140M, 15.5G or 138357544"
+                    self.fail(path, f"budget.{key} must be an integer >= 0 or a number with a "
+                              f"suffix k, M, G, T (10^3 steps) or Ki, Mi, Gi, Ti (2^10 steps)"
+                              f"{' and an optional B' if unit else ''}; received {value!r}",
+                              hint=f"e.g. {example}")
+                else:
+                    result[key] = n
+        return result
+
+
+def parse_quantity(value: Any, unit: str = "") -> int | None:
+    """``138357544``, ``"140M"``, ``"15.47G"``, ``"512MiB"`` (``unit`` "B") -> an int, or None.
+
+    Exact decimal arithmetic: the number times its multiplier must be a whole number.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    if is_int(value):
+        return value if value >= 0 else None
+    if not isinstance(value, str):
+        return None
+    m = re.fullmatch(QUANTITY_PATTERN + (r"B?" if unit else "") + r"\s*", value)
+    if not m or (m.group(2) or "") not in QUANTITY_SUFFIXES:
+        return None
+    try:
+        n = Decimal(m.group(1).replace("_", "")) * QUANTITY_SUFFIXES[m.group(2) or ""]
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return None
+    return int(n) if n == n.to_integral_value() else None

@@ -1,0 +1,85 @@
+"""Wall time of `convcalc summary specs/vgg16.yaml` against a minimal typer+rich program.
+
+Both run as fresh processes, alternating A B A B ... after warm-ups, in the same run; the
+script prints medians and the paired ratio. Goal (issue 2): within 1.2x of the minimal program.
+With --peer-python PY (an interpreter that has torch and torchinfo), it also times the peer a
+user would otherwise pick: import torch + torchinfo, build VGG16, torchinfo.summary (goal:
+convcalc at least 10x faster).
+
+    python benchmarks/bench_summary.py [-n 20] [--peer-python /path/to/python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PEER = r"""
+import torch, torch.nn as nn, torchinfo
+cfg = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M']
+layers, c = [], 3
+for v in cfg:
+    if v == 'M':
+        layers.append(nn.MaxPool2d(2, 2))
+    else:
+        layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU(inplace=True)]
+        c = v
+model = nn.Sequential(*layers, nn.Flatten(), nn.Linear(25088, 4096), nn.ReLU(),
+                      nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 1000))
+stats = torchinfo.summary(model, (1, 3, 224, 224), verbose=0)
+assert stats.total_params == 138357544
+print(stats)
+"""
+
+
+def time_once(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=20, help="timed runs per command")
+    ap.add_argument("--peer-python", help="a python with torch and torchinfo")
+    args = ap.parse_args()
+
+    # A user's second run finds cached bytecode; make sure it exists even when this shell sets
+    # PYTHONDONTWRITEBYTECODE (otherwise every run recompiles convcalc's ~8,000 lines).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "convcalc")], check=True)
+    exe = shutil.which("convcalc", path=str(Path(sys.executable).parent)) or "convcalc"
+    ours = [exe, "summary", "specs/vgg16.yaml"]
+    floor = [sys.executable, "benchmarks/minimal_table_app.py"]
+    for _ in range(3):
+        time_once(ours)
+        time_once(floor)
+    a, b = [], []
+    for _ in range(args.n):
+        a.append(time_once(ours))
+        b.append(time_once(floor))
+    ratios = [x / y for x, y in zip(a, b)]
+    print(f"convcalc summary specs/vgg16.yaml : median {statistics.median(a):.3f} s "
+          f"(min {min(a):.3f}, max {max(a):.3f})")
+    print(f"minimal typer+rich 22-row table   : median {statistics.median(b):.3f} s "
+          f"(min {min(b):.3f}, max {max(b):.3f})")
+    print(f"ratio convcalc / minimal (paired) : median {statistics.median(ratios):.2f}x "
+          f"(min {min(ratios):.2f}, max {max(ratios):.2f}); goal <= 1.2x")
+    if args.peer_python:
+        peer = [args.peer_python, "-c", PEER]
+        time_once(peer)
+        c = [time_once(peer) for _ in range(max(3, args.n // 4))]
+        print(f"torch + torchinfo VGG16 summary   : median {statistics.median(c):.3f} s")
+        print(f"peer / convcalc                   : {statistics.median(c) / statistics.median(a):.1f}x"
+              f" faster; goal >= 10x")
+
+
+if __name__ == "__main__":
+    main()

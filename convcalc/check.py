@@ -1,0 +1,214 @@
+"""Expectations (``expect:``) and budgets (``budget:``) of specs, for CI: ``convcalc check``.
+
+:func:`check_files` checks every spec it is given and never stops at the first failure; each
+spec gives a :class:`SpecCheck` holding one :class:`Outcome` per expectation and budget (numbers
+only: renderers in :mod:`convcalc.render.check` turn them into text, JSON, JUnit XML, GitHub
+workflow commands or Markdown). Exit codes (:func:`exit_code`): 0 every check holds, 1 an
+expectation or a budget fails, 2 a spec is invalid (that wins over 1).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from convcalc.errors import Location, Problem, SpecError
+from convcalc.receptive import Field, model_field, receptive_fields
+from convcalc.report import DTYPE_BYTES, Report
+from convcalc.spec.loader import load_spec
+from convcalc.spec.model import Spec
+
+EXPECT_TOTALS = ("params", "trainable_params", "non_trainable_params", "macs")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One expectation or budget of one spec, with what the spec computes.
+
+    ``key`` is the dotted path under ``expect``/``budget`` (``params``,
+    ``layers.block1_conv1.macs``, ``max_macs``); ``expected`` is the expected value or the
+    bound, ``actual`` the computed value (None when it cannot be computed: ``note`` says why).
+    Shapes and per-axis receptive fields are tuples.
+    """
+
+    kind: str                      # "expect" | "budget"
+    key: str
+    expected: Any
+    actual: Any
+    ok: bool
+    loc: Location
+    note: str = ""                 # e.g. "float32", the largest layer, why it is unknown
+    layer: str = ""                # the layer an expectation or a budget figure belongs to
+
+    @property
+    def path(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+    @property
+    def excess(self) -> int | None:
+        """How far an integer budget is exceeded (actual - bound for max_, bound - actual for
+        min_), or how far an integer expectation is off (actual - expected)."""
+        if isinstance(self.expected, int) and isinstance(self.actual, int):
+            if self.kind == "budget" and self.key.startswith("min_"):
+                return self.expected - self.actual
+            return self.actual - self.expected
+        return None
+
+
+@dataclass
+class SpecCheck:
+    """The result of checking one spec file."""
+
+    file: str
+    name: str = ""
+    outcomes: list[Outcome] = field(default_factory=list)
+    error: SpecError | None = None
+    report: Report | None = None
+    field: Field | None = None      # the model's receptive field
+    spec: Spec | None = None
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "invalid"
+        return "fail" if self.failures else "pass"
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+def expand_paths(patterns: list[str]) -> list[str | SpecCheck]:
+    """Files named or matched by ``patterns``, in order, without repeats. Globs are expanded
+    here too, so that quoting them works on every shell; a pattern that matches nothing gives
+    an invalid :class:`SpecCheck` in its place."""
+    found: list[str | SpecCheck] = []
+    seen: set[str] = set()
+    for pattern in patterns:
+        if glob.has_magic(pattern) and not os.path.exists(pattern):
+            matches = sorted(m for m in glob.glob(pattern, recursive=True) if os.path.isfile(m))
+            if not matches:
+                found.append(SpecCheck(pattern, error=SpecError([Problem(
+                    Location(pattern), "no file matches this pattern",
+                    hint="check the folder and the extension (.yaml or .yml)")])))
+        else:
+            matches = [pattern]
+        for m in matches:
+            if os.path.normpath(m) not in seen:
+                seen.add(os.path.normpath(m))
+                found.append(m)
+    return found
+
+
+def check_files(patterns: list[str]) -> list[SpecCheck]:
+    """Load, analyse and check every spec matched by ``patterns``; never raises SpecError."""
+    return [entry if isinstance(entry, SpecCheck) else check_path(entry)
+            for entry in expand_paths(patterns)]
+
+
+def check_path(path: str) -> SpecCheck:
+    try:
+        return check_spec(load_spec(path))
+    except SpecError as err:
+        return SpecCheck(path, error=err)
+
+
+def exit_code(results: list[SpecCheck]) -> int:
+    statuses = {r.status for r in results}
+    return 2 if "invalid" in statuses else 1 if "fail" in statuses else 0
+
+
+def check_spec(spec: Spec, report: Report | None = None) -> SpecCheck:
+    """Every expectation and budget of ``spec``; raises SpecError if it cannot be analysed or a
+    budget cannot be evaluated (e.g. a per-axis bound with the wrong number of axes)."""
+    from convcalc.engine import analyze
+
+    report = report or analyze(spec)
+    fields = receptive_fields(spec, report)
+    result = SpecCheck(spec.file, spec.name, report=report,
+                       field=model_field(fields, report.outputs), spec=spec)
+    result.outcomes = _expectations(spec, report, fields) + _budgets(spec, report, result.field)
+    return result
+
+
+def _expectations(spec: Spec, report: Report, fields: dict[str, Field]) -> list[Outcome]:
+    src = spec.source
+    out: list[Outcome] = []
+    totals = report.totals
+    for key, expected in spec.expect.items():
+        loc = src.key_at(("expect", key))
+        if key in EXPECT_TOTALS:
+            actual = getattr(totals, key)
+            out.append(Outcome("expect", key, expected, actual, actual == expected, loc))
+        elif key == "output_shape":
+            actual = report.output_shape
+            out.append(Outcome("expect", key, tuple(expected), actual,
+                               actual == tuple(expected), loc, layer=report.outputs[-1]))
+    for lname, lexp in (spec.expect.get("layers") or {}).items():
+        row = report.row(lname)
+        for key, expected in lexp.items():
+            loc = src.key_at(("expect", "layers", lname, key))
+            dotted = f"layers.{lname}.{key}"
+            if key == "receptive_field":
+                f = fields[lname]
+                want = (_per_axis(expected, len(f.size), loc, dotted) if f.known
+                        else expected if isinstance(expected, int) else tuple(expected))
+                actual = f.size if f.known else None
+                out.append(Outcome("expect", dotted, want, actual, actual == want, loc,
+                                   note=f.reason, layer=lname))
+            elif key == "output_shape":
+                out.append(Outcome("expect", dotted, tuple(expected), row.output_shape,
+                                   row.output_shape == tuple(expected), loc, layer=lname))
+            else:
+                actual = getattr(row, key)
+                out.append(Outcome("expect", dotted, expected, actual, actual == expected, loc,
+                                   layer=lname))
+    return out
+
+
+def _budgets(spec: Spec, report: Report, rf: Field) -> list[Outcome]:
+    src = spec.source
+    budget = spec.budget
+    dtype = budget.get("dtype", "float32")
+    size = DTYPE_BYTES[dtype]
+    t = report.totals
+    out: list[Outcome] = []
+    for key, bound in budget.items():
+        loc = src.key_at(("budget", key))
+        if key == "max_params":
+            out.append(Outcome("budget", key, bound, t.params, t.params <= bound, loc))
+        elif key == "max_macs":
+            out.append(Outcome("budget", key, bound, t.macs, t.macs <= bound, loc))
+        elif key == "max_param_bytes":
+            actual = t.params * size
+            out.append(Outcome("budget", key, bound, actual, actual <= bound, loc, note=dtype))
+        elif key == "max_activation_bytes":
+            largest = max(report.rows, key=lambda r: r.output_elements)
+            actual = largest.output_elements * size
+            out.append(Outcome("budget", key, bound, actual, actual <= bound, loc, note=dtype,
+                               layer=largest.name))
+        elif key in ("max_receptive_field", "min_receptive_field"):
+            if not rf.known:
+                out.append(Outcome("budget", key, bound, None, False, loc, note=rf.reason))
+                continue
+            want = _per_axis(bound, len(rf.size), loc, f"budget.{key}")
+            ok = all((a <= b) if key.startswith("max") else (a >= b)
+                     for a, b in zip(rf.size, want))
+            out.append(Outcome("budget", key, want, rf.size, ok, loc,
+                               layer=", ".join(report.outputs)))
+    return out
+
+
+def _per_axis(value: Any, n: int, loc: Location, what: str) -> tuple[int, ...]:
+    """An int (every spatial axis) or a list with one int per spatial axis -> a tuple."""
+    if n == 0:
+        raise SpecError([Problem(loc, f"{what}: this spec's input has no spatial axes, so it "
+                                 f"has no receptive field", hint="remove this entry")])
+    if isinstance(value, int):
+        return (value,) * n
+    if len(value) != n:
+        raise SpecError([Problem(loc, f"{what} lists {len(value)} values but the input has "
+                                 f"{n} spatial axes", hint=f"give one int, or a list of {n}")])
+    return tuple(value)

@@ -1,0 +1,282 @@
+"""``convcalc check`` results as text, JSON, JUnit XML, GitHub workflow commands or Markdown.
+
+Every format says the same things: one entry per spec (pass / fail / invalid) and, per failed
+expectation or budget, where it is written (file:line:col of its key), the expected value or
+bound, the computed value and the difference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from convcalc.check import Outcome, SpecCheck, exit_code
+from convcalc.render.units import grouped
+
+SCHEMA_VERSION = 1
+
+
+# --- shared wording ------------------------------------------------------------------------------
+def value_text(v: Any, unit: str = "") -> str:
+    if v is None:
+        return "not computable"
+    if isinstance(v, (tuple, list)):
+        return "[" + ", ".join(str(x) for x in v) + "]"
+    if isinstance(v, int):
+        return grouped(v) + (f" {unit}" if unit else "")
+    return str(v)
+
+
+def _signed(n: int) -> str:
+    return f"{n:+,}"
+
+
+def difference(o: Outcome) -> str:
+    """``+1`` (an expectation), ``53,430,176 B`` (a budget's excess), ``[104, 0]`` (per axis);
+    empty when there is nothing to subtract."""
+    if o.actual is None:
+        return ""
+    if isinstance(o.expected, tuple) and isinstance(o.actual, tuple) and o.kind == "budget":
+        low = o.key.startswith("min_")
+        return value_text(tuple(max((b - a) if low else (a - b), 0)
+                                for a, b in zip(o.actual, o.expected)))
+    if o.excess is None:
+        return ""
+    if o.kind == "expect":
+        return _signed(o.excess)
+    return value_text(o.excess, "B" if o.key.endswith("_bytes") else "")
+
+
+def percent(o: Outcome) -> str:
+    """A budget's excess as a share of the bound: ``+10.69%``."""
+    if o.kind != "budget" or not o.excess or not isinstance(o.expected, int) or not o.expected:
+        return ""
+    return f"{100 * o.excess / o.expected:+.2f}%"
+
+
+def message(o: Outcome) -> str:
+    """One line saying what was checked and how it came out."""
+    if o.kind == "expect":
+        if o.ok:
+            return f"expect {o.key}: {value_text(o.actual)} as expected"
+        text = f"expect {o.key}: expected {value_text(o.expected)}, actual {value_text(o.actual)}"
+        if difference(o):
+            text += f" ({difference(o)})"
+        return text + (f": {o.note}" if o.actual is None and o.note else "")
+    unit = "B" if o.key.endswith("_bytes") else ""
+    if o.actual is None:
+        return f"budget {o.key}: not computable: {o.note}"
+    verb = "within" if o.ok else "is below" if o.key.startswith("min_") else "exceeds"
+    text = f"budget {o.key}: {value_text(o.actual, unit)} {verb} {value_text(o.expected, unit)}"
+    if not o.ok:
+        text += f" by {difference(o)}"
+    extras = [x for x in (percent(o) if not o.ok else "", o.note) if x]
+    if o.key == "max_activation_bytes" and o.layer:
+        extras.append(f"largest output: {o.layer}")
+    if o.key.endswith("receptive_field") and o.layer:
+        extras.append(f"at the output {o.layer}")
+    return text + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def _spec_label(r: SpecCheck) -> str:
+    return f"{r.file} ({r.name})" if r.name else r.file
+
+
+def _counts(results: list[SpecCheck]) -> dict[str, int]:
+    return {s: sum(1 for r in results if r.status == s) for s in ("pass", "fail", "invalid")}
+
+
+def _summary_line(results: list[SpecCheck]) -> str:
+    c = _counts(results)
+    n = len(results)
+    return (f"{n} spec{'s' if n != 1 else ''}: {c['pass']} passed, {c['fail']} failed, "
+            f"{c['invalid']} invalid")
+
+
+# --- text ----------------------------------------------------------------------------------------
+def render_text(results: list[SpecCheck]) -> str:
+    lines = []
+    for r in results:
+        if r.error is not None:
+            n = len(r.error.problems)
+            what = (r.error.problems[0].message if n == 1 else
+                    f"invalid spec, {n} problems")
+            lines.append(f"ERROR  {r.file}: {what} (details on standard error)")
+            continue
+        total = len(r.outcomes)
+        if not total:
+            lines.append(f"PASS   {_spec_label(r)}: no expectations or budgets to check")
+        elif r.failures:
+            lines.append(f"FAIL   {_spec_label(r)}: {len(r.failures)} of {total} checks failed")
+        else:
+            lines.append(f"PASS   {_spec_label(r)}: {total} check"
+                         f"{'s hold' if total != 1 else ' holds'}")
+        for o in r.failures:
+            lines.append(f"       {o.loc}: {message(o)}")
+    lines.append(_summary_line(results))
+    return "\n".join(lines) + "\n"
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+def _jsonable(v: Any) -> Any:
+    return list(v) if isinstance(v, tuple) else v
+
+
+def result_dict(r: SpecCheck) -> dict[str, Any]:
+    d: dict[str, Any] = {"file": r.file, "name": r.name, "status": r.status}
+    if r.error is not None:
+        d["errors"] = [{"file": p.loc.file, "line": p.loc.line, "col": p.loc.col,
+                        "layer": p.layer, "message": p.message, "hint": p.hint}
+                       for p in sorted(r.error.problems, key=lambda p: p.loc)]
+        return d
+    d["checks"] = [{
+        "kind": o.kind, "key": o.key, "ok": o.ok, "expected": _jsonable(o.expected),
+        "actual": _jsonable(o.actual), "line": o.loc.line, "col": o.loc.col,
+        "difference": o.excess if o.kind == "expect" else None,
+        "excess": o.excess if o.kind == "budget" else None,
+        "note": o.note, "layer": o.layer, "message": message(o),
+    } for o in r.outcomes]
+    if r.report is not None:
+        t = r.report.totals
+        d["totals"] = {"params": t.params, "trainable_params": t.trainable_params,
+                       "non_trainable_params": t.non_trainable_params, "macs": t.macs,
+                       "output_shape": list(r.report.output_shape),
+                       "largest_activation": r.report.largest_activation}
+    f = r.field
+    if f is not None:
+        d["receptive_field"] = ({"size": list(f.size), "effective_stride": list(f.stride),
+                                 "effective_padding": list(f.padding),
+                                 "start": [float(x) for x in f.start], "aligned": f.aligned}
+                                if f.known else {"error": f.reason})
+    return d
+
+
+def render_json(results: list[SpecCheck]) -> str:
+    c = _counts(results)
+    doc = {"schema_version": SCHEMA_VERSION,
+           "summary": {"specs": len(results), "passed": c["pass"], "failed": c["fail"],
+                       "invalid": c["invalid"], "exit_code": exit_code(results)},
+           "specs": [result_dict(r) for r in results]}
+    return json.dumps(doc, indent=2) + "\n"
+
+
+# --- JUnit XML -----------------------------------------------------------------------------------
+def render_junit(results: list[SpecCheck]) -> str:
+    """One <testsuite> per spec: a test case "spec" (loads and analyses) plus one per check."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="convcalc check")
+    all_tests = all_failures = all_errors = 0
+    for r in results:
+        suite = ET.SubElement(root, "testsuite", name=r.file)
+        case = ET.SubElement(suite, "testcase", classname=r.name or r.file, name="spec",
+                             file=r.file)
+        tests, failures, errors = 1, 0, 0
+        if r.error is not None:
+            errors = 1
+            first = min(r.error.problems, key=lambda p: p.loc)
+            err = ET.SubElement(case, "error", message=f"invalid spec: {first.message}",
+                                type="SpecError")
+            err.text = r.error.render()
+        for o in r.outcomes:
+            tests += 1
+            case = ET.SubElement(suite, "testcase", classname=r.name, name=o.path,
+                                 file=o.loc.file, line=str(o.loc.line))
+            if not o.ok:
+                failures += 1
+                fail = ET.SubElement(case, "failure", message=message(o), type=o.kind)
+                fail.text = f"{o.loc}: {message(o)}"
+        suite.set("tests", str(tests))
+        suite.set("failures", str(failures))
+        suite.set("errors", str(errors))
+        all_tests += tests
+        all_failures += failures
+        all_errors += errors
+    root.set("tests", str(all_tests))
+    root.set("failures", str(all_failures))
+    root.set("errors", str(all_errors))
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+# --- GitHub workflow commands --------------------------------------------------------------------
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(file: str, line: int, col: int, title: str, text: str) -> str:
+    """One workflow command; an absolute path below the working directory is made relative
+    (annotations name files relative to the repository root, where workflows run)."""
+    if os.path.isabs(file):
+        rel = os.path.relpath(file)
+        file = file if rel.startswith("..") else rel
+    props = [f"file={_escape_property(file)}"]
+    if line > 0:
+        props.append(f"line={line}")
+        props.append(f"col={col}")
+    props.append(f"title={_escape_property(title)}")
+    return f"::error {','.join(props)}::{_escape_data(text)}"
+
+
+def render_github(results: list[SpecCheck]) -> str:
+    """``::error file=F,line=L,col=C,title=T::message`` per failed check and per spec problem, so
+    that a pull request shows each one on the line of its key; then the plain text summary."""
+    lines = []
+    for r in results:
+        if r.error is not None:
+            for p in sorted(r.error.problems, key=lambda p: p.loc):
+                where = f"{p.layer}: " if p.layer else ""
+                hint = f" (hint: {p.hint})" if p.hint else ""
+                lines.append(_command(p.loc.file, p.loc.line, p.loc.col, "convcalc: invalid spec",
+                                      f"{where}{p.message}{hint}"))
+        for o in r.failures:
+            lines.append(_command(o.loc.file, o.loc.line, o.loc.col,
+                                  f"convcalc check: {o.path}", message(o)))
+    return "\n".join(lines + [render_text(results).rstrip("\n")]) + "\n"
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(results: list[SpecCheck]) -> str:
+    c = _counts(results)
+    bad = c["fail"] + c["invalid"]
+    head = (f"### convcalc check: all {len(results)} specs pass" if not bad else
+            f"### convcalc check: {bad} of {len(results)} specs need attention")
+    lines = [head, "", "| | Spec | Checks | Result |", "|:-:|:--|--:|:--|"]
+    for r in results:
+        if r.error is not None:
+            n = len(r.error.problems)
+            lines.append(f"| ⚠️ | `{_md(r.file)}` | | invalid spec ({n} problem"
+                         f"{'s' if n != 1 else ''}) |")
+        elif r.failures:
+            lines.append(f"| ❌ | `{_md(r.file)}` ({_md(r.name)}) | {len(r.outcomes)} | "
+                         f"{len(r.failures)} failed |")
+        else:
+            lines.append(f"| ✅ | `{_md(r.file)}` ({_md(r.name)}) | {len(r.outcomes)} | pass |")
+    failures = [(r, o) for r in results for o in r.failures]
+    if failures:
+        lines += ["", "| Where | Check | Expected / bound | Actual | Difference |",
+                  "|:--|:--|--:|--:|--:|"]
+        for r, o in failures:
+            unit = "B" if o.key.endswith("_bytes") else ""
+            lines.append(f"| `{_md(str(o.loc))}` | {_md(o.path)} | {value_text(o.expected, unit)}"
+                         f" | {value_text(o.actual, unit)} | {_md(' '.join(x for x in (difference(o), f'({percent(o)})' if percent(o) else '') if x) or o.note)} |")
+    problems = [p for r in results if r.error is not None for p in r.error.problems]
+    if problems:
+        lines += ["", "| Where | Problem |", "|:--|:--|"]
+        for p in sorted(problems, key=lambda p: p.loc):
+            where = f"{p.layer}: " if p.layer else ""
+            lines.append(f"| `{_md(str(p.loc))}` | {_md(where + p.message)} |")
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit,
+             "github": render_github, "markdown": render_markdown}

@@ -1,0 +1,50 @@
+"""Shared test helpers: build one-layer specs, analyze YAML text, run the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from convcalc.engine import analyze
+from convcalc.report import Report
+from convcalc.spec.loader import parse_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def analyze_text(text: str, file: str = "t.yaml") -> Report:
+    return analyze(parse_spec(text, file))
+
+
+def one_layer(kind: str, args: dict[str, Any], input_shape: list[int],
+              data_format: str = "channels_last") -> Report:
+    """A spec with one input and one layer, analysed."""
+    doc = {"input": list(input_shape), "data_format": data_format,
+           "layers": [{kind: dict(args)}]}
+    return analyze_text(yaml.safe_dump(doc, sort_keys=False))
+
+
+def last(report: Report):  # noqa: ANN201
+    return report.rows[-1]
+
+
+@pytest.fixture()
+def cli():  # noqa: ANN201
+    """Run the convcalc CLI in-process; returns a function(args) -> result."""
+    from convcalc.cli import app
+
+    runner = CliRunner()
+
+    def run(*args: str):  # noqa: ANN202
+        return runner.invoke(app, [str(a) for a in args])
+    return run
+
+
+def load_golden_json(name: str) -> Any:
+    return json.loads((GOLDEN / name).read_text())
