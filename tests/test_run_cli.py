@@ -291,3 +291,12 @@ def test_progress_bar_counts_layers(small: Path, capsys: pytest.CaptureFixture[s
     with progress_bar(False, "off") as update:
         assert update is None
     assert capsys.readouterr().out == ""
+
+
+def test_compare_run_times_each_variant() -> None:
+    """`convcalc compare ... --run` times every variant with this runtime."""
+    result = cli("compare", "--input", "10x10x4", "--kernel", "3", "--filters", "8",
+                 "--separable", "--run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    variants = json.loads(result.stdout)["variants"]
+    assert len(variants) == 2 and all(v["median_ns"] > 0 for v in variants)
