@@ -300,3 +300,13 @@ def test_compare_run_times_each_variant() -> None:
     assert result.exit_code == 0, result.output
     variants = json.loads(result.stdout)["variants"]
     assert len(variants) == 2 and all(v["median_ns"] > 0 for v in variants)
+
+
+def test_stats_in_chunks_match_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convcalc.runtime import executor
+    monkeypatch.setattr(executor, "STATS_CHUNK", 7)
+    a = (np.random.default_rng(3).standard_normal((5, 9, 4)) * 3 + 100).astype(np.float32)
+    mean, std, lo, hi = executor._stats(a)
+    a64 = a.astype(np.float64)
+    assert (lo, hi) == (float(a.min()), float(a.max()))
+    assert abs(mean - a64.mean()) < 1e-9 and abs(std - a64.std()) < 1e-9

@@ -117,11 +117,20 @@ def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.n
     return out
 
 
+STATS_CHUNK = 1 << 20
+
+
 def _stats(a: np.ndarray) -> tuple[float, float, float, float]:
+    """Mean, standard deviation, min and max, in float64 over chunks of a million elements
+    (two passes; no float64 copy of a large activation)."""
     if a.size == 0:
         return (float("nan"),) * 4
-    return (float(a.mean(dtype=np.float64)), float(a.std(dtype=np.float64)),
-            float(a.min()), float(a.max()))
+    flat = a.reshape(-1)
+    chunks = [flat[i:i + STATS_CHUNK] for i in range(0, flat.size, STATS_CHUNK)]
+    mean = sum(float(c.sum(dtype=np.float64)) for c in chunks) / flat.size
+    var = sum(float(np.square(c.astype(np.float64) - mean).sum()) for c in chunks) / flat.size
+    return (mean, var ** 0.5, float(min(c.min() for c in chunks)),
+            float(max(c.max() for c in chunks)))
 
 
 class Execution:

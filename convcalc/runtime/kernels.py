@@ -247,26 +247,28 @@ def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequen
         np.copyto(y.reshape(m, g, f // g), np.moveaxis(yg, 0, 1))
         return _bias_act(y, bias, act)
     kmat = kernel.reshape(kk * c, f)
-    if n > 1 or r == 0:
+    per_sample = math.prod(out) * kk * c
+    if r == 0 or n * per_sample <= CHUNK:  # the whole batch's im2col matrix at once
         cols = SCRATCH.get("cols", (n,) + tuple(out) + tuple(k) + (c,))
         np.copyto(cols, win)
         np.matmul(cols.reshape(m, kk * c), kmat, out=y.reshape(m, f))
-        return _bias_act(y, bias, act)
-    # one sample: the im2col matrix in slabs of output rows of at most CHUNK elements, so it
-    # stays small (VGG16's block1_conv2 would need 110 MiB at once) and in cache
-    per_row = math.prod(out[1:]) * kk * c
+        return _bias_act_rows(y, bias, act)
+    # sample by sample, in slabs of output rows of at most CHUNK elements, so the matrix stays
+    # small (VGG16's block1_conv2 would need 110 MiB per sample at once) and in cache
+    per_row = per_sample // out[0]
     step = max(1, CHUNK // per_row)
-    for lo in range(0, out[0], step):
-        hi = min(lo + step, out[0])
-        cols = SCRATCH.get("cols", (1, hi - lo) + tuple(out[1:]) + tuple(k) + (c,))
-        rows = (hi - lo) * math.prod(out[1:])
+    for b in range(n):
+        for lo in range(0, out[0], step):
+            hi = min(lo + step, out[0])
+            cols = SCRATCH.get("cols", (1, hi - lo) + tuple(out[1:]) + tuple(k) + (c,))
+            rows = (hi - lo) * math.prod(out[1:])
 
-        def copy(a: int, b: int, cols: np.ndarray = cols, lo: int = lo) -> None:
-            np.copyto(cols[:, a:b], win[:, lo + a:lo + b])
-        WORKERS.run(copy, hi - lo, max(1, PARALLEL_MIN // per_row))
-        ys = y[:, lo:hi]
-        np.matmul(cols.reshape(rows, kk * c), kmat, out=ys.reshape(rows, f))
-        _bias_act_into(ys, bias, act)
+            def copy(a: int, z: int, cols: np.ndarray = cols, lo: int = lo, b: int = b) -> None:
+                np.copyto(cols[:, a:z], win[b:b + 1, lo + a:lo + z])
+            WORKERS.run(copy, hi - lo, max(1, PARALLEL_MIN // per_row))
+            ys = y[b:b + 1, lo:hi]
+            np.matmul(cols.reshape(rows, kk * c), kmat, out=ys.reshape(rows, f))
+            _bias_act_into(ys, bias, act)
     return y
 
 
