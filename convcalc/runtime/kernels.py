@@ -197,8 +197,7 @@ def _bias_act_rows(y: np.ndarray, bias: np.ndarray | None,
         return y
     if y.ndim < 3 or y.size < 2 * PARALLEL_MIN or y.shape[0] != 1:
         return _bias_act(y, bias, act)
-    WORKERS.run(lambda lo, hi: _bias_act_into(y[:, lo:hi], bias, act), y.shape[1],
-                max(1, PARALLEL_MIN // (y.size // y.shape[1])))
+    _run_rows(lambda lo, hi: _bias_act_into(y[:, lo:hi], bias, act), y)
     return y
 
 
