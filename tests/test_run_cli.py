@@ -310,3 +310,49 @@ def test_stats_in_chunks_match_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     a64 = a.astype(np.float64)
     assert (lo, hi) == (float(a.min()), float(a.max()))
     assert abs(mean - a64.mean()) < 1e-9 and abs(std - a64.std()) < 1e-9
+
+
+TWO_INPUTS = """\
+name: two
+layers:
+  - InputLayer: {name: a, shape: [3, 2]}
+  - InputLayer: {name: b, shape: [3, 2]}
+  - Add: {name: sum, inputs: [a, b]}
+"""
+
+
+def test_several_inputs_from_an_npz(tmp_path: Path) -> None:
+    spec = tmp_path / "two.yaml"
+    spec.write_text(TWO_INPUTS)
+    a = np.arange(6, dtype=np.float32).reshape(3, 2)
+    np.savez(tmp_path / "x.npz", a=a, b=10 * a)
+    out = tmp_path / "acts.npz"
+    result = cli("run", spec, "--input", tmp_path / "x.npz", "--output", out)
+    assert result.exit_code == 0, result.output
+    assert np.array_equal(np.load(out)["sum"], [11 * a])
+    np.save(tmp_path / "x.npy", a)
+    result = cli("run", spec, "--input", tmp_path / "x.npy")
+    assert (result.exit_code, result.stderr) == (
+        2, f"error: --input {tmp_path / 'x.npy'}: the spec has 2 inputs (a, b); pass an .npz "
+           f"keyed by their names\n")
+    np.savez(tmp_path / "y.npz", a=a)
+    result = cli("run", spec, "--input", tmp_path / "y.npz")
+    assert (result.exit_code, result.stderr) == (
+        2, f"error: --input {tmp_path / 'y.npz'} has no array for input 'b' (keys: a)\n")
+
+
+def test_threads_after_numpy_is_imported() -> None:
+    """In a process that already imported numpy, OpenBLAS's own setter is called."""
+    import os
+
+    from convcalc.runtime import set_threads
+    assert set_threads(1) is True
+    assert set_threads(os.cpu_count() or 1) is True
+
+
+def test_python_api(small: Path) -> None:
+    from convcalc import load_spec, run
+    result = run(load_spec(small), batch=2, repeat=1)
+    assert result.outputs["fc"].shape == (2, 4)
+    assert result.layers["pool"].executed_shape == (3, 2, 3)
+    assert result.passes == 1 and result.warmup and result.forward_s > 0
