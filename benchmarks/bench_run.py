@@ -202,7 +202,7 @@ def _nhwc_flatten():  # noqa: ANN202
     return NHWCFlatten()
 
 
-def worker_torch(spec_path: Path, repeat: int, threads: int) -> dict:
+def worker_torch(spec_path: Path, repeat: int, threads: int, torch_format: str) -> dict:
     import numpy as np
     import torch
     torch.set_num_threads(threads)
@@ -215,6 +215,11 @@ def worker_torch(spec_path: Path, repeat: int, threads: int) -> dict:
     from convcalc.layers.base import to_canonical
     shape = to_canonical(report.input_rows[0].output_shape, spec.channels_first)
     x = torch.from_numpy(rng.standard_normal((1,) + shape, dtype=np.float32)).permute(0, 3, 1, 2)
+    if torch_format == "nhwc":  # oneDNN's preferred layout: model and input channels_last
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    else:  # PyTorch's default: contiguous NCHW
+        x = x.contiguous()
     with torch.inference_mode():
         y = model(x)
         times, dropped = timed(lambda: model(x), repeat)
@@ -228,7 +233,7 @@ def run_worker(impl: str, net: str, args: argparse.Namespace) -> dict:
     env = dict(os.environ, **{v: str(args.threads) for v in THREAD_VARS})
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, __file__, "--worker", impl, "--net", net, "--repeat",
-           str(args.repeat), "--threads", str(args.threads)]
+           str(args.repeat), "--threads", str(args.threads), "--torch-format", args.torch_format]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, env=env, text=True, check=False)
     if proc.returncode:
         raise SystemExit(f"bench: worker {impl} {net} failed ({proc.returncode})")
@@ -242,13 +247,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--nets", default=",".join(NETS))
     ap.add_argument("--layers", action="store_true", help="print the runtime's per-layer times")
+    ap.add_argument("--torch-format", choices=["nchw", "nhwc"], default="nchw",
+                    help="torch's memory format: contiguous NCHW (its default) or channels_last")
     ap.add_argument("--worker", choices=["numpy", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--net", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         path = NETS[args.net]
         doc = (worker_numpy(path, args.repeat) if args.worker == "numpy"
-               else worker_torch(path, args.repeat, args.threads))
+               else worker_torch(path, args.repeat, args.threads, args.torch_format))
         print(json.dumps(doc))
         return
     try:
@@ -258,7 +265,8 @@ def main() -> None:
         have_torch = False
     from convcalc import analyze, load_spec
     print(f"threads {args.threads}, {args.repeat} forwards per worker after a warm-up, "
-          f"{args.rounds} rounds" + ("" if have_torch else "; torch not importable"))
+          f"{args.rounds} rounds, torch {args.torch_format}"
+          + ("" if have_torch else "; torch not importable"))
     print("peak RSS: the process's peak while running forwards (after building its weights);"
           " setup: its peak while building them (torch's includes our numpy copy of them)")
     header = (f"{'network':14s} {'impl':8s} {'median s':>9s} {'min s':>8s} {'GFLOP/s':>8s} "

@@ -622,6 +622,8 @@ def fast_paths(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     monkeypatch.setattr(K, "WINOGRAD_MIN_CHANNELS", 1)
     monkeypatch.setattr(K, "PARALLEL_MIN", 4)
     monkeypatch.setattr(K, "CHUNK", 64)  # several slabs of im2col rows and Winograd tiles
+    monkeypatch.setattr(K, "WINOGRAD_SLAB", 16)
+    monkeypatch.setattr(K, "WINOGRAD_GEMM_ROWS", 0)
     old = K.WORKERS.n
     K.WORKERS.set(3)
     yield
