@@ -470,11 +470,7 @@ def max_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], dilation: 
     if (tuple(k) == tuple(strides) and all(dd == 1 for dd in dilation)
             and not any(b or a for b, a in pads)
             and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))):
-        # windows tile the input: one reshape and one reduction
-        shape = [x.shape[0]]
-        for o, kk in zip(out, k):
-            shape += [o, kk]
-        return x.reshape(shape + [x.shape[-1]]).max(axis=tuple(range(2, 2 * r + 1, 2)))
+        return _tiled(x, k, out, np.maximum)
     xp = window_input(x, pads, out, k, strides, dilation, value=-np.inf)
     at = tap_slices(windows(xp, k, strides, dilation, out), r)
     it = taps(k)
@@ -482,6 +478,24 @@ def max_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], dilation: 
     for t in it:
         np.maximum(y, at(t), out=y)
     return y
+
+
+def _tiled(x: np.ndarray, k: Sequence[int], out: Sequence[int],
+           op: Callable[..., np.ndarray]) -> np.ndarray:
+    """Windows that tile the input (stride = size, no padding): reduce one axis at a time,
+    ``op`` over the k strided slices of a reshape; the first (outermost) axis runs over
+    contiguous rows, and every step shrinks the data for the next."""
+    y = x
+    for i, (o, kk) in enumerate(zip(out, k)):
+        if kk == 1:
+            continue
+        v = y.reshape(y.shape[:1 + i] + (o, kk) + y.shape[2 + i:])
+        part = [v[(slice(None),) * (2 + i) + (j,)] for j in range(kk)]
+        acc = op(part[0], part[1])
+        for p in part[2:]:
+            op(acc, p, out=acc)
+        y = acc
+    return y.copy() if y is x else y
 
 
 def avg_divisor_axis(n: int, k: int, s: int, pads: tuple[int, int], out: int,
@@ -504,11 +518,9 @@ def avg_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], pads: Pads
     ones = (1,) * r
     if (tuple(k) == tuple(strides) and not any(b or a for b, a in pads)
             and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))):
-        shape = [x.shape[0]]
-        for o, kk in zip(out, k):
-            shape += [o, kk]
-        return x.reshape(shape + [x.shape[-1]]).mean(axis=tuple(range(2, 2 * r + 1, 2)),
-                                                     dtype=F32)
+        y = _tiled(x, k, out, np.add)
+        y /= F32(math.prod(k))
+        return y
     xp = window_input(x, pads, out, k, strides, ones)
     at = tap_slices(windows(xp, k, strides, ones, out), r)
     it = taps(k)
