@@ -25,7 +25,9 @@ from convcalc.layers import REGISTRY
 from convcalc.layers.base import Layer, to_canonical
 from convcalc.spec.loader import parse_spec
 
-SETTINGS = settings(max_examples=80, deadline=None)
+# too_slow: generation is timed too, and a loaded CI machine must not fail a correct kernel
+QUIET = [HealthCheck.too_slow]
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=QUIET)
 RNG = np.random.default_rng(7)
 
 
@@ -301,7 +303,7 @@ def check_conv(case) -> None:
     check(layer, analytic, [x], {"kernel": w, **({"bias": b} if case["bias"] else {})}, ref)
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=8, deadline=None, suppress_health_check=QUIET)
 @given(conv_case("Conv3D"))
 def test_conv3d(case) -> None:
     k, d, s, n = case["k"], case["d"], case["s"], case["n"]
@@ -421,7 +423,7 @@ def test_pooling(case) -> None:
                                             include))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
 @given(rank_st, st.sampled_from(["Max", "Average"]), st.booleans(), st.integers(1, 5))
 def test_global_pooling(r: int, op: str, keepdims: bool, n: int) -> None:
     layer, analytic = build(f"Global{op}Pooling{r}D: {{keepdims: {str(keepdims).lower()}}}",
@@ -436,7 +438,7 @@ def test_global_pooling(r: int, op: str, keepdims: bool, n: int) -> None:
 
 
 # --- tests: the rest --------------------------------------------------------------------------
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
 @given(st.integers(1, 4), st.integers(1, 5), st.booleans(), st.booleans(), st.booleans())
 def test_batch_norm(c: int, n: int, scale: bool, center: bool, channels_first: bool) -> None:
     shape = [c, n, n] if channels_first else [n, n, c]
@@ -457,7 +459,7 @@ def test_batch_norm(c: int, n: int, scale: bool, center: bool, channels_first: b
     check(layer, analytic, [x], params, ref)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
 @given(st.integers(1, 6), st.integers(1, 5), st.booleans(),
        st.sampled_from(sorted(SCALAR_ACTS) + ["softmax", "log_softmax", "sparsemax"]))
 def test_dense(n_in: int, units: int, bias: bool, act: str) -> None:
@@ -473,7 +475,7 @@ def test_dense(n_in: int, units: int, bias: bool, act: str) -> None:
     check(layer, analytic, [x], {"kernel": w, **({"bias": b} if bias else {})}, ref)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, suppress_health_check=QUIET)
 @given(st.sampled_from(sorted(SCALAR_ACTS) + ["softmax", "log_softmax", "sparsemax"]),
        st.booleans())
 def test_activation_layer(act: str, channels_first: bool) -> None:
@@ -491,7 +493,7 @@ def test_activation_layer(act: str, channels_first: bool) -> None:
     check(layer, analytic, [x], {}, ref)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, suppress_health_check=QUIET)
 @given(st.sampled_from(["ReLU", "LeakyReLU", "ELU", "Softmax"]), st.sampled_from([0.0, 0.1, 0.5]),
        st.sampled_from([-0.5, 0.0, 0.3]), st.sampled_from([None, 1.0, 6.0]))
 def test_activation_kinds(kind: str, slope: float, threshold: float, max_value) -> None:
@@ -516,7 +518,7 @@ def test_activation_kinds(kind: str, slope: float, threshold: float, max_value) 
     check(layer, analytic, [x], {}, ref)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, suppress_health_check=QUIET)
 @given(st.sampled_from(["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
                         "Concatenate"]), st.integers(2, 3))
 def test_merges(kind: str, count: int) -> None:
@@ -541,7 +543,7 @@ def test_merges(kind: str, count: int) -> None:
     check(layer, analytic, xs, {}, ref)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
 @given(rank_st, st.integers(1, 3), st.integers(1, 3), st.sampled_from(["nearest", "bilinear"]))
 def test_upsampling(r: int, n: int, f: int, interpolation: str) -> None:
     if r == 1:
@@ -567,7 +569,7 @@ def test_upsampling(r: int, n: int, f: int, interpolation: str) -> None:
     check(layer, analytic, [x], {}, ref)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
 @given(rank_st, st.integers(5, 6), st.lists(st.integers(0, 2), min_size=4, max_size=4))
 def test_padding_and_cropping(r: int, n: int, widths: list[int]) -> None:
     pairs = [(widths[2 * i], widths[2 * i + 1]) for i in range(r)]
@@ -631,7 +633,7 @@ def fast_paths(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 
 
 @settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the fixture is constant
+          suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture])  # the fixture is constant
 @given(st.integers(1, 2), st.integers(1, 9), st.integers(1, 9), st.integers(1, 4),
        st.integers(1, 4), st.sampled_from(["same", "valid", "explicit"]),
        st.sampled_from([None, "relu", "tanh", "softmax"]), st.booleans())
@@ -660,7 +662,7 @@ def test_conv3x3_fast_paths(fast_paths, batch: int, h: int, w: int, c: int, f: i
 
 
 @settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture])
 @given(conv_case("Conv"))
 def test_conv_fast_paths(fast_paths, case) -> None:
     """Every convolution again with im2col in several row slabs and threaded copies."""
