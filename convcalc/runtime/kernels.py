@@ -111,9 +111,14 @@ def pad(x: np.ndarray, pads: Pads, mode: str = "zeros", value: float = 0.0) -> n
     if not any(b or a for b, a in widths):
         return x
     assert len(widths) == r + 2
-    if mode == "zeros":
-        out = np.full([n + b + a for n, (b, a) in zip(x.shape, widths)], value, dtype=x.dtype)
+    if mode == "zeros":  # the interior once, then only the border slabs (one pass, not two)
+        out = np.empty([n + b + a for n, (b, a) in zip(x.shape, widths)], dtype=x.dtype)
         out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, widths))] = x
+        for i, (b, a) in enumerate(widths):
+            if b:
+                out[(slice(None),) * i + (slice(0, b),)] = value
+            if a:
+                out[(slice(None),) * i + (slice(out.shape[i] - a, None),)] = value
         return out
     return np.pad(x, widths, mode=PAD_MODES[mode])
 
