@@ -100,8 +100,10 @@ def test_seed_changes_values_and_is_reproducible(small: Path) -> None:
     def fc_stats(seed: int) -> dict:
         doc = json.loads(cli("run", small, "--format", "json", "--seed", seed).stdout)
         return doc["layers"][-1]["stats"]
-    assert fc_stats(1) == fc_stats(1)
-    assert fc_stats(1) != fc_stats(2)
+    # the same seed gives the same values (up to the BLAS's summation order, which can depend
+    # on how an array happens to be aligned in memory)
+    assert fc_stats(1) == pytest.approx(fc_stats(1), rel=1e-5)
+    assert fc_stats(1)["mean"] != pytest.approx(fc_stats(2)["mean"], rel=1e-2)
 
 
 def test_input_weights_output_torch_layout(tiny: Path, tmp_path: Path) -> None:
