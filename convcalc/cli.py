@@ -9,7 +9,6 @@ Heavy modules (numpy, rich) are imported inside the commands that need them, so 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -101,57 +100,11 @@ TrueConvOpt = Annotated[bool, typer.Option(
     "cross-correlation.")]
 
 
-@dataclass
-class _RunArgs:
-    seed: int = 0
-    input: Optional[Path] = None
-    batch: Optional[int] = None
-    weights: Optional[Path] = None
-    weights_layout: Layout = Layout.keras
-    output: Optional[Path] = None
-    force: bool = False
-    repeat: Optional[int] = None
-    threads: Optional[int] = None
-    true_convolution: bool = False
+def _run(spec: Path, args: Any, fmt: Format, color: Optional[bool]) -> None:
+    from convcalc.runtime.command import run_and_render
 
-    def given(self) -> list[str]:
-        """The options set to something other than their default (they need --run)."""
-        default = _RunArgs()
-        return ["--" + name.replace("_", "-") for name in self.__dataclass_fields__
-                if getattr(self, name) != getattr(default, name)]
-
-
-def _run_and_render(spec_path: Path, args: _RunArgs, fmt: Format, color: Optional[bool]) -> None:
-    """load -> analyze -> run -> render, for `summary --run` and `run`."""
-    from convcalc.engine import analyze
-    from convcalc.errors import UsageError
-    from convcalc.runtime import set_threads
-    from convcalc.spec.loader import load_spec
-
-    if args.output is not None and args.output.exists() and not args.force:
-        raise UsageError(f"error: --output {args.output} exists; pass --force to overwrite it")
-    if args.threads is not None and not set_threads(args.threads):
-        typer.echo(f"note: --threads {args.threads} not applied: no OpenBLAS found to set",
-                   err=True)
-    spec = load_spec(spec_path)
-    report = analyze(spec)
-
-    from convcalc.render.progress import progress_bar
-    from convcalc.render.run import render_run
-    from convcalc.runtime.executor import RunOptions, execute, save_activations
-
-    opts = RunOptions(args.batch, args.seed, args.input, args.weights, args.weights_layout.value,
-                      args.repeat, args.true_convolution, keep_activations=args.output is not None)
-    work = report.totals.macs * (args.batch or 1) * ((args.repeat or 0) + 1)
-    with progress_bar(sys.stderr.isatty() and work > 2 * 10**8, f"running {report.name}") as cb:
-        result = execute(spec, report, opts, cb)
-    if args.output is not None:
-        save_activations(result, args.output, args.force)
-    if fmt is Format.text:
-        _emit(render_run(report, result, "table",
-                         color=sys.stdout.isatty() if color is None else color))
-    else:
-        _emit(render_run(report, result, fmt.value))
+    use_color = sys.stdout.isatty() if color is None else color
+    _emit(run_and_render(spec, args, "table" if fmt is Format.text else fmt.value, use_color))
 
 
 def _version(value: bool) -> None:
@@ -211,13 +164,15 @@ def summary(
     if style is Style.keras and fmt is not Format.text:
         raise UsageError("error: --style keras is a text layout; drop --format "
                          f"{fmt.value} or --style keras")
-    args = _RunArgs(seed, input, batch, weights, weights_layout, output, force, repeat, threads,
-                    true_convolution)
+    from convcalc.runtime.command import RunArgs
+
+    args = RunArgs(seed, input, batch, weights, weights_layout.value, output, force, repeat,
+                   threads, true_convolution)
     if run:
         if style is Style.keras:
             raise UsageError("error: --style keras prints Keras's summary exactly and has no "
                              "room for the --run columns; drop --style keras")
-        _run_and_render(spec, args, fmt, color)
+        _run(spec, args, fmt, color)
         return
     if args.given():
         given = args.given()
@@ -256,8 +211,10 @@ def run_command(
 
       convcalc run model.yaml --output acts.npz --format json
     """
-    _run_and_render(spec, _RunArgs(seed, input, batch, weights, weights_layout, output, force,
-                                   repeat, threads, true_convolution), fmt, color)
+    from convcalc.runtime.command import RunArgs
+
+    _run(spec, RunArgs(seed, input, batch, weights, weights_layout.value, output, force, repeat,
+                       threads, true_convolution), fmt, color)
 
 
 @app.command()
