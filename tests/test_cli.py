@@ -180,3 +180,13 @@ def test_summary_does_not_import_numpy():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.stderr.endswith("CLEAN"), proc.stderr
     assert "Total params: 138,357,544" in proc.stdout
+
+
+def test_entry_point_builds_the_requested_command_or_all():
+    def run(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "convcalc", *args], cwd=ROOT,
+                              capture_output=True, text=True).stdout
+    assert "Usage: convcalc summary [OPTIONS]" in run("summary", "--help")
+    top = run("--help")
+    for command in ("summary", "layers", "compare", "check", "diff", "schema"):
+        assert f"  {command} " in top
