@@ -15,6 +15,7 @@ layer are skipped, so independent problems are all reported at once.
 from __future__ import annotations
 
 from convcalc.errors import Problem, SpecError
+from convcalc.layers.activations import activation_shape
 from convcalc.layers.base import LayerError, Shape, to_canonical, to_display
 from convcalc.report import LayerRow, Report, Totals
 from convcalc.spec.model import Spec
@@ -38,9 +39,10 @@ def analyze(spec: Spec) -> Report:
             continue  # an upstream layer failed and was reported
         ins = [canonical[name] for name in ls.inputs]
         try:
-            out = layer.output_shape(ins)
+            pre = layer.output_shape(ins)
             weights = tuple(layer.weights(ins))
-            macs = layer.macs(ins, out)
+            macs = layer.macs(ins, pre)
+            out = activation_shape(getattr(layer, "activation", None), pre)
         except LayerError as err:
             at = layer.arg_locs.get(err.arg or "", ls.loc)
             problems.append(Problem(at, err.message, ls.describe(), err.hint))

@@ -179,3 +179,20 @@ layers:
         "t.yaml:5:5: error: layers[1] 'add' (Add): all inputs must have the same shape; "
         "received (6, 6, 4), (8, 8, 4)\n"
         "  hint: add a 1x1 convolution or pooling on one branch so the shapes match")
+
+
+def test_glu_halves_the_feature_axis():
+    """Keras glu(x) = a * sigmoid(b) with a, b the two halves of the last axis."""
+    report = analyze_text("""
+input: [4, 6]
+layers:
+  - Activation: {name: g, activation: glu}
+  - Dense: {name: d, units: 8, activation: glu}
+""")
+    assert report.row("g").output_shape == (4, 3)
+    d = report.row("d")
+    # Dense 3 -> 8 on 4 positions: 3·8 + 8 = 32 params, 4·3·8 = 96 MACs, then glu: 8 -> 4
+    assert (d.output_shape, d.params, d.macs) == ((4, 4), 32, 96)
+    with pytest.raises(SpecError, match="activation 'glu' halves the feature axis, which must "
+                                        "be even; received 5 features"):
+        analyze_text("input: [5]\nlayers:\n  - Activation: {activation: glu}\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.layers.base import (
-    Arg, ArgError, Layer, Shape, any_value, json_schema, number, optional,
+    Arg, ArgError, Layer, LayerError, Shape, any_value, json_schema, number, optional,
 )
 from convcalc.layers.registry import register, suggest
 
@@ -17,6 +17,17 @@ ACTIVATIONS = (
     "hard_swish", "leaky_relu", "mish", "celu", "glu", "hard_tanh", "log_sigmoid", "sparsemax",
     "squareplus", "tanh_shrink", "hard_shrink", "soft_shrink", "sparse_plus", "threshold",
 )
+
+
+def activation_shape(name: str | None, shape: Shape) -> Shape:
+    """Output shape of an activation: unchanged, except ``glu``, which gates one half of the
+    feature axis with the other and so halves it (Keras ``glu(x, axis=-1)``)."""
+    if name != "glu":
+        return shape
+    if shape[-1] % 2:
+        raise LayerError(f"activation 'glu' halves the feature axis, which must be even; "
+                         f"received {shape[-1]} features", arg="activation")
+    return shape[:-1] + (shape[-1] // 2,)
 
 
 @json_schema({"enum": list(ACTIVATIONS)})
