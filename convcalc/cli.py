@@ -317,9 +317,11 @@ def compare(
         from convcalc.spec.loader import load_spec
 
         cc.reject_flags("with a SPEC (the spec gives the layers)", layer_flags)
-        cc.reject_flags("with a SPEC yet (time one layer instead)", {"--run": run})
-        result = cc.compare_spec(load_spec(spec), cc.arch_transform(
+        loaded = load_spec(spec)
+        result = cc.compare_spec(loaded, cc.arch_transform(
             separable, groups, bottleneck, depth_multiplier))
+        if run:
+            result = cc.timed_spec(result, loaded)
         if write is not None:
             cc.write_spec(result, write, force)
             typer.echo(f"wrote {write}", err=True)

@@ -408,6 +408,18 @@ def require_runtime() -> None:
         raise UsageError(RUN_UNAVAILABLE)
 
 
+def timed_spec(cmp: SpecComparison, spec: Spec, *, repeats: int = 5,
+               seed: int = 0) -> SpecComparison:
+    """``cmp`` with the median whole-network forward time before and after the rewrite
+    (``compare SPEC --run``): the same seeded input, each network's own seeded weights."""
+    from convcalc.spec.loader import parse_spec
+
+    rewritten = parse_spec(dump_spec(cmp.data), f"{spec.file} (rewritten)")
+    before, after = time_variants([("before", spec), ("after", rewritten)], repeats=repeats,
+                                  seed=seed)
+    return replace(cmp, forward_ns=(before, after))
+
+
 def time_variants(specs: list[tuple[str, Spec]], *, batch: int = 1, repeats: int = 7,
                   seed: int = 0) -> list[int]:
     """Median wall time (ns) of each spec on a seeded random float32 batch: the NumPy runtime
@@ -488,6 +500,7 @@ class SpecComparison:
     after: Report
     changes: tuple[LayerChange, ...]   # every layer with params or MACs, in spec order
     data: dict[str, Any] = field(compare=False, repr=False)   # the rewritten YAML data
+    forward_ns: tuple[int, int] | None = None   # median forward before / after (--run)
 
     @property
     def rewritten(self) -> tuple[LayerChange, ...]:

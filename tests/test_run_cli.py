@@ -304,6 +304,19 @@ def test_compare_run_times_each_variant() -> None:
     assert len(variants) == 2 and all(v["median_ns"] > 0 for v in variants)
 
 
+def test_compare_spec_run_times_the_network_before_and_after() -> None:
+    """`convcalc compare SPEC --bottleneck 4 --run`: the whole network is timed before and after
+    the rewrite, beside the counted MACs (inception (3a): 3x3 and 5x5 get a 1x1 to 48)."""
+    result = cli("compare", "specs/inception_3a.yaml", "--bottleneck", "4", "--run",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    totals = json.loads(result.stdout)["totals"]
+    assert totals["forward_ns_before"] > 0 and totals["forward_ns_after"] > 0
+    text = cli("compare", "specs/inception_3a.yaml", "--bottleneck", "4", "--run").stdout
+    line = next(x for x in text.splitlines() if x.startswith("Forward time:"))
+    assert " ms -> " in line and ("x faster" in line or "x slower" in line)
+
+
 def test_stats_in_chunks_match_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     from convcalc.runtime import executor
     monkeypatch.setattr(executor, "STATS_CHUNK", 7)
