@@ -222,6 +222,8 @@ def layers(
     kind: Annotated[Optional[str], typer.Argument(
         help="Show one layer kind in full (Keras or PyTorch name), e.g. Conv2D or MaxPool2d.",
         show_default=False, metavar="[KIND]")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Every kind in full: formulas and all arguments.")] = False,
 ) -> None:
     """List every supported layer kind with its arguments and formulas.
 
@@ -230,10 +232,18 @@ def layers(
       convcalc layers
 
       convcalc layers Conv2DTranspose
+
+      convcalc layers --full
     """
+    from convcalc.layers import REGISTRY
     from convcalc.render.layers import render_layer_kind, render_layer_list
 
-    _emit(render_layer_kind(kind) if kind else render_layer_list())
+    if kind:
+        _emit(render_layer_kind(kind))
+    elif full:
+        _emit("\n".join(render_layer_kind(k) for k in sorted(REGISTRY)))
+    else:
+        _emit(render_layer_list())
 
 
 @app.command()

@@ -153,6 +153,14 @@ def test_layers_command_shows_each_kind(cli, kind):
     assert "Arguments" in result.stdout
 
 
+def test_layers_full_shows_every_kind_with_formulas(cli):
+    out = cli("layers", "--full").stdout
+    for kind in REGISTRY:
+        assert f"\n{kind}" in "\n" + out
+    assert out.count("Arguments (PyTorch spelling in brackets):") == len(REGISTRY)
+    assert "MACs: prod(out_spatial)·filters·(C_in/groups)·prod(k)." in out
+
+
 def test_layers_command_accepts_pytorch_names(cli):
     assert cli("layers", "MaxPool2d").stdout.startswith("MaxPooling2D  (PyTorch: MaxPool2d)")
 

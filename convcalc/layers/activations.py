@@ -49,7 +49,9 @@ class _Elementwise(Layer):
 
 @register
 class Activation(_Elementwise):
-    __doc__ = _Elementwise.__doc__
+    """Element-wise activation by name. Shape: unchanged, except 'glu', which halves the
+    feature axis (one half gates the other). Params: 0. MACs: 0."""
+
     kind = "Activation"
     args = {"activation": Arg(activation_name, doc="a Keras activation name, e.g. relu")}
     activation: str

@@ -26,7 +26,8 @@ def _summary_line(cls: type[Layer]) -> str:
 def render_layer_list() -> str:
     lines = ["Supported layer kinds (Keras names; PyTorch names in brackets are accepted too).",
              "Every layer also takes: name, inputs (layer names; default: the previous layer), "
-             "trainable.", "`convcalc layers KIND` shows one kind's arguments and formulas.", ""]
+             "trainable.", "`convcalc layers KIND` shows one kind's arguments and formulas; "
+             "`convcalc layers --full` shows them all.", ""]
     width = max(len(k) for k in REGISTRY) + 2
     for kind, cls in sorted(REGISTRY.items()):
         alias = f" [{', '.join(cls.aliases)}]" if cls.aliases else ""
