@@ -120,7 +120,7 @@ def torch_model(spec, report, params):  # noqa: ANN001, ANN201
     import torch
     from torch import nn
 
-    from convcalc.layers.base import to_canonical
+    from convcalc.shapes import to_canonical
 
     def t(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a))
@@ -212,7 +212,7 @@ def worker_torch(spec_path: Path, repeat: int, threads: int, torch_format: str) 
     setup_peak = _hwm_mib()
     _reset_hwm()
     rng = np.random.default_rng([0, 0])  # the executor's input for seed 0
-    from convcalc.layers.base import to_canonical
+    from convcalc.shapes import to_canonical
     shape = to_canonical(report.input_rows[0].output_shape, spec.channels_first)
     x = torch.from_numpy(rng.standard_normal((1,) + shape, dtype=np.float32)).permute(0, 3, 1, 2)
     if torch_format == "nhwc":  # oneDNN's preferred layout: model and input channels_last

@@ -1,13 +1,15 @@
-"""The one exception hierarchy of convcalc.
+"""The one exception hierarchy of convcalc, and the one place where errors become text.
 
-Library code raises only these; ``cli.py`` turns them into a message on stderr and an exit code,
-in exactly one place. Every problem carries a :class:`Location` so that a user can jump to the
-line of the spec that caused it.
+Library code raises only these; the CLI turns them into a message on stderr and an exit code, in
+exactly one place. Every problem in an input file carries a :class:`Location` so that a user can
+jump to the line that caused it. :class:`ArgError` and :class:`LayerError` are internal: the
+loader and the engine turn them into :class:`Problem` objects with the layer's location.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -24,9 +26,16 @@ class Location:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+def error_text(message: str, hint: str = "", where: str = "") -> str:
+    """``[where: ]error: message`` and, on its own line, ``  hint: ...``: every error convcalc
+    prints has this form."""
+    text = f"{where}: error: {message}" if where else f"error: {message}"
+    return text + (f"\n  hint: {hint}" if hint else "")
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a spec: where, which layer, what rule, what to do about it.
+    """One thing wrong with an input: where, which layer, what rule, what to do about it.
 
     ``layer`` is the layer's description (``layers[3] 'conv2d_1' (Conv2D)``) or empty for
     problems outside the layer list.
@@ -39,10 +48,26 @@ class Problem:
 
     def render(self) -> str:
         where = f"{self.layer}: " if self.layer else ""
-        text = f"{self.loc}: error: {where}{self.message}"
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text
+        return error_text(where + self.message, self.hint, str(self.loc))
+
+
+class ArgError(ValueError):
+    """An argument value is invalid in itself (wrong type, out of range)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class LayerError(ValueError):
+    """A layer cannot accept its inputs; ``arg`` names the argument to point the user at."""
+
+    def __init__(self, message: str, arg: str | None = None, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.arg = arg
+        self.hint = hint
 
 
 class ConvcalcError(Exception):
@@ -53,12 +78,18 @@ class ConvcalcError(Exception):
     def render(self) -> str:
         return str(self)
 
+    def __str__(self) -> str:
+        return self.render()
+
 
 @dataclass
 class SpecError(ConvcalcError):
-    """A spec (or a command-line request) is invalid; holds every independent problem found."""
+    """An input file (a spec, a weights or input file) is invalid; holds every independent
+    problem found. ``partial`` is what could still be read of a spec, so that a caller can add
+    the shape problems of the layers that did parse (see :func:`convcalc.analysis.load_spec`)."""
 
     problems: list[Problem] = field(default_factory=list)
+    partial: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         super().__init__(self.render())
@@ -76,10 +107,25 @@ class SpecError(ConvcalcError):
 
 
 class UsageError(ConvcalcError):
-    """A command-line argument is invalid (not tied to a spec file)."""
+    """A command-line argument (or a request made through the API) is invalid."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        return error_text(self.message, self.hint)
 
 
 class RuntimeMismatch(ConvcalcError):
     """Executing a spec gave a shape different from the analytic one (a bug: report it)."""
 
     exit_code = 3
+
+    def __init__(self, loc: Location, layer: str, message: str) -> None:
+        super().__init__(message)
+        self.loc, self.layer, self.message = loc, layer, message
+
+    def render(self) -> str:
+        return error_text(f"{self.layer}: {self.message}", where=str(self.loc))

@@ -1,17 +1,63 @@
-"""Report / LayerRow / Totals: the numbers convcalc computes, as ints and tuples, no strings.
+"""Report / LayerRow / Totals / Field: the numbers convcalc computes, as ints and tuples.
 
-Renderers turn a Report into text; the runtime and the checks read it. Shapes here are per
-sample (no batch) in the spec's data_format, as the user wrote the input.
+Renderers turn a Report into text; the runtime and the checks read it. Shapes are per sample (no
+batch) and kept canonical (channels last, ``shape``, ``in_shapes``) as the engine computed them;
+``output_shape`` and ``input_shapes`` show them in the spec's data_format, as the user wrote the
+input.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
+from convcalc.counting import DTYPE_BYTES, TOTAL_FIELDS, Totals
 from convcalc.errors import Location
-from convcalc.layers.base import Shape, Weight
+from convcalc.layers.base import Weight
+from convcalc.shapes import Shape, to_display
 
-DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
+__all__ = ["DTYPE_BYTES", "TOTAL_FIELDS", "Field", "LayerRow", "Report", "Totals"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """The receptive field of one layer's outputs, one entry per spatial axis of the input.
+
+    ``reason`` is non-empty when the field cannot be computed (the sizes are then empty).
+    ``whole`` is true once a layer has seen its whole input map (global pooling, Flatten).
+    """
+
+    size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    aligned: bool = True
+    whole: bool = False
+    reason: str = ""
+
+    @property
+    def known(self) -> bool:
+        return not self.reason
+
+    @property
+    def start(self) -> tuple[Fraction, ...]:
+        """Centre of output unit 0 in input coordinates (pixel i spans [i-1/2, i+1/2])."""
+        return tuple(Fraction(r - 1, 2) - p for r, p in zip(self.size, self.padding))
+
+    def interval(self, unit: tuple[int, ...],
+                 sizes: tuple[int, ...] | None = None) -> list[tuple[int, int]]:
+        """First and last input position seen by output ``unit``, clipped to ``sizes``."""
+        spans = []
+        for i, u in enumerate(unit):
+            first = u * self.stride[i] - self.padding[i]
+            last = first + self.size[i] - 1
+            if sizes is not None:
+                first, last = max(first, 0), min(last, sizes[i] - 1)
+            spans.append((first, last))
+        return spans
+
+
+def unknown_field(reason: str) -> Field:
+    return Field((), (), (), reason=reason)
 
 
 @dataclass(frozen=True)
@@ -19,8 +65,8 @@ class LayerRow:
     name: str
     kind: str
     inputs: tuple[str, ...]
-    output_shape: Shape                  # per sample, in the spec's data_format
-    input_shapes: tuple[Shape, ...]
+    shape: Shape                         # per sample, canonical (channels last)
+    in_shapes: tuple[Shape, ...]         # canonical
     params: int
     trainable_params: int
     non_trainable_params: int
@@ -28,29 +74,29 @@ class LayerRow:
     weights: tuple[Weight, ...] = ()
     loc: Location = field(default=Location("<spec>"), compare=False)
     index: int = -1
+    channels_first: bool = False
+    is_input: bool = False
+    field: Field | None = field(default=None, compare=False)
+
+    @property
+    def output_shape(self) -> Shape:
+        """Per sample, in the spec's data_format."""
+        return to_display(self.shape, self.channels_first)
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        return tuple(to_display(s, self.channels_first) for s in self.in_shapes)
+
+    @property
+    def channels(self) -> int:
+        return self.shape[-1]
 
     @property
     def output_elements(self) -> int:
         n = 1
-        for x in self.output_shape:
+        for x in self.shape:
             n *= x
         return n
-
-
-@dataclass(frozen=True)
-class Totals:
-    params: int
-    trainable_params: int
-    non_trainable_params: int
-    macs: int
-
-    @property
-    def flops(self) -> int:
-        """FLOPs = 2·MACs (one multiply and one add each)."""
-        return 2 * self.macs
-
-    def param_bytes(self, dtype: str = "float32") -> int:
-        return self.params * DTYPE_BYTES[dtype]
 
 
 @dataclass(frozen=True)
@@ -65,20 +111,33 @@ class Report:
     outputs: tuple[str, ...]             # layers nothing consumes: the model's outputs
 
     @property
+    def channels_first(self) -> bool:
+        return self.data_format == "channels_first"
+
+    @property
     def input_rows(self) -> tuple[LayerRow, ...]:
-        return tuple(r for r in self.rows if r.kind == "InputLayer")
+        return tuple(r for r in self.rows if r.is_input)
 
     @property
     def output_shape(self) -> Shape:
         return self.row(self.outputs[-1]).output_shape
 
     def row(self, name: str) -> LayerRow:
-        for r in self.rows:
-            if r.name == name:
-                return r
-        raise KeyError(name)
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {r.name: r for r in self.rows}
+            object.__setattr__(self, "_index", index)
+        try:
+            return index[name]
+        except KeyError:
+            raise KeyError(name) from None
 
     @property
     def largest_activation(self) -> int:
         """Elements of the largest single layer output (one sample)."""
         return max(r.output_elements for r in self.rows)
+
+    @property
+    def fields(self) -> dict[str, Field]:
+        """The receptive field of every layer's outputs, by layer name."""
+        return {r.name: r.field for r in self.rows if r.field is not None}

@@ -1,8 +1,12 @@
 """Integer per-axis shape formulas: the one place where output sizes are computed.
 
-Every function takes plain ints for ONE spatial axis and returns ints; no floats are involved
+The axis formulas take plain ints for ONE spatial axis and return ints; no floats are involved
 (``//`` floors toward minus infinity, which is what PyTorch's ``div_floor`` does too).
 Layers, the engine and the NumPy runtime all call these, so a rule lives here exactly once.
+
+Shapes are per sample (no batch). Inside convcalc they are *canonical*, channels last
+``(spatial..., C)``, whatever the spec's data_format; :func:`to_display` and
+:func:`to_canonical` convert at the edges (the user's input shape, printed shapes).
 
 Conventions: ``n`` input length, ``k`` kernel, ``s`` stride, ``d`` dilation, ``pads`` a
 ``(before, after)`` pair of zero-padding widths.
@@ -10,6 +14,9 @@ Conventions: ``n`` input length, ``k`` kernel, ``s`` stride, ``d`` dilation, ``p
 
 from __future__ import annotations
 
+from convcalc.errors import LayerError
+
+Shape = tuple[int, ...]
 Pads = tuple[int, int]
 
 
@@ -98,3 +105,31 @@ def keras_transposed_crop(out: int, k: int, s: int, d: int, padding: str) -> int
     ``pads[0]`` positions of the full result are dropped; 'valid' drops nothing.
     """
     return same_pads(out, k, s, d)[0] if padding == "same" else 0
+
+
+def to_display(shape: Shape, channels_first: bool) -> Shape:
+    """Canonical (channels-last) shape -> the spec's data_format."""
+    if channels_first and len(shape) >= 2:
+        return (shape[-1],) + tuple(shape[:-1])
+    return tuple(shape)
+
+
+def to_canonical(shape: Shape, channels_first: bool) -> Shape:
+    """A shape written in the spec's data_format -> canonical channels-last."""
+    if channels_first and len(shape) >= 2:
+        return tuple(shape[1:]) + (shape[0],)
+    return tuple(shape)
+
+
+def canonical_axis(axis: int, rank: int, channels_first: bool) -> int:
+    """A Keras axis (counting the batch as axis 0, negatives from the end) in the displayed
+    layout -> index into the canonical per-sample shape of length ``rank``."""
+    full = rank + 1
+    if not -full <= axis < full or axis in (0, -full):
+        raise LayerError(f"axis {axis} is out of range for a rank-{rank} sample "
+                         f"(the batch is axis 0, so valid axes are 1..{rank} or -1..-{rank})",
+                         arg="axis")
+    i = (axis % full) - 1  # index in the displayed per-sample shape
+    if channels_first and rank >= 2:
+        return rank - 1 if i == 0 else i - 1
+    return i

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from convcalc.engine import analyze
+from convcalc.analysis import analyze
 from convcalc.report import Report
-from convcalc.spec.loader import parse_spec
+from convcalc.analysis import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -17,7 +17,7 @@ def test_check_doc_outputs_are_current() -> None:
 def test_check_doc_examples_fail_as_the_doc_says() -> None:
     # the doc's examples must keep failing for the reasons it gives (VGG16: 138,357,544 params
     # > 100M; block1_conv1's 224*224*64 = 3,211,264 int8 bytes > 2 MiB = 2,097,152)
-    from convcalc.check import check_files
+    from convcalc.tools.check import check_files
 
     (edge,) = check_files([str(ROOT / "docs" / "examples" / "vgg16_edge.yaml")])
     assert [(o.key, o.actual) for o in edge.failures] == [

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from convcalc.engine import analyze
+from convcalc.analysis import analyze
 from convcalc.errors import SpecError
-from convcalc.receptive import model_field, receptive_fields
-from convcalc.spec.loader import load_spec, parse_spec
+from convcalc.analysis.receptive import model_field, receptive_fields
+from convcalc.analysis import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 

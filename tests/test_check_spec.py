@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from convcalc.check import check_spec
+from convcalc.tools.check import check_spec
 from convcalc.errors import SpecError
-from convcalc.spec.loader import parse_quantity, parse_spec
+from convcalc.analysis import parse_spec
+from convcalc.spec.document import parse_quantity
 
 # 8x8x3 -> Conv2D 4 filters 3x3 valid: 6x6x4, params (3*3*3+1)*4 = 112,
 # MACs 6*6*4*3*3*3 = 3,888; largest output: the input, 8*8*3 = 192 elements (conv: 144).

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from convcalc import compare as cc
+from convcalc.tools import compare as cc
 from convcalc.render.compare import render_comparison
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,16 +191,6 @@ def test_errors(cli, args: list[str], message: str) -> None:  # noqa: ANN001
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == message + "\n"
-
-
-def test_run_without_the_runtime(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
-    monkeypatch.setattr(cc, "runtime_available", lambda: False)
-    for args in (SEED_004, ["compare", VGG16, "--separable"]):
-        result = cli(*args, "--run")
-        assert result.exit_code == 2
-        assert result.stdout == ""
-        assert result.stderr == ("error: --run needs the NumPy runtime (issue 4), not available "
-                                 "yet\n")
 
 
 def test_timing_column_when_times_are_set() -> None:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convcalc.compare import compare_layer, layer_request
+from convcalc.tools.compare import compare_layer, layer_request
 
 
 def variants(cmp):  # noqa: ANN001, ANN201

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from convcalc.compare import Transform, compare_spec, write_spec
-from convcalc.engine import analyze
-from convcalc.spec.loader import load_spec, parse_spec
+from convcalc.tools.compare import Transform, compare_spec, write_spec
+from convcalc.analysis import analyze
+from convcalc.analysis import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 VGG16 = ROOT / "specs" / "vgg16.yaml"

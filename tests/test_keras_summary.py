@@ -11,9 +11,9 @@ import re
 
 from tests.conftest import GOLDEN, analyze_text
 
-from convcalc.engine import analyze
+from convcalc.analysis import analyze
 from convcalc.render.keras import render_keras
-from convcalc.spec.loader import load_spec
+from convcalc.analysis import load_spec
 
 
 def _collapse(text: str) -> list[str]:

@@ -23,7 +23,7 @@ def _tested_kinds() -> set[str]:
 @pytest.mark.parametrize("kind", sorted(REGISTRY))
 def test_every_kind_is_documented_and_tested(kind):
     cls = REGISTRY[kind]
-    doc = inspect.getdoc(cls) or ""
+    doc = cls.documentation()
     for word in ("Shape", "Params", "MACs"):
         assert word in doc, f"{kind}'s docstring lacks its {word} formula"
     assert kind in _tested_kinds(), f"{kind} has no test case"

@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from convcalc import analyze
 from convcalc.errors import SpecError
 from convcalc.layers import REGISTRY
-from convcalc.layers.base import Layer, to_canonical
-from convcalc.spec.loader import parse_spec
+from convcalc.layers.base import Layer
+from convcalc.shapes import to_canonical
+from convcalc.analysis import parse_spec
 
 # too_slow: generation is timed too, and a loaded CI machine must not fail a correct kernel
 QUIET = [HealthCheck.too_slow]
@@ -620,16 +621,16 @@ def test_every_kind_has_a_forward() -> None:
 def fast_paths(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     """Winograd for every 3x3 stride-1 convolution, thread slabs and scratch chunks for tiny
     arrays, so the small hypothesis cases take the paths that large layers take."""
-    from convcalc.runtime import kernels as K
-    monkeypatch.setattr(K, "WINOGRAD_MIN_CHANNELS", 1)
-    monkeypatch.setattr(K, "PARALLEL_MIN", 4)
-    monkeypatch.setattr(K, "CHUNK", 64)  # several slabs of im2col rows and Winograd tiles
-    monkeypatch.setattr(K, "WINOGRAD_SLAB", 16)
-    monkeypatch.setattr(K, "WINOGRAD_GEMM_ROWS", 0)
-    old = K.WORKERS.n
-    K.WORKERS.set(3)
+    from convcalc.ops.base import TUNING, WORKERS
+    monkeypatch.setattr(TUNING, "winograd_min_channels", 1)
+    monkeypatch.setattr(TUNING, "parallel_min", 4)
+    monkeypatch.setattr(TUNING, "chunk", 64)  # several slabs of im2col rows and Winograd tiles
+    monkeypatch.setattr(TUNING, "winograd_slab", 16)
+    monkeypatch.setattr(TUNING, "winograd_gemm_rows", 0)
+    old = WORKERS.n
+    WORKERS.set(3)
     yield
-    K.WORKERS.set(old)
+    WORKERS.set(old)
 
 
 @settings(max_examples=60, deadline=None,

@@ -10,7 +10,7 @@ import numpy as np
 
 from convcalc import analyze
 from convcalc.runtime.executor import RunOptions, execute
-from convcalc.spec.loader import parse_spec
+from convcalc.analysis import parse_spec
 
 
 def run(tmp_path: Path, yaml: str, weight: np.ndarray, x: np.ndarray) -> np.ndarray:

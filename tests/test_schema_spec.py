@@ -18,10 +18,11 @@ from typer.testing import CliRunner
 from convcalc.cli import app
 from convcalc.errors import SpecError
 from convcalc.layers import ALIASES, REGISTRY
-from convcalc.layers.base import ArgError
-from convcalc.schema import spec_schema
-from convcalc.spec.loader import (
-    BUDGET_KEYS, COMMON_KEYS, EXPECT_KEYS, EXPECT_LAYER_KEYS, TOP_KEYS, parse_spec,
+from convcalc.errors import ArgError
+from convcalc.tools.schema import spec_schema
+from convcalc.analysis import parse_spec
+from convcalc.spec.document import (
+    BUDGET_KEYS, COMMON_KEYS, EXPECT_KEYS, EXPECT_LAYER_KEYS, TOP_KEYS,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from convcalc.engine import analyze
-from convcalc.spec.loader import load_spec
+from convcalc.analysis import analyze
+from convcalc.analysis import load_spec
 
 
 def test_vgg16_published_counts():

@@ -5,115 +5,114 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcalc.layers.base import (
-    Arg, ArgError, Layer, LayerError, Shape, any_value, json_schema, number, optional,
+from convcalc.fields import Arg, any_value, number, optional
+from convcalc.layers.base import Layer, RFStep, Shape, Unchanged
+from convcalc.layers.common import (
+    AXISWISE_ACTIVATIONS, INPLACE, FusedActivation, activation_name, along_axis_step,
+    keras_axis, run_activation,
 )
-from convcalc.layers.registry import register, suggest
+from convcalc.layers.registry import register
 
-# What Keras accepts as an activation name (keras.activations), with PyTorch's spellings.
-ACTIVATIONS = (
-    "linear", "relu", "relu6", "sigmoid", "softmax", "log_softmax", "softplus", "softsign",
-    "tanh", "selu", "elu", "exponential", "gelu", "silu", "swish", "hard_sigmoid", "hard_silu",
-    "hard_swish", "leaky_relu", "mish", "celu", "glu", "hard_tanh", "log_sigmoid", "sparsemax",
-    "squareplus", "tanh_shrink", "hard_shrink", "soft_shrink", "sparse_plus", "threshold",
-)
+ELEMENTWISE_FORMULAS = "Shape: unchanged. Params: 0. MACs: 0."
 
 
-def activation_shape(name: str | None, shape: Shape) -> Shape:
-    """Output shape of an activation: unchanged, except ``glu``, which gates one half of the
-    feature axis with the other and so halves it (Keras ``glu(x, axis=-1)``)."""
-    if name != "glu":
-        return shape
-    if shape[-1] % 2:
-        raise LayerError(f"activation 'glu' halves the feature axis, which must be even; "
-                         f"received {shape[-1]} features", arg="activation")
-    return shape[:-1] + (shape[-1] // 2,)
+class ElementwiseActivation(Layer):
+    """Shared by the activation layers."""
 
-
-@json_schema({"enum": list(ACTIVATIONS)})
-def activation_name(v: object) -> str:
-    if isinstance(v, str) and v.lower() in ACTIVATIONS:
-        return v.lower()
-    near = suggest(str(v), list(ACTIVATIONS)) if isinstance(v, str) else None
-    raise ArgError(f"unknown activation {v!r}",
-                   hint=(f"did you mean '{near}'? " if near else "")
-                   + "known: " + ", ".join(ACTIVATIONS))
-
-
-class _Elementwise(Layer):
-    """Element-wise activation. Shape: unchanged. Params: 0. MACs: 0."""
+    formulas = ELEMENTWISE_FORMULAS
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]
 
+    def rf_step(self, inputs: list[Shape]) -> RFStep:
+        return Unchanged()
+
 
 @register
-class Activation(_Elementwise):
+class Activation(FusedActivation, ElementwiseActivation):
     """Element-wise activation by name. Shape: unchanged, except 'glu', which halves the
     feature axis (one half gates the other). Params: 0. MACs: 0."""
 
     kind = "Activation"
+    formulas = ""
     args = {"activation": Arg(activation_name, doc="a Keras activation name, e.g. relu")}
     activation: str
 
+    def rf_step(self, inputs: list[Shape]) -> RFStep:
+        if self.activation in AXISWISE_ACTIVATIONS:
+            return along_axis_step(-1, len(inputs[0]), self.channels_first)
+        return Unchanged()
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.layers.conv import run_activation
-        fn = run_activation(self, self.activation, xs[0].ndim)
+        fn = run_activation(self.activation, xs[0].ndim, self.channels_first)
         return xs[0] if fn is None else fn(xs[0])
 
 
 @register
-class ReLU(_Elementwise):
-    __doc__ = _Elementwise.__doc__
+class ReLU(ElementwiseActivation):
+    """Rectified linear unit, Keras's ``ReLU`` layer (max_value, negative_slope, threshold)."""
+
     kind = "ReLU"
     args = {"max_value": Arg(optional(number), None, doc="upper clip (6 for ReLU6)"),
             "negative_slope": Arg(number, 0.0, doc="slope below threshold"),
             "threshold": Arg(number, 0.0, doc="values below it are damped"),
-            "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)}
+            "inplace": INPLACE}
     max_value: float | None
     negative_slope: float
     threshold: float
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.runtime import kernels as K
-        return K.relu_like(xs[0], self.max_value, self.negative_slope, self.threshold)
+        from convcalc.ops import activations
+
+        return activations.relu_like(xs[0], self.max_value, self.negative_slope, self.threshold)
 
 
 @register
-class LeakyReLU(_Elementwise):
-    __doc__ = _Elementwise.__doc__
+class LeakyReLU(ElementwiseActivation):
+    """Leaky ReLU: x for x >= 0, negative_slope·x below (PyTorch ``LeakyReLU``)."""
+
     kind = "LeakyReLU"
     args = {"negative_slope": Arg(number, 0.3, doc="slope for x < 0 (Keras 3; alpha in Keras 2)"),
-            "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)}
+            "inplace": INPLACE}
     negative_slope: float
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.runtime import kernels as K
-        return K.relu_like(xs[0], None, self.negative_slope, 0.0)
+        from convcalc.ops import activations
+
+        return activations.relu_like(xs[0], None, self.negative_slope, 0.0)
 
 
 @register
-class ELU(_Elementwise):
-    __doc__ = _Elementwise.__doc__
+class ELU(ElementwiseActivation):
+    """Exponential linear unit: x for x > 0, alpha·(exp(x) - 1) below (PyTorch ``ELU``)."""
+
     kind = "ELU"
-    args = {"alpha": Arg(number, 1.0, doc="scale of the negative part"),
-            "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)}
+    args = {"alpha": Arg(number, 1.0, doc="scale of the negative part"), "inplace": INPLACE}
     alpha: float
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.runtime import kernels as K
-        return K.elu(xs[0], self.alpha)
+        from convcalc.ops import activations
+
+        return activations.elu(xs[0], self.alpha)
 
 
 @register
-class Softmax(_Elementwise):
-    __doc__ = _Elementwise.__doc__
+class Softmax(ElementwiseActivation):
+    """Softmax along ``axis`` (default: the last axis of the spec's data_format)."""
+
     kind = "Softmax"
     args = {"axis": Arg(any_value, -1, torch="dim", doc="axis to normalise (no effect on shapes)",
                         shape_relevant=False)}
     axis: Any
 
+    def the_axis(self) -> int:
+        return self.axis if isinstance(self.axis, int) else -1
+
+    def rf_step(self, inputs: list[Shape]) -> RFStep:
+        return along_axis_step(self.the_axis(), len(inputs[0]), self.channels_first)
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.runtime import kernels as K
-        axis = self.axis if isinstance(self.axis, int) else -1
-        return K.softmax(xs[0], K.keras_axis(axis, xs[0].ndim, self.channels_first))
+        from convcalc.ops import activations
+
+        x = xs[0]
+        return activations.softmax(x, keras_axis(self.the_axis(), x.ndim, self.channels_first))

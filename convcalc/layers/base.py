@@ -1,236 +1,177 @@
-"""The layer contract and the argument validators every layer kind shares.
+"""The layer contract: everything convcalc knows about a layer kind lives in its class.
 
 A layer kind is one class with:
 
-* ``kind`` (the Keras class name), ``aliases`` (PyTorch class names);
-* ``args``: ``{keras_name: Arg}``; an :class:`Arg` knows its PyTorch spelling, its default and
-  its validator, so the spec loader can normalise aliases from this one table;
-* ``output_shape(inputs)``, ``weights(inputs)``, ``macs(inputs, output)``: pure integer
-  arithmetic on shapes (channels-last, one sample, no batch), calling :mod:`convcalc.shapes`.
+* ``kind`` (the Keras class name), ``aliases`` (PyTorch class names), a docstring whose first
+  line summarises it, and ``formulas`` (shape, params and MACs in words; usually shared by a
+  family, e.g. every ConvND);
+* ``args``: ``{keras_name: Arg}``; an :class:`~convcalc.fields.Arg` knows its PyTorch
+  spelling, its defaults (Keras's, and PyTorch's where they differ), its validator and its doc,
+  so the loader, ``convcalc layers`` and the JSON Schema all read this one table;
+* ``output_shape(inputs)``, ``weights(inputs)``, ``macs(inputs, output)``: integer arithmetic on
+  canonical shapes (channels last, one sample), calling :mod:`convcalc.shapes`; each
+  :class:`Weight` knows its Keras layout, its PyTorch name and axis order, and its initialiser;
+* ``rf_step(inputs)``: what the layer does to a receptive field (:class:`Unchanged`,
+  :class:`Window`, :class:`Shift`, :class:`Whole`, :class:`Merge` or :class:`Unknown`): there
+  is no default, so a new kind must say;
+* ``forward(xs, params)``: the NumPy execution (``--run``), importing :mod:`convcalc.ops`
+  inside the method so that importing the layers never imports numpy;
+* ``compare_role``: how ``convcalc compare`` may rewrite it (None: not a convolution).
 
-Layers raise :class:`LayerError` for a rule that a given input breaks; the engine attaches the
-layer's name, index and ``file:line:col``.
+Layers raise :class:`~convcalc.errors.LayerError` for a rule that a given input breaks; the
+engine attaches the layer's name, index and ``file:line:col``.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from dataclasses import dataclass
-from typing import Any, Callable, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Union
 
-from convcalc.errors import Location
+from convcalc.errors import LayerError, Location
+from convcalc.fields import REQUIRED, Arg
+from convcalc.shapes import Shape, to_display
 
-Shape = tuple[int, ...]
-REQUIRED = object()
-
-
-class ArgError(ValueError):
-    """An argument value is invalid in itself (wrong type, out of range)."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+__all__ = ["Arg", "CompareRole", "Layer", "LayerError", "Merge", "RFStep", "Shape", "Shift",
+           "Unchanged", "Unknown", "Weight", "Whole", "Window", "channels", "spatial"]
 
 
-class LayerError(ValueError):
-    """A layer cannot accept its inputs; ``arg`` names the argument to point the user at."""
-
-    def __init__(self, message: str, arg: str | None = None, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.arg = arg
-        self.hint = hint
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One argument of a layer kind: validator, default, PyTorch alias, one-line doc."""
-
-    parse: Callable[[Any], Any]
-    default: Any = REQUIRED
-    torch: str | None = None
-    doc: str = ""
-    shape_relevant: bool = True
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
-
-
+# --- weights -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Weight:
-    """A weight tensor: its name, shape (in Keras layout) and whether training updates it."""
+    """A weight tensor: name and shape in Keras's layout, whether training updates it, and how
+    PyTorch stores it.
+
+    ``torch_order`` lists the Keras axes in PyTorch's order (None: the same order), and
+    ``torch_shape`` is PyTorch's shape when it also merges axes (a depthwise kernel
+    ``(k..., C, dm)`` is PyTorch's ``(C·dm, 1, k...)``). ``init`` is Keras's default
+    initialiser; ``flip`` is how many leading (spatial) axes a true convolution flips.
+    """
 
     name: str
     shape: Shape
     trainable: bool = True
+    torch_name: str = ""
+    torch_order: tuple[int, ...] | None = field(default=None, compare=False)
+    torch_reshape: Shape | None = field(default=None, compare=False)
+    init: str = field(default="zeros", compare=False)   # glorot_uniform | zeros | ones
+    flip: int = field(default=0, compare=False)
 
     @property
     def size(self) -> int:
         return math.prod(self.shape)
 
+    @property
+    def torch_shape(self) -> Shape:
+        """The shape PyTorch stores this weight in."""
+        if self.torch_reshape is not None:
+            return self.torch_reshape
+        if self.torch_order is None:
+            return self.shape
+        return tuple(self.shape[i] for i in self.torch_order)
 
-def _typename(v: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a mapping", type(None): "nothing (null)"}.get(type(v), type(v).__name__)
+    def from_torch(self, a: Any) -> Any:
+        """A PyTorch-layout array (``torch_shape``) in this weight's Keras layout (a view)."""
+        if self.torch_order is None:
+            return a
+        permuted = tuple(self.shape[i] for i in self.torch_order)
+        inverse = tuple(self.torch_order.index(i) for i in range(len(self.shape)))
+        return a.reshape(permuted).transpose(inverse)
 
-
-def json_schema(schema: dict[str, Any]) -> Callable[[Any], Any]:
-    """Attach the JSON Schema of the values a validator accepts (``convcalc schema`` reads it),
-    so that the schema is generated from the validators themselves."""
-    def attach(f: Any) -> Any:
-        f.json_schema = schema
-        return f
-    return attach
-
-
-def is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-@json_schema({"type": "integer", "minimum": 1})
-def pos_int(v: Any) -> int:
-    if not is_int(v) or v < 1:
-        raise ArgError(f"must be a positive integer; received {v!r}"
-                       + ("" if is_int(v) else f" ({_typename(v)})"))
-    return v
+    def to_torch(self, a: Any) -> Any:
+        """A Keras-layout array in PyTorch's layout (a view or a copy)."""
+        if self.torch_order is None:
+            return a
+        return a.transpose(self.torch_order).reshape(self.torch_shape)
 
 
-@json_schema({"type": "integer", "minimum": 0})
-def nonneg_int(v: Any) -> int:
-    if not is_int(v) or v < 0:
-        raise ArgError(f"must be an integer >= 0; received {v!r}")
-    return v
+def kernel_weight(name: str, shape: Shape, torch_name: str = "weight") -> Weight:
+    """A convolution kernel ``(k..., in, out)``: PyTorch stores ``(out, in, k...)``."""
+    r = len(shape) - 2
+    return Weight(name, shape, torch_name=torch_name,
+                  torch_order=(r + 1, r) + tuple(range(r)), init="glorot_uniform", flip=r)
 
 
-@json_schema({"type": "boolean"})
-def boolean(v: Any) -> bool:
-    if not isinstance(v, bool):
-        raise ArgError(f"must be true or false; received {v!r} ({_typename(v)})")
-    return v
+def depthwise_weight(shape: Shape, torch_name: str = "weight") -> Weight:
+    """A depthwise kernel ``(k..., C, dm)``: PyTorch stores ``(C·dm, 1, k...)``."""
+    r = len(shape) - 2
+    c, dm = shape[r], shape[r + 1]
+    return Weight("depthwise_kernel", shape, torch_name=torch_name,
+                  torch_order=(r, r + 1) + tuple(range(r)), torch_reshape=(c * dm, 1) + shape[:r],
+                  init="glorot_uniform", flip=r)
 
 
-@json_schema({})
-def any_value(v: Any) -> Any:
-    return v
+def vector(name: str, size: int, torch_name: str, trainable: bool = True,
+           init: str = "zeros") -> Weight:
+    """A per-channel vector (bias, BatchNorm's gamma/beta/statistics): the same in both."""
+    return Weight(name, (size,), trainable, torch_name=torch_name, init=init)
 
 
-def optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def check(v: Any) -> Any:
-        return None if v is None else parse(v)
-    inner = getattr(parse, "json_schema", {"type": "string"} if parse is str else None)
-    return json_schema({"anyOf": [inner, {"type": "null"}]} if inner else {})(check)
+# --- the receptive-field step ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Unchanged:
+    """Every output sees what the corresponding input position sees (element-wise layers,
+    normalisation over channels, Dense on the channel axis, Dropout)."""
 
 
-@json_schema({"type": "string", "minLength": 1})
-def name_str(v: Any) -> str:
-    if not isinstance(v, str) or not v:
-        raise ArgError(f"must be a non-empty string; received {v!r}")
-    return v
+@dataclass(frozen=True)
+class Window:
+    """A sliding window: field r + (k_eff-1)·j, stride j·s, padding P + p_l·j, per axis."""
+
+    kernel: tuple[int, ...]
+    strides: tuple[int, ...]
+    dilation: tuple[int, ...]
+    left_pads: tuple[int, ...]
 
 
-@json_schema({"type": "number", "minimum": 0, "exclusiveMaximum": 1})
-def rate(v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
-        raise ArgError(f"must be a number in [0, 1); received {v!r}")
-    return float(v)
+@dataclass(frozen=True)
+class Shift:
+    """The origin moves: ``before`` positions added (ZeroPadding) or removed (Cropping, negative)
+    at the start of each axis."""
+
+    before: tuple[int, ...]
 
 
-@json_schema({"type": "number"})
-def number(v: Any) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ArgError(f"must be a number; received {v!r}")
-    return float(v)
+@dataclass(frozen=True)
+class Whole:
+    """Every output sees the whole input map (global pooling, Flatten, Reshape, normalisation
+    over spatial axes); every later layer then sees that whole region too."""
 
 
-def choice(*options: str) -> Callable[[Any], str]:
-    def check(v: Any) -> str:
-        if v not in options:
-            raise ArgError(f"must be one of {', '.join(repr(o) for o in options)}; received {v!r}")
-        return v
-    return json_schema({"enum": list(options)})(check)
+@dataclass(frozen=True)
+class Merge:
+    """Several inputs join position by position (Add, Concatenate on channels, ...)."""
 
 
-def ints(rank: int, minimum: int = 1) -> Callable[[Any], tuple[int, ...]]:
-    """An int (repeated over ``rank`` axes) or a list of ``rank`` ints, each >= ``minimum``."""
+@dataclass(frozen=True)
+class Unknown:
+    """The field cannot be given as one size per axis; ``reason`` says why (it follows the
+    layer's name and kind in messages)."""
 
-    def check(v: Any) -> tuple[int, ...]:
-        values = [v] * rank if is_int(v) else v
-        if (not isinstance(values, (list, tuple)) or len(values) != rank
-                or not all(is_int(x) and x >= minimum for x in values)):
-            what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-            raise ArgError(f"must be {what} or a list of {rank} such integers; received {v!r}")
-        return tuple(values)
-    one = {"type": "integer", "minimum": minimum}
-    return json_schema({"anyOf": [one, {"type": "array", "items": one, "minItems": rank,
-                                        "maxItems": rank}]})(check)
+    reason: str
 
 
-def pairs(rank: int, what: str) -> Callable[[Any], tuple[tuple[int, int], ...]]:
-    """Per-side widths: ``p`` | ``[p_axis, ...]`` (symmetric) | ``[[before, after], ...]``.
-
-    For one spatial axis, ``[before, after]`` is accepted too (Keras's 1D layers)."""
-
-    def check(v: Any) -> tuple[tuple[int, int], ...]:
-        if is_int(v) and v >= 0:
-            return ((v, v),) * rank
-        if (rank == 1 and isinstance(v, (list, tuple)) and len(v) == 2
-                and all(is_int(x) and x >= 0 for x in v)):
-            return ((v[0], v[1]),)  # Keras 1D: (before, after)
-        if isinstance(v, (list, tuple)) and len(v) == rank:
-            out = []
-            for x in v:  # each axis: a symmetric width or a [before, after] pair
-                if is_int(x) and x >= 0:
-                    out.append((x, x))
-                elif (isinstance(x, (list, tuple)) and len(x) == 2
-                      and all(is_int(y) and y >= 0 for y in x)):
-                    out.append((x[0], x[1]))
-                else:
-                    break
-            else:
-                return tuple(out)
-        example = ", ".join(["[1, 1]"] * rank)
-        raise ArgError(
-            f"{what} must be an integer >= 0, a list of {rank} such integers (one per spatial "
-            f"axis) or a list of {rank} [before, after] pairs; received {v!r}",
-            hint=f"e.g. 1, or [{example}]")
-    width = {"type": "integer", "minimum": 0}
-    pair = {"type": "array", "items": width, "minItems": 2, "maxItems": 2}
-    per_axis = {"type": "array", "items": {"anyOf": [width, pair]}, "minItems": rank,
-                "maxItems": rank}
-    return json_schema({"anyOf": [width, per_axis] + ([pair] if rank == 1 else [])})(check)
+RFStep = Union[Unchanged, Window, Shift, Whole, Merge, Unknown]
 
 
-def padding(rank: int, *modes: str) -> Callable[[Any], Any]:
-    """'valid' | 'same' | ... (the given string ``modes``) or explicit widths (see :func:`pairs`)."""
-    explicit = pairs(rank, "padding")
+# --- compare's view of a convolution -------------------------------------------------------------
+@dataclass(frozen=True)
+class CompareRole:
+    """How ``convcalc compare SPEC`` treats a convolution kind.
 
-    def check(v: Any) -> Any:
-        if isinstance(v, str):
-            low = v.lower()
-            if low in modes:
-                return low
-            raise ArgError(f"must be one of {', '.join(repr(m) for m in modes)} or explicit "
-                           f"widths; received {v!r}")
-        try:
-            return explicit(v)
-        except ArgError as exc:
-            raise ArgError(f"must be one of {', '.join(repr(m) for m in modes)}, "
-                           + exc.message.removeprefix("padding must be "), exc.hint) from None
-    names = [m for mode in modes for m in (mode, mode.upper())]  # any case is accepted
-    return json_schema({"anyOf": [{"enum": names}] + explicit.json_schema["anyOf"]})(check)
+    ``rewrites``: the transforms that apply (``separable``, ``grouped``, ``bottleneck``);
+    ``skip``: the reason code shown for the others; ``separable``: the kind a separable
+    rewrite becomes; ``pointwise``: the kind of a bottleneck's 1x1 reduction.
+    """
+
+    rewrites: frozenset[str] = frozenset()
+    skip: str = ""
+    separable: str = ""
+    pointwise: str = ""
 
 
-@json_schema({"type": "array", "minItems": 1,
-              "items": {"anyOf": [{"type": "integer", "minimum": 1}, {"const": -1}]}})
-def shape_list(v: Any) -> tuple[int, ...]:
-    if (not isinstance(v, (list, tuple)) or not v
-            or not all(is_int(x) and (x >= 1 or x == -1) for x in v)):
-        raise ArgError(f"must be a non-empty list of positive integers; received {v!r}")
-    return tuple(v)
-
-
+# --- shape helpers -------------------------------------------------------------------------------
 def spatial(shape: Shape) -> Shape:
     return shape[:-1]
 
@@ -240,43 +181,59 @@ def channels(shape: Shape) -> int:
 
 
 class Layer:
-    """Base of every layer kind. Subclasses set ``kind``, ``args`` and the three formulas."""
+    """Base of every layer kind. Subclasses set ``kind``, ``args``, the formulas, ``rf_step``
+    and ``forward``."""
 
     kind: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     args: ClassVar[dict[str, Arg]] = {}
+    formulas: ClassVar[str] = ""               # shape/params/MACs text shared by a family
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
-    input_rank: ClassVar[int | None] = None   # exact rank of each input (with channels), if fixed
+    input_rank: ClassVar[int | None] = None    # exact rank of each input (with channels), if fixed
     min_input_rank: ClassVar[int] = 1
+    is_input: ClassVar[bool] = False           # the model's input (InputLayer)
+    compare_role: ClassVar[CompareRole | None] = None
 
     def __init__(self, values: dict[str, Any], *, name: str = "", channels_first: bool = False,
                  loc: Location | None = None, arg_locs: dict[str, Location] | None = None,
-                 index: int = -1) -> None:
+                 index: int = -1, spelling: str = "") -> None:
         self.name = name
         self.channels_first = channels_first
         self.loc = loc or Location("<spec>")
         self.arg_locs = arg_locs or {}
         self.index = index
-        self.values = values
+        self.torch_spelling = spelling in self.aliases   # written with PyTorch's class name
         for key, arg in self.args.items():
+            default = arg.default_for(self.torch_spelling)
             if key in values:
                 setattr(self, key, values[key])
-            elif arg.required or arg.default is None:
+            elif default is None or default is REQUIRED:
                 setattr(self, key, None)
             else:  # defaults go through the validator too: strides=1 becomes (1, 1)
-                setattr(self, key, arg.parse(arg.default))
+                setattr(self, key, arg.parse(default))
         self.post_init()
 
     def post_init(self) -> None:
         """Derive defaults that depend on other arguments (e.g. strides = pool_size)."""
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The kind's docstring followed by its family's formulas (``convcalc layers KIND``)."""
+        own = inspect.cleandoc(cls.__doc__ or "")
+        return own + ("\n\n" + inspect.cleandoc(cls.formulas) if cls.formulas else "")
+
+    @classmethod
+    def summary(cls) -> str:
+        """The first paragraph of the documentation, on one line."""
+        return cls.documentation().replace("``", "").split("\n\n")[0].replace("\n", " ")
 
     # --- checks that need no input shape -------------------------------------------------------
     def validate(self) -> list[LayerError]:
         """Cross-argument rules (e.g. groups dividing filters). Override; return every failure."""
         return []
 
-    # --- the formulas --------------------------------------------------------------------------
+    # --- the formulas (canonical shapes, one sample) -------------------------------------------
     def output_shape(self, inputs: list[Shape]) -> Shape:
         raise NotImplementedError
 
@@ -286,12 +243,20 @@ class Layer:
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return 0
 
+    def result_shape(self, inputs: list[Shape], output: Shape) -> Shape:
+        """The shape after a fused activation (only ``glu`` changes it); see
+        :func:`convcalc.layers.common.activation_shape`."""
+        return output
+
+    def rf_step(self, inputs: list[Shape]) -> RFStep:
+        """What this layer does to a receptive field, for these (canonical) input shapes."""
+        raise NotImplementedError(f"{self.kind} declares no receptive-field step")
+
     # --- execution (--run) ---------------------------------------------------------------------
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         """Execute on float32 arrays: ``xs`` batch-first, canonical channels-last
         ``(N, spatial..., C)``; ``params`` weight name -> array in the Keras layout of
-        :meth:`weights`. Implementations import ``convcalc.runtime.kernels`` lazily, so that
-        importing the layers never imports numpy."""
+        :meth:`weights`."""
         raise NotImplementedError(f"{self.kind} has no forward")
 
     # --- helpers -------------------------------------------------------------------------------
@@ -307,37 +272,15 @@ class Layer:
                 raise LayerError(f"expects an input of rank >= {self.min_input_rank}; "
                                  f"received shape {self.show(shape)}")
 
+    def check_given(self, arg: str, given: int | None, actual: int, what: str,
+                    shape: Shape) -> None:
+        """PyTorch's redundant sizes (``in_channels``, ``in_features``, ``num_features``) must
+        match the input when given."""
+        if given is not None and given != actual:
+            raise LayerError(f"{arg}={given} but the input has {actual} {what} "
+                             f"(shape {self.show(shape)})", arg=arg,
+                             hint=f"set {arg}: {actual}, or drop it: convcalc infers it")
+
     def show(self, shape: Shape) -> str:
         """A shape as the user sees it (in the spec's data_format), for messages."""
         return str(to_display(shape, self.channels_first))
-
-    def axis_name(self, axis: int, rank: int) -> str:
-        return ("H", "W")[axis] if rank == 2 else ("D", "H", "W")[axis] if rank == 3 else "L"
-
-
-def to_display(shape: Shape, channels_first: bool) -> Shape:
-    """Canonical (channels-last) shape -> the spec's data_format."""
-    if channels_first and len(shape) >= 2:
-        return (shape[-1],) + tuple(shape[:-1])
-    return tuple(shape)
-
-
-def to_canonical(shape: Shape, channels_first: bool) -> Shape:
-    """A shape written in the spec's data_format -> canonical channels-last."""
-    if channels_first and len(shape) >= 2:
-        return tuple(shape[1:]) + (shape[0],)
-    return tuple(shape)
-
-
-def canonical_axis(axis: int, rank: int, channels_first: bool) -> int:
-    """A Keras axis (counting the batch as axis 0, negatives from the end) in the displayed
-    layout -> index into the canonical per-sample shape of length ``rank``."""
-    full = rank + 1
-    if not -full <= axis < full or axis in (0, -full):
-        raise LayerError(f"axis {axis} is out of range for a rank-{rank} sample "
-                         f"(the batch is axis 0, so valid axes are 1..{rank} or -1..-{rank})",
-                         arg="axis")
-    i = (axis % full) - 1  # index in the displayed per-sample shape
-    if channels_first and rank >= 2:
-        return rank - 1 if i == 0 else i - 1
-    return i

@@ -5,46 +5,104 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcalc.layers.base import (
-    Arg, Layer, LayerError, Shape, canonical_axis, is_int, json_schema, optional,
-)
+from convcalc.fields import Arg, integer, optional
+from convcalc.layers.base import Layer, LayerError, Merge, RFStep, Shape, Unknown
 from convcalc.layers.registry import register
+from convcalc.shapes import canonical_axis
 
 
 class ElementwiseMerge(Layer):
-    """Element-wise merge of inputs of identical shape. Shape: that shape. Params 0, MACs 0."""
+    """Shared by the element-wise merges."""
 
+    formulas = "Shape: that shape. Params 0, MACs 0."
     min_inputs = 2
     max_inputs = None
-    args: dict[str, Arg] = {}
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         first = inputs[0]
         for shape in inputs[1:]:
             if shape != first:
                 raise LayerError(
-                    f"all inputs must have the same shape; received "
+                    "all inputs must have the same shape; received "
                     + ", ".join(self.show(s) for s in inputs),
                     hint="add a 1x1 convolution or pooling on one branch so the shapes match")
         return first
 
+    def rf_step(self, inputs: list[Shape]) -> RFStep:
+        return Merge()
+
+
+@register
+class Add(ElementwiseMerge):
+    """Element-wise sum of inputs of identical shape (a residual connection)."""
+
+    kind = "Add"
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.runtime import kernels as K
-        return K.merge(self.kind, xs)
+        from convcalc.ops import elementwise
+
+        return elementwise.add(xs)
 
 
-for _name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"):
-    register(type(_name, (ElementwiseMerge,), {
-        "kind": _name, "aliases": (), "__doc__": ElementwiseMerge.__doc__,
-        "max_inputs": 2 if _name == "Subtract" else None}))
+@register
+class Subtract(ElementwiseMerge):
+    """Element-wise difference of two inputs of identical shape."""
+
+    kind = "Subtract"
+    max_inputs = 2
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.ops import elementwise
+
+        return elementwise.subtract(xs)
 
 
-@json_schema({"type": "integer"})
-def _axis(v: object) -> int:
-    if not is_int(v):
-        from convcalc.layers.base import ArgError
-        raise ArgError(f"must be an integer; received {v!r}")
-    return v  # type: ignore[return-value]
+@register
+class Multiply(ElementwiseMerge):
+    """Element-wise product of inputs of identical shape (squeeze-and-excitation gates)."""
+
+    kind = "Multiply"
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.ops import elementwise
+
+        return elementwise.multiply(xs)
+
+
+@register
+class Average(ElementwiseMerge):
+    """Element-wise mean of inputs of identical shape."""
+
+    kind = "Average"
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.ops import elementwise
+
+        return elementwise.average(xs)
+
+
+@register
+class Maximum(ElementwiseMerge):
+    """Element-wise maximum of inputs of identical shape."""
+
+    kind = "Maximum"
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.ops import elementwise
+
+        return elementwise.maximum(xs)
+
+
+@register
+class Minimum(ElementwiseMerge):
+    """Element-wise minimum of inputs of identical shape."""
+
+    kind = "Minimum"
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.ops import elementwise
+
+        return elementwise.minimum(xs)
 
 
 @register
@@ -56,19 +114,22 @@ class Concatenate(Layer):
 
     kind = "Concatenate"
     aliases = ("Concat",)
-    args = {"axis": Arg(optional(_axis), None, torch="dim",
+    args = {"axis": Arg(optional(integer), None, torch="dim",
                         doc="Keras axis counting the batch as 0; default: the channel axis")}
     min_inputs = 2
     max_inputs = None
     axis: int | None
+
+    def canonical(self, rank: int) -> int:
+        return rank - 1 if self.axis is None else canonical_axis(self.axis, rank,
+                                                                self.channels_first)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         rank = len(inputs[0])
         if any(len(s) != rank for s in inputs):
             raise LayerError("all inputs must have the same rank; received "
                              + ", ".join(self.show(s) for s in inputs))
-        ax = rank - 1 if self.axis is None else canonical_axis(self.axis, rank,
-                                                              self.channels_first)
+        ax = self.canonical(rank)
         for s in inputs[1:]:
             if s[:ax] + s[ax + 1:] != inputs[0][:ax] + inputs[0][ax + 1:]:
                 raise LayerError(
@@ -76,9 +137,13 @@ class Concatenate(Layer):
                     + ", ".join(self.show(x) for x in inputs), arg="axis")
         return inputs[0][:ax] + (sum(s[ax] for s in inputs),) + inputs[0][ax + 1:]
 
+    def rf_step(self, inputs: list[Shape]) -> RFStep:
+        rank = len(inputs[0])
+        if self.canonical(rank) != rank - 1:
+            return Unknown("joins inputs along a spatial axis")
+        return Merge()
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         import numpy as np
-        rank = xs[0].ndim - 1
-        ax = rank - 1 if self.axis is None else canonical_axis(self.axis, rank,
-                                                              self.channels_first)
-        return np.concatenate(xs, axis=1 + ax)
+
+        return np.concatenate(xs, axis=1 + self.canonical(xs[0].ndim - 1))

@@ -1,4 +1,4 @@
-"""Pooling: MaxPoolingND, AveragePoolingND (1D/2D/3D) and the global poolings.
+"""Pooling: MaxPooling1D/2D/3D, AveragePooling1D/2D/3D and the global poolings.
 
 Shape with explicit padding follows PyTorch's ``pooling_output_shape_pad_lr`` exactly, including
 ``ceil_mode`` and its "the last window must start inside the input or the left padding" rule;
@@ -10,22 +10,41 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from convcalc.layers.base import (
-    Arg, Layer, LayerError, Shape, boolean, channels, ints, optional, padding, spatial,
-)
-from convcalc.layers.conv import _AXES, _Windowed
+from convcalc.fields import Arg, boolean, ints, optional, padding
+from convcalc.layers.base import LayerError, Shape, Whole, channels, spatial
 from convcalc.layers.registry import register
+from convcalc.layers.windowed import SpatialLayer, Windowed
+
+POOL_FORMULAS = """
+Shape: 'valid' (= padding 0) floor((n-k)/s)+1; 'same' ceil(n/s); explicit padding p_l, p_r:
+floor((n + p_l + p_r - d·(k-1) - 1 + (s-1 if ceil_mode)) / s) + 1, then minus one if
+ceil_mode and (out-1)·s >= n + p_l (PyTorch Pool.h). PyTorch requires each pad <= k//2.
+Params: 0. MACs: 0 (pooling is not a multiply-accumulate).
+"""
 
 
-class PoolingND(_Windowed):
-    """Max or average pooling over ``pool_size`` windows.
+def pool_args(rank: int, average: bool) -> dict[str, Arg]:
+    args = {
+        "pool_size": Arg(ints(rank), 2, torch="kernel_size", doc="window size per axis"),
+        "strides": Arg(optional(ints(rank)), None, torch="stride",
+                       doc="stride per axis (default: pool_size)"),
+        "padding": Arg(padding(rank, "valid", "same"), "valid", torch_default=0,
+                       doc="'valid' | 'same' | int | per-axis ints | [before, after] pairs"),
+        "ceil_mode": Arg(boolean, False, doc="PyTorch ceil_mode (explicit padding only)"),
+    }
+    if average:
+        args["count_include_pad"] = Arg(boolean, True, shape_relevant=False,
+                                        doc="PyTorch: average over padded zeros too (run only)")
+    else:
+        args["dilation_rate"] = Arg(ints(rank), 1, torch="dilation",
+                                    doc="PyTorch MaxPool dilation per axis")
+    return args
 
-    Shape: 'valid' (= padding 0) floor((n-k)/s)+1; 'same' ceil(n/s); explicit padding p_l, p_r:
-    floor((n + p_l + p_r - d·(k-1) - 1 + (s-1 if ceil_mode)) / s) + 1, then minus one if
-    ceil_mode and (out-1)·s >= n + p_l (PyTorch Pool.h). PyTorch requires each pad <= k//2.
-    Params: 0. MACs: 0 (pooling is not a multiply-accumulate).
-    """
 
+class PoolingND(Windowed):
+    """Shared by the max and average poolings."""
+
+    formulas = POOL_FORMULAS
     kernel_arg: ClassVar[str] = "pool_size"
     pool_size: tuple[int, ...]
     ceil_mode: bool
@@ -58,74 +77,173 @@ class PoolingND(_Windowed):
         return self.windowed_out(spatial(inputs[0]), ceil_mode=self.ceil_mode, pool=True) + (
             channels(inputs[0]),)
 
-    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        """Max: padding never wins. Average: PyTorch's divisor for explicit padding
-        (count_include_pad clips windows to the padded input, otherwise only real positions
-        count); Keras 'same' excludes the padding (tensorflow#45579)."""
-        from convcalc.runtime import kernels as K
-        x = xs[0]
+    def out_and_pads(self, x: Any) -> tuple[Shape, list[tuple[int, int]]]:
         sizes = x.shape[1:-1]
-        out = self.windowed_out(sizes, ceil_mode=self.ceil_mode, pool=True)
-        pads = self.pads(sizes)
-        if self.op == "max":
-            return K.max_pool(x, self.pool_size, self.strides, self.dilation(), pads, out)
+        return self.windowed_out(sizes, ceil_mode=self.ceil_mode, pool=True), self.pads(sizes)
+
+
+class MaxPoolingND(PoolingND):
+    """Shared by MaxPooling1D/2D/3D."""
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        """Padding never wins (it holds -inf)."""
+        from convcalc.ops import pool
+
+        out, pads = self.out_and_pads(xs[0])
+        return pool.max_pool(xs[0], self.pool_size, self.strides, self.dilation(), pads, out)
+
+
+class AveragePoolingND(PoolingND):
+    """Shared by AveragePooling1D/2D/3D."""
+
+    count_include_pad: bool
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        """PyTorch's divisor for explicit padding (count_include_pad clips windows to the padded
+        input, otherwise only real positions count); Keras 'same' excludes the padding
+        (tensorflow#45579)."""
+        from convcalc.ops import pool
+
+        out, pads = self.out_and_pads(xs[0])
         include = not isinstance(self.padding, str) and self.count_include_pad
-        return K.avg_pool(x, self.pool_size, self.strides, pads, out, include)
+        return pool.avg_pool(xs[0], self.pool_size, self.strides, pads, out, include)
 
 
-def _pool_args(rank: int, average: bool) -> dict[str, Arg]:
-    args = {
-        "pool_size": Arg(ints(rank), 2, torch="kernel_size", doc="window size per axis"),
-        "strides": Arg(optional(ints(rank)), None, torch="stride",
-                       doc="stride per axis (default: pool_size)"),
-        "padding": Arg(padding(rank, "valid", "same"), "valid",
-                       doc="'valid' | 'same' | int | per-axis ints | [before, after] pairs"),
-        "ceil_mode": Arg(boolean, False, doc="PyTorch ceil_mode (explicit padding only)"),
-    }
-    if average:
-        args["count_include_pad"] = Arg(boolean, True, shape_relevant=False,
-                                        doc="PyTorch: average over padded zeros too (run only)")
-    else:
-        args["dilation_rate"] = Arg(ints(rank), 1, torch="dilation",
-                                    doc="PyTorch MaxPool dilation per axis")
-    return args
+@register
+class MaxPooling1D(MaxPoolingND):
+    """Max pooling over pool_size windows of a sequence."""
+
+    kind = "MaxPooling1D"
+    aliases = ("MaxPool1d",)
+    rank = 1
+    args = pool_args(1, average=False)
 
 
-for _r in (1, 2, 3):
-    for _op, _torch in (("Max", "MaxPool"), ("Average", "AvgPool")):
-        register(type(f"{_op}Pooling{_r}D", (PoolingND,), {
-            "kind": f"{_op}Pooling{_r}D", "rank": _r, "aliases": (f"{_torch}{_r}d",),
-            "args": _pool_args(_r, _op == "Average"), "input_rank": _r + 1,
-            "op": _op.lower(), "__doc__": PoolingND.__doc__}))
+@register
+class MaxPooling2D(MaxPoolingND):
+    """Max pooling over pool_size windows."""
+
+    kind = "MaxPooling2D"
+    aliases = ("MaxPool2d",)
+    rank = 2
+    args = pool_args(2, average=False)
 
 
-class GlobalPoolingND(Layer):
-    """Global max/average pooling over all spatial axes.
+@register
+class MaxPooling3D(MaxPoolingND):
+    """Max pooling over pool_size windows of a volume."""
 
-    Shape: (C,), or (1, ..., 1, C) with keepdims. Params: 0. MACs: 0.
-    """
+    kind = "MaxPooling3D"
+    aliases = ("MaxPool3d",)
+    rank = 3
+    args = pool_args(3, average=False)
 
+
+@register
+class AveragePooling1D(AveragePoolingND):
+    """Average pooling over pool_size windows of a sequence."""
+
+    kind = "AveragePooling1D"
+    aliases = ("AvgPool1d",)
+    rank = 1
+    args = pool_args(1, average=True)
+
+
+@register
+class AveragePooling2D(AveragePoolingND):
+    """Average pooling over pool_size windows."""
+
+    kind = "AveragePooling2D"
+    aliases = ("AvgPool2d",)
+    rank = 2
+    args = pool_args(2, average=True)
+
+
+@register
+class AveragePooling3D(AveragePoolingND):
+    """Average pooling over pool_size windows of a volume."""
+
+    kind = "AveragePooling3D"
+    aliases = ("AvgPool3d",)
+    rank = 3
+    args = pool_args(3, average=True)
+
+
+GLOBAL_ARGS = {"keepdims": Arg(boolean, False, doc="keep the spatial axes as size 1")}
+
+
+class GlobalPoolingND(SpatialLayer):
+    """Shared by the global poolings."""
+
+    formulas = "Shape: (C,), or (1, ..., 1, C) with keepdims. Params: 0. MACs: 0."
+    args = GLOBAL_ARGS
     keepdims: bool
-    rank: ClassVar[int] = 2
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         self.check_rank(inputs)
         c = channels(inputs[0])
         return (1,) * self.rank + (c,) if self.keepdims else (c,)
 
+    def rf_step(self, inputs: list[Shape]) -> Whole:
+        return Whole()
+
+    def axes(self) -> tuple[int, ...]:
+        return tuple(range(1, self.rank + 1))
+
+
+class GlobalMaxPoolingND(GlobalPoolingND):
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        axes = tuple(range(1, self.rank + 1))
-        x = xs[0]
-        y = x.max(axis=axes, keepdims=self.keepdims) if self.op == "max" else x.mean(
-            axis=axes, keepdims=self.keepdims, dtype=x.dtype)
-        return y
+        return xs[0].max(axis=self.axes(), keepdims=self.keepdims)
 
 
-for _r in (1, 2, 3):
-    for _op in ("Max", "Average"):
-        register(type(f"Global{_op}Pooling{_r}D", (GlobalPoolingND,), {
-            "kind": f"Global{_op}Pooling{_r}D", "rank": _r, "aliases": (),
-            "args": {"keepdims": Arg(boolean, False, doc="keep the spatial axes as size 1")},
-            "input_rank": _r + 1, "op": _op.lower(), "__doc__": GlobalPoolingND.__doc__}))
+class GlobalAveragePoolingND(GlobalPoolingND):
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        return xs[0].mean(axis=self.axes(), keepdims=self.keepdims, dtype=xs[0].dtype)
 
-__all__ = ["PoolingND", "GlobalPoolingND", "_AXES"]
+
+@register
+class GlobalMaxPooling1D(GlobalMaxPoolingND):
+    """Global max pooling over the sequence axis."""
+
+    kind = "GlobalMaxPooling1D"
+    rank = 1
+
+
+@register
+class GlobalMaxPooling2D(GlobalMaxPoolingND):
+    """Global max pooling over both spatial axes."""
+
+    kind = "GlobalMaxPooling2D"
+    rank = 2
+
+
+@register
+class GlobalMaxPooling3D(GlobalMaxPoolingND):
+    """Global max pooling over all three spatial axes."""
+
+    kind = "GlobalMaxPooling3D"
+    rank = 3
+
+
+@register
+class GlobalAveragePooling1D(GlobalAveragePoolingND):
+    """Global average pooling over the sequence axis."""
+
+    kind = "GlobalAveragePooling1D"
+    rank = 1
+
+
+@register
+class GlobalAveragePooling2D(GlobalAveragePoolingND):
+    """Global average pooling over both spatial axes (the head of ResNet, MobileNet)."""
+
+    kind = "GlobalAveragePooling2D"
+    rank = 2
+
+
+@register
+class GlobalAveragePooling3D(GlobalAveragePoolingND):
+    """Global average pooling over all three spatial axes."""
+
+    kind = "GlobalAveragePooling3D"
+    rank = 3

@@ -1,13 +1,16 @@
 """The registry of layer kinds: an explicit dict filled by :func:`register`.
 
 Adding a layer kind is one class in ``convcalc/layers/`` decorated with ``@register``; the spec
-loader, ``convcalc layers`` and the JSON schema read everything else from the class.
+loader, the engine, the receptive field, the runtime, ``compare``, ``convcalc layers`` and the
+JSON schema read everything else from the class (``tests/unit/test_registry.py`` checks the
+whole contract for every kind).
 """
 
 from __future__ import annotations
 
-import difflib
 from typing import TYPE_CHECKING, TypeVar
+
+from convcalc import fields
 
 if TYPE_CHECKING:
     from convcalc.layers.base import Layer
@@ -15,15 +18,15 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, type[Layer]] = {}
 ALIASES: dict[str, str] = {}
 
-T = TypeVar("T")
+L = TypeVar("L", bound="type[Layer]")
 
 
-def register(cls: T) -> T:
-    kind = cls.kind  # type: ignore[attr-defined]
-    if kind in REGISTRY or kind in ALIASES:
-        raise RuntimeError(f"layer kind {kind} registered twice")
-    REGISTRY[kind] = cls  # type: ignore[assignment]
-    for alias in cls.aliases:  # type: ignore[attr-defined]
+def register(cls: L) -> L:
+    kind = cls.kind
+    if not kind or kind in REGISTRY or kind in ALIASES:
+        raise RuntimeError(f"layer kind {kind!r} registered twice (or without a kind)")
+    REGISTRY[kind] = cls
+    for alias in cls.aliases:
         ALIASES[alias] = kind
     return cls
 
@@ -35,10 +38,6 @@ def lookup(name: str) -> type[Layer] | None:
 
 
 def suggest(name: str, choices: list[str] | None = None) -> str | None:
-    """The closest known name (case-insensitive), for "did you mean" hints."""
-    pool = choices if choices is not None else list(ALIASES) + list(REGISTRY)
-    lowered = {c.lower(): c for c in pool}  # later entries win: Keras names over aliases
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[match[0]] if match else None
+    """The closest known kind or alias (case-insensitive), for "did you mean" hints; Keras names
+    win over aliases spelled alike. With ``choices``, the closest of those."""
+    return fields.suggest(name, choices if choices is not None else list(ALIASES) + list(REGISTRY))

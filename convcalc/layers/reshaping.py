@@ -4,20 +4,27 @@ reshape. All have 0 params and 0 MACs."""
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar
+from typing import Any
 
+from convcalc.fields import Arg, choice, ints, pairs, shape_list
 from convcalc.layers.base import (
-    Arg, Layer, LayerError, Shape, choice, channels, ints, pairs, shape_list, spatial,
-    to_canonical, to_display,
+    Layer, LayerError, RFStep, Shape, Shift, Unchanged, Unknown, Whole, channels, spatial,
 )
-from convcalc.layers.conv import _AXES
 from convcalc.layers.registry import register
+from convcalc.layers.windowed import SpatialLayer
+from convcalc.shapes import to_canonical, to_display
 
 
-class ZeroPaddingND(Layer):
-    """Zero padding of the spatial axes. Shape: n + before + after per axis. Params 0, MACs 0."""
+def padding_arg(rank: int) -> Arg:
+    # PyTorch's ZeroPad2d/3d have no default; spelled that way the padding is 0 unless given
+    return Arg(pairs(rank, "padding"), 1, torch_default=0,
+               doc="int | per-axis ints | per-axis [before, after] pairs")
 
-    rank: ClassVar[int] = 2
+
+class ZeroPaddingND(SpatialLayer):
+    """Shared by ZeroPadding1D/2D/3D."""
+
+    formulas = "Shape: n + before + after per axis. Params 0, MACs 0."
     padding: tuple[tuple[int, int], ...]
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -25,16 +32,53 @@ class ZeroPaddingND(Layer):
         sizes = spatial(inputs[0])
         return tuple(n + b + a for n, (b, a) in zip(sizes, self.padding)) + (channels(inputs[0]),)
 
+    def rf_step(self, inputs: list[Shape]) -> Shift:
+        return Shift(tuple(before for before, _ in self.padding))
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.runtime import kernels as K
-        return K.pad(xs[0], self.padding)
+        from convcalc.ops import windows
+
+        return windows.pad(xs[0], self.padding)
 
 
-class CroppingND(Layer):
-    """Cropping of the spatial axes. Shape: n - before - after per axis (must stay >= 1).
-    Params 0, MACs 0."""
+@register
+class ZeroPadding1D(ZeroPaddingND):
+    """Zero padding at the start and end of a sequence."""
 
-    rank: ClassVar[int] = 2
+    kind = "ZeroPadding1D"
+    rank = 1
+    args = {"padding": padding_arg(1)}
+
+
+@register
+class ZeroPadding2D(ZeroPaddingND):
+    """Zero padding of both spatial axes."""
+
+    kind = "ZeroPadding2D"
+    aliases = ("ZeroPad2d",)
+    rank = 2
+    args = {"padding": padding_arg(2)}
+
+
+@register
+class ZeroPadding3D(ZeroPaddingND):
+    """Zero padding of all three spatial axes."""
+
+    kind = "ZeroPadding3D"
+    aliases = ("ZeroPad3d",)
+    rank = 3
+    args = {"padding": padding_arg(3)}
+
+
+def cropping_arg(rank: int) -> Arg:
+    return Arg(pairs(rank, "cropping"), 1 if rank == 1 else 0,
+               doc="int | per-axis ints | per-axis [before, after] pairs")
+
+
+class CroppingND(SpatialLayer):
+    """Shared by Cropping1D/2D/3D."""
+
+    formulas = "Shape: n - before - after per axis (must stay >= 1). Params 0, MACs 0."
     cropping: tuple[tuple[int, int], ...]
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -43,59 +87,108 @@ class CroppingND(Layer):
         for i, (n, (b, a)) in enumerate(zip(spatial(inputs[0]), self.cropping)):
             if n - b - a < 1:
                 raise LayerError(
-                    f"cropping {b}+{a} on axis {_AXES[self.rank][i]} leaves {n - b - a} of "
+                    f"cropping {b}+{a} on axis {self.axis(i)} leaves {n - b - a} of "
                     f"{n} positions", arg="cropping", hint=f"crop at most {n - 1} in total")
             out.append(n - b - a)
         return tuple(out) + (channels(inputs[0]),)
 
+    def rf_step(self, inputs: list[Shape]) -> Shift:
+        return Shift(tuple(-before for before, _ in self.cropping))
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.runtime import kernels as K
-        return K.crop(xs[0], self.cropping)
+        from convcalc.ops import windows
+
+        return windows.crop(xs[0], self.cropping)
 
 
-class UpSamplingND(Layer):
-    """Nearest (or bilinear, 2D) up-sampling by an integer factor. Shape: n·size per axis.
-    Params 0, MACs 0."""
+@register
+class Cropping1D(CroppingND):
+    """Cropping at the start and end of a sequence."""
 
-    rank: ClassVar[int] = 2
+    kind = "Cropping1D"
+    rank = 1
+    args = {"cropping": cropping_arg(1)}
+
+
+@register
+class Cropping2D(CroppingND):
+    """Cropping of both spatial axes."""
+
+    kind = "Cropping2D"
+    rank = 2
+    args = {"cropping": cropping_arg(2)}
+
+
+@register
+class Cropping3D(CroppingND):
+    """Cropping of all three spatial axes."""
+
+    kind = "Cropping3D"
+    rank = 3
+    args = {"cropping": cropping_arg(3)}
+
+
+class UpSamplingND(SpatialLayer):
+    """Shared by UpSampling1D/2D/3D."""
+
+    formulas = "Shape: n·size per axis. Params 0, MACs 0."
     size: tuple[int, ...]
+    interpolation: str = "nearest"
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         self.check_rank(inputs)
         return tuple(n * f for n, f in zip(spatial(inputs[0]), self.size)) + (channels(inputs[0]),)
 
+    def rf_step(self, inputs: list[Shape]) -> RFStep:
+        if any(x != 1 for x in self.size):
+            return Unknown(f"up-samples (size {list(self.size)}): the field of an output "
+                           f"depends on its position")
+        return Unchanged()
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.runtime import kernels as K
-        mode = getattr(self, "interpolation", "nearest")
-        if mode == "nearest":
-            return K.upsample_nearest(xs[0], self.size)
-        if mode == "bilinear":
-            return K.upsample_bilinear(xs[0], self.size)
+        from convcalc.ops import elementwise
+
+        if self.interpolation == "nearest":
+            return elementwise.upsample_nearest(xs[0], self.size)
+        if self.interpolation == "bilinear":
+            return elementwise.upsample_bilinear(xs[0], self.size)
         raise LayerError(f"--run supports interpolation 'nearest' and 'bilinear'; received "
-                         f"{mode!r} (PyTorch and Keras define it differently)",
+                         f"{self.interpolation!r} (PyTorch and Keras define it differently)",
                          arg="interpolation")
 
 
-for _r in (1, 2, 3):
-    register(type(f"ZeroPadding{_r}D", (ZeroPaddingND,), {
-        "kind": f"ZeroPadding{_r}D", "rank": _r, "input_rank": _r + 1,
-        "aliases": (f"ZeroPad{_r}d",) if _r > 1 else (), "__doc__": ZeroPaddingND.__doc__,
-        "args": {"padding": Arg(pairs(_r, "padding"), 1,
-                                doc="int | per-axis ints | per-axis [before, after] pairs")}}))
-    register(type(f"Cropping{_r}D", (CroppingND,), {
-        "kind": f"Cropping{_r}D", "rank": _r, "input_rank": _r + 1, "aliases": (),
-        "__doc__": CroppingND.__doc__,
-        "args": {"cropping": Arg(pairs(_r, "cropping"), 1 if _r == 1 else 0,
-                                 doc="int | per-axis ints | per-axis [before, after] pairs")}}))
-    _uargs = {"size": Arg(ints(_r), 2, torch="scale_factor", doc="integer factor per axis")}
-    if _r == 2:
-        _uargs["interpolation"] = Arg(choice("nearest", "bilinear", "bicubic", "lanczos3",
-                                             "lanczos5", "area"), "nearest", torch="mode",
-                                      doc="interpolation (no effect on shapes)",
-                                      shape_relevant=False)
-    register(type(f"UpSampling{_r}D", (UpSamplingND,), {
-        "kind": f"UpSampling{_r}D", "rank": _r, "input_rank": _r + 1, "aliases": (),
-        "__doc__": UpSamplingND.__doc__, "args": _uargs}))
+def size_arg(rank: int) -> Arg:
+    return Arg(ints(rank), 2, torch="scale_factor", doc="integer factor per axis")
+
+
+@register
+class UpSampling1D(UpSamplingND):
+    """Nearest up-sampling of a sequence by an integer factor."""
+
+    kind = "UpSampling1D"
+    rank = 1
+    args = {"size": size_arg(1)}
+
+
+@register
+class UpSampling2D(UpSamplingND):
+    """Nearest (or bilinear) up-sampling of both spatial axes by integer factors."""
+
+    kind = "UpSampling2D"
+    rank = 2
+    args = {"size": size_arg(2),
+            "interpolation": Arg(choice("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5",
+                                        "area"), "nearest", torch="mode",
+                                 doc="interpolation (no effect on shapes)", shape_relevant=False)}
+
+
+@register
+class UpSampling3D(UpSamplingND):
+    """Nearest up-sampling of all three spatial axes by integer factors."""
+
+    kind = "UpSampling3D"
+    rank = 3
+    args = {"size": size_arg(3)}
 
 
 @register
@@ -111,11 +204,15 @@ class Flatten(Layer):
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return (math.prod(inputs[0]),)
 
+    def rf_step(self, inputs: list[Shape]) -> Whole:
+        return Whole()
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         """Flattens in the spec's data_format order: (C, H, W) for channels_first, as PyTorch
         does, so that a following Dense sees the features in the framework's order."""
-        from convcalc.runtime import kernels as K
-        x = K.to_display(xs[0], self.channels_first)
+        from convcalc.ops import elementwise
+
+        x = elementwise.to_display(xs[0], self.channels_first)
         return x.reshape(x.shape[0], -1)
 
 
@@ -153,10 +250,14 @@ class Reshape(Layer):
                 hint="the product of target_shape must equal the input's size (or use -1 once)")
         return to_canonical(tuple(target), self.channels_first)
 
+    def rf_step(self, inputs: list[Shape]) -> Whole:
+        return Whole()
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         """Reshapes in the spec's data_format (as the user wrote target_shape)."""
-        from convcalc.runtime import kernels as K
-        x = K.to_display(xs[0], self.channels_first)
+        from convcalc.ops import elementwise
+
+        x = elementwise.to_display(xs[0], self.channels_first)
         target = self.output_shape([xs[0].shape[1:]])
         shown = to_display(target, self.channels_first)
-        return K.to_canonical(x.reshape((x.shape[0],) + shown), self.channels_first)
+        return elementwise.to_canonical(x.reshape((x.shape[0],) + shown), self.channels_first)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import xml.etree.ElementTree as ET
 from typing import Any
 
-from convcalc.check import Outcome, SpecCheck, exit_code
-from convcalc.render.units import grouped
-
-SCHEMA_VERSION = 1
+from convcalc.render.common import SCHEMA_VERSION
+from convcalc.render.units import grouped, signed
+from convcalc.tools.check import Outcome, SpecCheck, exit_code
 
 
 # --- shared wording ------------------------------------------------------------------------------
@@ -26,10 +26,6 @@ def value_text(v: Any, unit: str = "") -> str:
     if isinstance(v, int):
         return grouped(v) + (f" {unit}" if unit else "")
     return str(v)
-
-
-def _signed(n: int) -> str:
-    return f"{n:+,}"
 
 
 def difference(o: Outcome) -> str:
@@ -44,7 +40,7 @@ def difference(o: Outcome) -> str:
     if o.excess is None:
         return ""
     if o.kind == "expect":
-        return _signed(o.excess)
+        return signed(o.excess)
     return value_text(o.excess, "B" if o.key.endswith("_bytes") else "")
 
 
@@ -138,12 +134,10 @@ def result_dict(r: SpecCheck) -> dict[str, Any]:
         "note": o.note, "layer": o.layer, "message": message(o),
     } for o in r.outcomes]
     if r.report is not None:
-        t = r.report.totals
-        d["totals"] = {"params": t.params, "trainable_params": t.trainable_params,
-                       "non_trainable_params": t.non_trainable_params, "macs": t.macs,
+        d["totals"] = {**r.report.totals.as_dict(),
                        "output_shape": list(r.report.output_shape),
                        "largest_activation": r.report.largest_activation}
-    f = r.field
+    f = r.receptive_field
     if f is not None:
         d["receptive_field"] = ({"size": list(f.size), "effective_stride": list(f.stride),
                                  "effective_padding": list(f.padding),
@@ -164,8 +158,6 @@ def render_json(results: list[SpecCheck]) -> str:
 # --- JUnit XML -----------------------------------------------------------------------------------
 def render_junit(results: list[SpecCheck]) -> str:
     """One <testsuite> per spec: a test case "spec" (loads and analyses) plus one per check."""
-    import xml.etree.ElementTree as ET
-
     root = ET.Element("testsuites", name="convcalc check")
     all_tests = all_failures = all_errors = 0
     for r in results:
@@ -267,8 +259,9 @@ def render_markdown(results: list[SpecCheck]) -> str:
                   "|:--|:--|--:|--:|--:|"]
         for r, o in failures:
             unit = "B" if o.key.endswith("_bytes") else ""
+            how = " ".join(x for x in (difference(o), f"({percent(o)})" if percent(o) else "") if x)
             lines.append(f"| `{_md(str(o.loc))}` | {_md(o.path)} | {value_text(o.expected, unit)}"
-                         f" | {value_text(o.actual, unit)} | {_md(' '.join(x for x in (difference(o), f'({percent(o)})' if percent(o) else '') if x) or o.note)} |")
+                         f" | {value_text(o.actual, unit)} | {_md(how or o.note)} |")
     problems = [p for r in results if r.error is not None for p in r.error.problems]
     if problems:
         lines += ["", "| Where | Problem |", "|:--|:--|"]

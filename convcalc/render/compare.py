@@ -13,13 +13,19 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from convcalc.compare import (
+from convcalc.counting import macs_note
+from convcalc.render.common import SCHEMA_VERSION
+from convcalc.render.table import to_text
+from convcalc.render.units import (
+    grouped, milliseconds, plain_shape, share, speed, times_fewer,
+)
+from convcalc.render.units import ratio as ratio_text
+from convcalc.tools.compare import (
     LayerChange, LayerComparison, Part, Skip, SpecComparison, Variant, transform_flags,
 )
-from convcalc.render.machine import SCHEMA_VERSION
-from convcalc.render.units import grouped, plain_shape
+from convcalc.tools.compare.results import SPEC_REPEATS
 
-MACS_NOTE = "MACs: weight multiply-accumulates, bias adds excluded; FLOPs = 2 x MACs."
+MACS_NOTE = macs_note(per_sample=False)
 
 SKIP_REASONS = {
     "transposed": "a transposed convolution",
@@ -33,32 +39,11 @@ SKIP_REASONS = {
 }
 
 
-# --- small formatters --------------------------------------------------------------------------
-def dims(values: tuple[int, ...]) -> str:
-    return "x".join(str(v) for v in values)
-
-
-def number(x: Fraction) -> str:
-    """A ratio with 4 significant digits: ``0.04391``, ``0.6670``, ``1.400``; exactly 1: ``1``."""
-    return "1" if x == 1 else f"{float(x):#.4g}"
-
-
-def factor(x: Fraction) -> str:
-    """How many times fewer (or more) MACs: ``22.78x fewer``."""
-    if x == 1:
-        return "same"
-    return f"{float(1 / x):.2f}x fewer" if x < 1 else f"{float(x):.2f}x more"
-
-
-def percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.2f}%" if whole else "-"
-
-
 def part_label(p: Part, last: bool = True) -> str:
-    text = f"{p.kind} {dims(p.kernel)}" if p.kernel else p.kind
+    text = f"{p.kind} {plain_shape(p.kernel)}" if p.kernel else p.kind
     if p.groups > 1:
         text += f" groups {p.groups}"
-    return text if last or p.kind.startswith("Depthwise") else f"{text} to {p.channels}"
+    return text if last or not p.sets_channels else f"{text} to {p.channels}"
 
 
 def parts_label(parts: tuple[Part, ...]) -> str:
@@ -80,7 +65,7 @@ def closed_form_text(v: Variant) -> str:
     if not cf.symbols:
         return cf.formula
     where = ", ".join(f"{k}={val}" for k, val in cf.symbols)
-    return (f"{cf.formula} = {number(cf.value)} ({where})"
+    return (f"{cf.formula} = {ratio_text(cf.value)} ({where})"
             + ("" if cf.exact else ", not exact here: see note"))
 
 
@@ -101,14 +86,14 @@ def layer_heading(cmp: LayerComparison) -> str:
     r = cmp.request
     pad = r.padding if isinstance(r.padding, str) else f"{r.padding} (each side)"
     batch = f", batch of {r.batch}" if r.batch else ", one sample"
-    return (f"Conv2D {dims(r.kernel)}, {r.filters} filters, strides {dims(r.strides)}, padding "
-            f"{pad}, dilation {dims(r.dilation)}: {plain_shape(r.display_input)} -> "
+    return (f"Conv2D {plain_shape(r.kernel)}, {r.filters} filters, strides {plain_shape(r.strides)}, padding "
+            f"{pad}, dilation {plain_shape(r.dilation)}: {plain_shape(r.display_input)} -> "
             f"{plain_shape(cmp.standard.output_shape)} ({r.data_format}{batch})")
 
 
 def layer_notes(cmp: LayerComparison) -> list[str]:
     r = cmp.request
-    k = dims(r.kernel)
+    k = plain_shape(r.kernel)
     notes = [MACS_NOTE + (f" MACs are for all {r.batch} samples; params do not depend on the "
                           f"batch." if r.batch else "")]
     keys = {v.key: v for v in cmp.variants}
@@ -158,11 +143,11 @@ def _layer_rows(cmp: LayerComparison) -> list[list[str]]:
     rows = []
     for v in cmp.variants:
         ratio = cmp.macs_ratio(v)
-        timing = [f"{v.median_ns / 1e6:.3f} ms" if v.median_ns is not None else "-"]
+        timing = [milliseconds(v.median_ns) if v.median_ns is not None else "-"]
         rows.append([variant_label(v), parts_label(v.parts), plain_shape(v.output_shape),
                      grouped(v.params), grouped(v.params_without_bias), grouped(v.macs),
                      " + ".join(grouped(p.macs) for p in v.parts) if len(v.parts) > 1 else "",
-                     number(ratio) + ("" if ratio == 1 else f" ({factor(ratio)})"),
+                     ratio_text(ratio) + ("" if ratio == 1 else f" ({times_fewer(ratio)})"),
                      closed_form_text(v)] + (timing if _timed(cmp) else []))
     return rows
 
@@ -244,8 +229,8 @@ def layer_csv(cmp: LayerComparison) -> str:
         cf = v.closed_form
         rows.append([v.key, v.setting or "", parts_label(v.parts), plain_shape(v.output_shape),
                      v.params, v.params_without_bias, v.macs,
-                     ";".join(str(p.macs) for p in v.parts), number(cmp.macs_ratio(v)),
-                     cf.formula, number(cf.value), "yes" if cf.exact else "no"])
+                     ";".join(str(p.macs) for p in v.parts), ratio_text(cmp.macs_ratio(v)),
+                     cf.formula, ratio_text(cf.value), "yes" if cf.exact else "no"])
     return _csv(["variant", "setting", "layers", "output_shape", "params", "params_without_bias",
                  "macs", "macs_per_layer", "macs_ratio", "closed_form", "closed_form_value",
                  "closed_form_exact"], rows)
@@ -266,20 +251,14 @@ def spec_totals(cmp: SpecComparison) -> list[tuple[str, str, str, str]]:
     macs_ratio = Fraction(a.macs, b.macs) if b.macs else Fraction(1)
     return [
         ("Total params:", grouped(b.params), grouped(a.params),
-         f"saved {grouped(b.params - a.params)}, {percent(b.params - a.params, b.params)}"),
+         f"saved {grouped(b.params - a.params)}, {share(b.params - a.params, b.params)}"),
         ("Total MACs:", grouped(b.macs), grouped(a.macs),
-         f"saved {grouped(b.macs - a.macs)}, {percent(b.macs - a.macs, b.macs)}; "
-         f"{factor(macs_ratio)}"),
+         f"saved {grouped(b.macs - a.macs)}, {share(b.macs - a.macs, b.macs)}; "
+         f"{times_fewer(macs_ratio)}"),
     ] + ([] if cmp.forward_ns is None else [
-        ("Forward time:", f"{cmp.forward_ns[0] / 1e6:.2f} ms", f"{cmp.forward_ns[1] / 1e6:.2f} ms",
-         f"median of 5 forwards after a warm-up; {speed(*cmp.forward_ns)}")])
-
-
-def speed(before_ns: int, after_ns: int) -> str:
-    """``2.10x faster`` / ``1.30x slower``: a measured time ratio, next to the MAC ratio."""
-    if after_ns <= before_ns:
-        return f"{before_ns / max(after_ns, 1):.2f}x faster"
-    return f"{after_ns / max(before_ns, 1):.2f}x slower"
+        ("Forward time:", milliseconds(cmp.forward_ns[0], 2),
+         milliseconds(cmp.forward_ns[1], 2),
+         f"median of {SPEC_REPEATS} forwards after a warm-up; {speed(*cmp.forward_ns)}")])
 
 
 def spec_notes(cmp: SpecComparison) -> list[str]:
@@ -304,7 +283,7 @@ def _change_rows(cmp: SpecComparison) -> list[list[str]]:
         ratio = Fraction(c.macs_after, c.macs_before) if c.macs_before else Fraction(1)
         rows.append([f"{c.name} ({c.kind})", change_label(c), grouped(c.params_before),
                      grouped(c.params_after), grouped(c.macs_before), grouped(c.macs_after),
-                     number(ratio)])
+                     ratio_text(ratio)])
     return rows
 
 
@@ -329,8 +308,8 @@ def build_spec_table(cmp: SpecComparison) -> Any:
     for label, before, after, saved in spec_totals(cmp):
         totals.add_row(label, before, "->", after, f"({saved})")
     notes = spec_notes(cmp)
-    return Group(Text(spec_heading(cmp)), table, totals, *[Text(n, style="dim" if i == len(notes) - 1 else "")
-                                  for i, n in enumerate(notes)])
+    styled = [Text(n, style="dim" if i == len(notes) - 1 else "") for i, n in enumerate(notes)]
+    return Group(Text(spec_heading(cmp)), table, totals, *styled)
 
 
 def spec_dict(cmp: SpecComparison) -> dict[str, Any]:
@@ -381,8 +360,6 @@ def spec_csv(cmp: SpecComparison) -> str:
 def render_comparison(cmp: LayerComparison | SpecComparison, fmt: str,
                       color: bool = False) -> str:
     """``fmt``: text (the rich table), json, markdown or csv."""
-    from convcalc.render.table import to_text
-
     if isinstance(cmp, LayerComparison):
         table, doc, markdown, rows = build_layer_table, layer_dict, layer_markdown, layer_csv
     else:

@@ -5,27 +5,21 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from convcalc.diff import LayerDiff, SpecDiff
-from convcalc.render.units import grouped, keras_shape
-from convcalc.report import LayerRow, Totals
+from convcalc.counting import TOTAL_FIELDS
+from convcalc.render.common import SCHEMA_VERSION
+from convcalc.render.table import to_text
+from convcalc.render.units import change_percent, grouped, keras_shape, signed
+from convcalc.report import LayerRow
+from convcalc.tools.diff import LayerDiff, SpecDiff
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-SCHEMA_VERSION = 1
 MARKS = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
-TOTAL_FIELDS = (("params", "Total params"), ("trainable_params", "Trainable params"),
-                ("non_trainable_params", "Non-trainable params"), ("macs", "Total MACs"))
+LABELS = {"params": "Total params", "trainable_params": "Trainable params",
+          "non_trainable_params": "Non-trainable params", "macs": "Total MACs"}
 SHORT = {"params": "Params", "trainable_params": "Trainable params",
          "non_trainable_params": "Non-trainable params", "macs": "MACs"}
-
-
-def _signed(n: int) -> str:
-    return f"{n:+,}" if n else "0"
-
-
-def _pct(old: int, new: int) -> str:
-    return f"{100 * (new - old) / old:+.2f}%" if old else ""
 
 
 def _pair(old: str | None, new: str | None) -> str:
@@ -44,8 +38,8 @@ def _cells(d: LayerDiff) -> list[str]:
     params = _pair(grouped(o.params) if o else None, grouped(n.params) if n else None)
     macs = _pair(grouped(o.macs) if o else None, grouped(n.macs) if n else None)
     return [MARKS[d.status], f"{d.name} ({kind})", shape, params,
-            _signed((n.params if n else 0) - (o.params if o else 0)), macs,
-            _signed((n.macs if n else 0) - (o.macs if o else 0))]
+            signed((n.params if n else 0) - (o.params if o else 0)), macs,
+            signed((n.macs if n else 0) - (o.macs if o else 0))]
 
 
 def _rows(diff: SpecDiff, show_all: bool) -> list[LayerDiff]:
@@ -82,11 +76,11 @@ def build_table(diff: SpecDiff, show_all: bool = False) -> RenderableType:
     totals = Table.grid(padding=(0, 1))
     for justify in ("left", "right", "left", "right", "left"):
         totals.add_column(justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    for field, label in TOTAL_FIELDS:
+    for field in TOTAL_FIELDS:
         a, b = getattr(old.totals, field), getattr(new.totals, field)
-        change = f"({_signed(b - a)}{', ' + _pct(a, b) if a and b != a else ''})" if b != a \
-            else "(unchanged)"
-        totals.add_row(f"{label}:", grouped(a), "->", grouped(b), change)
+        pct = f", {change_percent(a, b)}" if a and b != a else ""
+        change = f"({signed(b - a)}{pct})" if b != a else "(unchanged)"
+        totals.add_row(f"{LABELS[field]}:", grouped(a), "->", grouped(b), change)
     a_shape, b_shape = keras_shape(old.output_shape), keras_shape(new.output_shape)
     totals.add_row("Output shape:", a_shape, "->", b_shape,
                    "(unchanged)" if a_shape == b_shape else "(changed)")
@@ -95,8 +89,6 @@ def build_table(diff: SpecDiff, show_all: bool = False) -> RenderableType:
 
 
 def render_text(diff: SpecDiff, show_all: bool = False, color: bool = False) -> str:
-    from convcalc.render.table import to_text
-
     return to_text(build_table(diff, show_all), color)
 
 
@@ -105,10 +97,6 @@ def _row_dict(r: LayerRow | None) -> dict[str, Any] | None:
         return None
     return {"type": r.kind, "output_shape": list(r.output_shape), "params": r.params,
             "trainable_params": r.trainable_params, "macs": r.macs}
-
-
-def _totals_dict(t: Totals) -> dict[str, int]:
-    return {f: getattr(t, f) for f, _ in TOTAL_FIELDS}
 
 
 def diff_dict(diff: SpecDiff, show_all: bool = False) -> dict[str, Any]:
@@ -125,10 +113,10 @@ def diff_dict(diff: SpecDiff, show_all: bool = False) -> dict[str, Any]:
             "delta": {"params": (d.new.params if d.new else 0) - (d.old.params if d.old else 0),
                       "macs": (d.new.macs if d.new else 0) - (d.old.macs if d.old else 0)},
         } for d in _rows(diff, show_all)],
-        "totals": {"old": {**_totals_dict(old.totals), "output_shape": list(old.output_shape)},
-                   "new": {**_totals_dict(new.totals), "output_shape": list(new.output_shape)},
+        "totals": {"old": {**old.totals.as_dict(), "output_shape": list(old.output_shape)},
+                   "new": {**new.totals.as_dict(), "output_shape": list(new.output_shape)},
                    "delta": {f: getattr(new.totals, f) - getattr(old.totals, f)
-                             for f, _ in TOTAL_FIELDS}},
+                             for f in TOTAL_FIELDS}},
     }
 
 
@@ -150,12 +138,19 @@ def render_markdown(diff: SpecDiff, show_all: bool = False) -> str:
                                            for x in c) + " |")
         lines.append("")
     lines += ["| Total | Old | New | Δ |", "|:--|--:|--:|--:|"]
-    for field in SHORT:
+    for field in TOTAL_FIELDS:
         a, b = getattr(old.totals, field), getattr(new.totals, field)
-        pct = f" ({_pct(a, b)})" if a and b != a else ""
+        pct = f" ({change_percent(a, b)})" if a and b != a else ""
         lines.append(f"| {SHORT[field]} | {grouped(a)} | {grouped(b)} | "
-                     f"{_signed(b - a)}{pct} |")
+                     f"{signed(b - a)}{pct} |")
     a_shape, b_shape = keras_shape(old.output_shape), keras_shape(new.output_shape)
     lines.append(f"| Output shape | `{a_shape}` | `{b_shape}` | "
                  f"{'unchanged' if a_shape == b_shape else 'changed'} |")
     return "\n".join(lines) + "\n"
+
+
+RENDERERS = {
+    "text": render_text,
+    "json": lambda diff, show_all=False, color=False: render_json(diff, show_all),
+    "markdown": lambda diff, show_all=False, color=False: render_markdown(diff, show_all),
+}

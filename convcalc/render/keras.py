@@ -65,7 +65,7 @@ def render_keras(report: Report) -> str:
     lines.append("=" * width)
     rows = list(report.rows) if sequential_like else keras_order(report)
     if report.model == "sequential":
-        rows = [r for r in rows if r.kind != "InputLayer"]
+        rows = [r for r in rows if not r.is_input]
     for i, r in enumerate(rows):
         fields = [f"{r.name} ({r.kind})", keras_shape(r.output_shape), str(r.params)]
         if sequential_like:

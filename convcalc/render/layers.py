@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-
 from convcalc.errors import UsageError
+from convcalc.fields import REQUIRED
 from convcalc.layers import REGISTRY, lookup, suggest
-from convcalc.layers.base import REQUIRED, Layer
-from convcalc.spec.loader import COMMON_KEYS
+from convcalc.spec.document import COMMON_KEYS
 
 
 def _default(value: object) -> str:
@@ -18,11 +16,6 @@ def _default(value: object) -> str:
     return repr(value).replace("'", "") if not isinstance(value, str) else value
 
 
-def _summary_line(cls: type[Layer]) -> str:
-    doc = (inspect.getdoc(cls) or "").replace("``", "")
-    return doc.split("\n\n")[0].replace("\n", " ")
-
-
 def render_layer_list() -> str:
     lines = ["Supported layer kinds (Keras names; PyTorch names in brackets are accepted too).",
              "Every layer also takes: name, inputs (layer names; default: the previous layer), "
@@ -31,7 +24,7 @@ def render_layer_list() -> str:
     width = max(len(k) for k in REGISTRY) + 2
     for kind, cls in sorted(REGISTRY.items()):
         alias = f" [{', '.join(cls.aliases)}]" if cls.aliases else ""
-        lines.append(f"{kind.ljust(width)}{_summary_line(cls)}{alias}")
+        lines.append(f"{kind.ljust(width)}{cls.summary()}{alias}")
     return "\n".join(lines) + "\n"
 
 
@@ -39,11 +32,11 @@ def render_layer_kind(name: str) -> str:
     cls = lookup(name)
     if cls is None:
         near = suggest(name)
-        raise UsageError(f"error: unknown layer kind '{name}'"
+        raise UsageError(f"unknown layer kind '{name}'"
                          + (f"; did you mean '{near}'?" if near else "")
                          + " (`convcalc layers` lists them all)")
     lines = [cls.kind + (f"  (PyTorch: {', '.join(cls.aliases)})" if cls.aliases else ""), ""]
-    lines += ["  " + line for line in (inspect.getdoc(cls) or "").replace("``", "").splitlines()]
+    lines += ["  " + line for line in cls.documentation().replace("``", "").splitlines()]
     lines += ["", "Arguments (PyTorch spelling in brackets):"]
     width = max([len(k) + len(a.torch or "") + 3 for k, a in cls.args.items()] + [12])
     quiet = [k for k, a in cls.args.items() if not a.shape_relevant and k.endswith(
@@ -58,3 +51,8 @@ def render_layer_kind(name: str) -> str:
         lines.append(f"  also accepted for Keras compatibility, no effect on counts: "
                      f"{', '.join(quiet)}")
     return "\n".join(lines) + "\n"
+
+
+def render_all_kinds() -> str:
+    """``convcalc layers --full``: every kind in full, in name order."""
+    return "\n".join(render_layer_kind(k) for k in sorted(REGISTRY))

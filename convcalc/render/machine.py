@@ -8,10 +8,9 @@ import json
 import re
 from typing import Any, Sequence
 
+from convcalc.render.common import SCHEMA_VERSION
 from convcalc.render.units import grouped, keras_shape, plain_shape
 from convcalc.report import Report
-
-SCHEMA_VERSION = 1
 
 
 def report_dict(report: Report) -> dict[str, Any]:
@@ -36,9 +35,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
                         for w in r.weights],
         } for r in report.rows],
-        "totals": {"params": t.params, "trainable_params": t.trainable_params,
-                   "non_trainable_params": t.non_trainable_params, "macs": t.macs,
-                   "flops": t.flops, "param_bytes_float32": t.param_bytes("float32")},
+        "totals": {**t.as_dict(), "flops": t.flops,
+                   "param_bytes_float32": t.param_bytes("float32")},
     }
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from convcalc.render.units import si
+from convcalc.render import machine
+from convcalc.render.table import render_table
+from convcalc.render.units import batch_shape, plain_shape, seconds, si, stat
 from convcalc.report import Report
 
 if TYPE_CHECKING:
@@ -19,30 +21,13 @@ if TYPE_CHECKING:
 STATS = ("mean", "std", "min", "max")
 
 
-def seconds(t: float) -> str:
-    """``0.000123`` -> ``123 µs``, ``0.0456`` -> ``45.6 ms``, ``1.5`` -> ``1.50 s``."""
-    if t >= 1:
-        return f"{t:.2f} s"
-    if t >= 1e-3:
-        return f"{t * 1e3:.3g} ms"
-    return f"{t * 1e6:.3g} µs"
-
-
-def stat(v: float) -> str:
-    return "nan" if math.isnan(v) else f"{v:.4g}"
-
-
-def batch_shape(batch: int, shape: tuple[int, ...]) -> str:
-    return repr((batch,) + tuple(shape))
-
-
 def run_cells(report: Report, result: RunResult) -> list[tuple[str, dict[str, str]]]:
     """(header, text by layer name) for each run column."""
     layers = result.layers
     cols = [("Executed", {n: batch_shape(result.batch, lr.executed_shape)
                           for n, lr in layers.items()}),
             ("Time", {n: seconds(lr.time_s) for n, lr in layers.items()
-                      if report.row(n).kind != "InputLayer"})]
+                      if not report.row(n).is_input})]
     for s in STATS:
         cols.append((s.capitalize(), {n: stat(getattr(lr, s)) for n, lr in layers.items()}))
     return cols
@@ -66,19 +51,16 @@ def footer(report: Report, result: RunResult) -> list[tuple[str, str, str]]:
 def render_run(report: Report, result: RunResult, fmt: str, color: bool = False) -> str:
     cells = run_cells(report, result)
     if fmt == "table":
-        from convcalc.render.table import render_table
         return render_table(report, color=color,
                             extra=[(h, h != "Executed", c) for h, c in cells],
                             footer=footer(report, result))
     if fmt == "json":
-        from convcalc.render.machine import dumps
-        return dumps(run_dict(report, result))
-    from convcalc.render import machine
+        return machine.dumps(run_dict(report, result))
     if fmt == "markdown":
         text = machine.render_markdown(report, extra=[(h, c) for h, c in cells])
         return text + f"\nForward: {seconds(result.forward_s)} (batch {result.batch})\n"
     values: list[tuple[str, dict[str, Any]]] = [
-        ("executed_shape", {n: "x".join(map(str, (result.batch,) + lr.executed_shape))
+        ("executed_shape", {n: plain_shape((result.batch,) + lr.executed_shape)
                             for n, lr in result.layers.items()}),
         ("time_s", {n: f"{lr.time_s:.6g}" for n, lr in result.layers.items()})]
     values += [(s, {n: repr(getattr(lr, s)) for n, lr in result.layers.items()}) for s in STATS]
@@ -93,8 +75,7 @@ def run_dict(report: Report, result: RunResult) -> dict[str, Any]:
     """The summary's JSON document plus, per layer, ``executed_shape`` (per sample, as
     ``output_shape``), ``time_s`` (median seconds) and the output statistics; and at the top
     ``forward_s`` (median whole forward) and a ``run`` block."""
-    from convcalc.render.machine import report_dict
-    doc = report_dict(report)
+    doc = machine.report_dict(report)
     for layer in doc["layers"]:
         lr = result.layers[layer["name"]]
         layer["executed_shape"] = list(lr.executed_shape)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
+from convcalc.counting import macs_note
 from convcalc.render.units import binary_bytes, grouped, keras_shape, si
 from convcalc.report import Report
 
@@ -38,7 +39,7 @@ def build_table(report: Report, extra: Sequence[Column] = (),
     if connected:
         table.add_column("Connected to", no_wrap=True)
     for r in report.rows:
-        if report.model == "sequential" and r.kind == "InputLayer":
+        if report.model == "sequential" and r.is_input:
             continue
         cells = [f"{r.name} ({r.kind})", keras_shape(r.output_shape), grouped(r.params),
                  grouped(r.macs)] + [cells.get(r.name, "") for _, _, cells in extra]
@@ -57,8 +58,7 @@ def build_table(report: Report, extra: Sequence[Column] = (),
     totals.add_row("Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP)")
     for row in footer:
         totals.add_row(*row)
-    note = Text("MACs: weight multiply-accumulates per sample, bias adds excluded; "
-                "FLOPs = 2 x MACs.", style="dim")
+    note = Text(macs_note(), style="dim")
     return Group(table, totals, note)
 
 

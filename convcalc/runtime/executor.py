@@ -17,26 +17,19 @@ from typing import Callable
 
 import numpy as np
 
-from convcalc.errors import Problem, RuntimeMismatch, SpecError, UsageError
-from convcalc.layers.base import LayerError, Shape, Weight, to_canonical, to_display
+from convcalc import atomic, shapes
+from convcalc.errors import LayerError, RuntimeMismatch, SpecError, UsageError
+from convcalc.layers.base import Weight
+from convcalc.ops.elementwise import to_canonical, to_display
 from convcalc.report import Report
-from convcalc.runtime import kernels as K
-from convcalc.runtime import weights as W
+from convcalc.runtime import weights
+from convcalc.runtime.options import RunOptions
+from convcalc.shapes import Shape
 from convcalc.spec.model import LayerSpec, Spec
 
+__all__ = ["Execution", "LayerRun", "RunOptions", "RunResult", "execute", "save_activations"]
+
 F32 = np.float32
-
-
-@dataclass
-class RunOptions:
-    batch: int | None = None          # default 1, or the batch of --input
-    seed: int = 0
-    input_path: Path | None = None
-    weights_path: Path | None = None
-    weights_layout: str = "keras"
-    repeat: int | None = None         # None: one pass; N: a warm-up, then N timed passes
-    true_convolution: bool = False
-    keep_activations: bool = False    # for --output: keep every layer's output
 
 
 @dataclass(frozen=True)
@@ -67,11 +60,6 @@ class RunResult:
 Progress = Callable[[int, int, str], None]
 
 
-def _layer_problem(ls: LayerSpec, err: LayerError) -> SpecError:
-    at = ls.layer.arg_locs.get(err.arg or "", ls.loc)
-    return SpecError([Problem(at, err.message, ls.describe(), err.hint)])
-
-
 def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.ndarray]:
     """Input arrays (canonical, batch first) from --input or seeded N(0, 1)."""
     rows = report.input_rows
@@ -79,26 +67,25 @@ def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.n
     if opts.input_path is None:
         batch = opts.batch or 1
         rng = np.random.default_rng([opts.seed, 0])
-        return {r.name: rng.standard_normal((batch,) + to_canonical(r.output_shape, cf),
-                                            dtype=F32) for r in rows}
+        return {r.name: rng.standard_normal((batch,) + r.shape, dtype=F32) for r in rows}
     path = opts.input_path
     if not path.exists():
-        raise UsageError(f"error: --input {path}: no such file")
+        raise UsageError(f"--input {path}: no such file")
     try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
-        raise UsageError(f"error: --input {path}: not a NumPy .npy/.npz file ({exc})") from None
+        raise UsageError(f"--input {path}: not a NumPy .npy/.npz file ({exc})") from None
     if hasattr(data, "files"):
         given = {k: data[k] for k in data.files}
         missing = [r.name for r in rows if r.name not in given]
         if missing:
-            raise UsageError(f"error: --input {path} has no array for input "
+            raise UsageError(f"--input {path} has no array for input "
                              f"{', '.join(repr(m) for m in missing)} (keys: "
                              f"{', '.join(sorted(given)) or 'none'})")
     elif len(rows) == 1:
         given = {rows[0].name: data}
     else:
-        raise UsageError(f"error: --input {path}: the spec has {len(rows)} inputs ("
+        raise UsageError(f"--input {path}: the spec has {len(rows)} inputs ("
                          f"{', '.join(r.name for r in rows)}); pass an .npz keyed by their names")
     out: dict[str, np.ndarray] = {}
     for r in rows:
@@ -107,13 +94,13 @@ def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.n
         if tuple(a.shape) == want:
             a = a[None]
         if tuple(a.shape[1:]) != want:
-            raise UsageError(f"error: --input {path}: array{'' if len(rows) == 1 else ' ' + r.name}"
+            raise UsageError(f"--input {path}: array{'' if len(rows) == 1 else ' ' + r.name}"
                              f" has shape {tuple(a.shape)}; the spec's input is "
                              f"{(None,) + want} (one sample {want}, or a batch)")
         if opts.batch is not None and a.shape[0] != opts.batch:
-            raise UsageError(f"error: --batch {opts.batch} but --input {path} holds a batch of "
+            raise UsageError(f"--batch {opts.batch} but --input {path} holds a batch of "
                              f"{a.shape[0]}")
-        out[r.name] = np.ascontiguousarray(K.to_canonical(a.astype(F32), cf))
+        out[r.name] = np.ascontiguousarray(to_canonical(a.astype(F32), cf))
     return out
 
 
@@ -147,15 +134,12 @@ class Execution:
         self.opts = opts = opts or RunOptions()
         self.spec, self.report = spec, report
         self.rows = {r.name: r for r in report.rows}
-        self.layer_specs = [ls for ls in spec.layers if ls.kind != "InputLayer"]
-        for ls in self.layer_specs:  # PyTorch spellings take PyTorch's BatchNorm epsilon
-            if ls.kind == "BatchNormalization" and ls.written_kind in type(ls.layer).aliases:
-                ls.layer.default_epsilon = 1e-5  # type: ignore[attr-defined]
+        self.layer_specs = [ls for ls in spec.layers if not ls.is_input]
         self.inputs = _read_inputs(spec, report, opts)
         self.batch = next(iter(self.inputs.values())).shape[0]
         weight_list: list[tuple[LayerSpec, list[Weight]]] = [
             (ls, list(self.rows[ls.name].weights)) for ls in self.layer_specs]
-        self.params = params if params is not None else W.build(
+        self.params = params if params is not None else weights.build(
             weight_list, opts.seed, opts.weights_path, opts.weights_layout,
             opts.true_convolution)
         self.last_use: dict[str, int] = {}
@@ -173,10 +157,10 @@ class Execution:
         """One pass over every layer; returns its time (the sum of the layers' times)."""
         first = not self.forward_times
         cf = self.spec.channels_first
-        keep_all = first and self.opts.keep_activations
+        keep_all = first and self.opts.keeps_activations
         acts: dict[str, np.ndarray] = dict(self.inputs)
         if keep_all:
-            self.saved.update({k: K.to_display(v, cf) for k, v in self.inputs.items()})
+            self.saved.update({k: to_display(v, cf) for k, v in self.inputs.items()})
         keep = set(self.report.outputs)
         elapsed = 0.0
         for i, ls in enumerate(self.layer_specs):
@@ -185,14 +169,14 @@ class Execution:
             try:
                 y = ls.layer.forward(xs, self.params[ls.name])
             except LayerError as err:
-                raise _layer_problem(ls, err) from None
+                raise SpecError([ls.problem(err)]) from None
             dt = time.perf_counter() - t0
             elapsed += dt
             self.times[ls.name].append(dt)
             if first:
                 self._check(ls, y)
                 if keep_all:
-                    self.saved[ls.name] = K.to_display(y, cf)
+                    self.saved[ls.name] = to_display(y, cf)
             acts[ls.name] = y
             for name in set(ls.inputs):
                 if self.last_use.get(name) == i and name not in keep:
@@ -200,16 +184,17 @@ class Execution:
             if progress is not None:
                 progress(done + i + 1, total, ls.name)
         if first:
-            self.outputs = {name: K.to_display(acts[name], cf) for name in self.report.outputs}
+            self.outputs = {name: to_display(acts[name], cf) for name in self.report.outputs}
         self.forward_times.append(elapsed)
         return elapsed
 
     def _check(self, ls: LayerSpec, y: np.ndarray) -> None:
-        executed = to_display(tuple(y.shape[1:]), self.spec.channels_first)
+        cf = self.spec.channels_first
+        executed = shapes.to_display(tuple(y.shape[1:]), cf)
         expected = self.rows[ls.name].output_shape
         if executed != expected or y.shape[0] != self.batch or y.dtype != F32:
             raise RuntimeMismatch(
-                f"{ls.loc}: error: {ls.describe()}: executed output {(y.shape[0],) + executed} "
+                ls.loc, ls.describe(), f"executed output {(y.shape[0],) + executed} "
                 f"({y.dtype}) differs from the analytic {(self.batch,) + tuple(expected)} "
                 f"(float32); this is a bug in convcalc, please report it with the spec")
         self.shapes[ls.name] = executed
@@ -220,7 +205,7 @@ class Execution:
         timed = slice(1, None) if warmup and len(self.forward_times) > 1 else slice(None)
         layers: dict[str, LayerRun] = {}
         for r in self.report.rows:  # in the report's order, inputs included
-            if r.kind == "InputLayer":
+            if r.is_input:
                 layers[r.name] = LayerRun(r.name, tuple(r.output_shape), 0.0,
                                           *_stats(self.inputs[r.name]))
             else:
@@ -245,8 +230,8 @@ def execute(spec: Spec, report: Report, opts: RunOptions | None = None,
 
 
 def save_activations(result: RunResult, path: Path, force: bool) -> None:
-    """Write every layer's activation (batch first, spec layout) to ``path`` (.npz)."""
-    if path.exists() and not force:
-        raise UsageError(f"error: --output {path} exists; pass --force to overwrite it")
-    with open(path, "wb") as fh:
+    """Write every layer's activation (batch first, spec layout) to ``path`` (.npz), atomically:
+    an interrupted write leaves no partial file."""
+    RunOptions(output=path, force=force).check_output()
+    with atomic.replacing(path) as fh:
         np.savez(fh, **result.activations)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from convcalc.errors import Location
+from convcalc.errors import LayerError, Location, Problem
 from convcalc.layers.base import Layer
-from convcalc.spec.yaml_source import Source
+from convcalc.spec.yaml_source import Path, Source
 
 
 @dataclass
 class LayerSpec:
     """One entry of the layer list, validated: the layer object plus its place in the graph."""
 
-    index: int                 # position in the spec's list (-1 for the implicit input)
+    index: int                 # position in the expanded layer list (-1 for the implicit input)
     kind: str                  # canonical Keras class name
     name: str
     layer: Layer
@@ -22,10 +22,20 @@ class LayerSpec:
     loc: Location
     trainable: bool = True
     written_kind: str = ""     # the spelling the user wrote (e.g. Conv2d)
+    path: Path = ()            # where its entry is in the YAML document, e.g. ("layers", 3)
+
+    @property
+    def is_input(self) -> bool:
+        return self.layer.is_input
 
     def describe(self) -> str:
         where = f"layers[{self.index}] " if self.index >= 0 else ""
         return f"{where}'{self.name}' ({self.kind})"
+
+    def problem(self, err: LayerError) -> Problem:
+        """A layer's error as a problem located at the argument it names (else the layer)."""
+        at = self.layer.arg_locs.get(err.arg or "", self.loc)
+        return Problem(at, err.message, self.describe(), err.hint)
 
 
 @dataclass

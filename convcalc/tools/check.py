@@ -14,13 +14,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from convcalc.analysis import analyze, load_spec
+from convcalc.analysis.receptive import model_field
+from convcalc.counting import DTYPE_BYTES, TOTAL_FIELDS
 from convcalc.errors import Location, Problem, SpecError
-from convcalc.receptive import Field, model_field, receptive_fields
-from convcalc.report import DTYPE_BYTES, Report
-from convcalc.spec.loader import load_spec
+from convcalc.report import Field, Report
 from convcalc.spec.model import Spec
-
-EXPECT_TOTALS = ("params", "trainable_params", "non_trainable_params", "macs")
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class SpecCheck:
     outcomes: list[Outcome] = field(default_factory=list)
     error: SpecError | None = None
     report: Report | None = None
-    field: Field | None = None      # the model's receptive field
+    receptive_field: Field | None = None      # the model's receptive field
     spec: Spec | None = None
 
     @property
@@ -123,13 +122,11 @@ def exit_code(results: list[SpecCheck]) -> int:
 def check_spec(spec: Spec, report: Report | None = None) -> SpecCheck:
     """Every expectation and budget of ``spec``; raises SpecError if it cannot be analysed or a
     budget cannot be evaluated (e.g. a per-axis bound with the wrong number of axes)."""
-    from convcalc.engine import analyze
-
     report = report or analyze(spec)
-    fields = receptive_fields(spec, report)
+    fields = report.fields
     result = SpecCheck(spec.file, spec.name, report=report,
-                       field=model_field(fields, report.outputs), spec=spec)
-    result.outcomes = _expectations(spec, report, fields) + _budgets(spec, report, result.field)
+                       receptive_field=model_field(fields, report.outputs), spec=spec)
+    result.outcomes = _expectations(spec, report, fields) + _budgets(spec, report, result.receptive_field)
     return result
 
 
@@ -139,7 +136,7 @@ def _expectations(spec: Spec, report: Report, fields: dict[str, Field]) -> list[
     totals = report.totals
     for key, expected in spec.expect.items():
         loc = src.key_at(("expect", key))
-        if key in EXPECT_TOTALS:
+        if key in TOTAL_FIELDS:
             actual = getattr(totals, key)
             out.append(Outcome("expect", key, expected, actual, actual == expected, loc))
         elif key == "output_shape":

@@ -25,12 +25,15 @@ from typing import Any
 
 import yaml
 
+from convcalc import atomic
+from convcalc.analysis import parse_spec
+from convcalc.counting import TOTAL_FIELDS
 from convcalc.errors import Location, Problem, SpecError
-from convcalc.receptive import Field, receptive_fields
-from convcalc.report import Report
+from convcalc.report import Field, Report
 from convcalc.spec.model import Spec
+from convcalc.tools.check import SpecCheck, check_path
 
-TOTAL_KEYS = ("params", "trainable_params", "non_trainable_params", "macs", "output_shape")
+TOTAL_KEYS = (*TOTAL_FIELDS, "output_shape")
 
 
 class UpdateRefused(SpecError):
@@ -46,9 +49,7 @@ class Edit:
 
 def current_values(spec: Spec, report: Report, fields: dict[str, Field]) -> dict[str, Any]:
     """What the expect block should say: the totals, plus the per-layer keys it already has."""
-    t = report.totals
-    values: dict[str, Any] = {"params": t.params, "trainable_params": t.trainable_params,
-                              "non_trainable_params": t.non_trainable_params, "macs": t.macs,
+    values: dict[str, Any] = {**report.totals.as_dict(),
                               "output_shape": list(report.output_shape)}
     layers: dict[str, dict[str, Any]] = {}
     for lname, lexp in (spec.expect.get("layers") or {}).items():
@@ -72,7 +73,7 @@ def current_values(spec: Spec, report: Report, fields: dict[str, Field]) -> dict
 
 def updated_text(text: str, spec: Spec, report: Report) -> str:
     """``text`` (the spec's file) with its expect block set to the computed values."""
-    values = current_values(spec, report, receptive_fields(spec, report))
+    values = current_values(spec, report, report.fields)
     new = _Editor(text, spec.file).edit(spec.expect, values)
     _verify(new, spec, values)
     return new
@@ -97,8 +98,32 @@ def update_file(spec: Spec, report: Report) -> str:
     new = updated_text(old, spec, report)
     if new == old:
         return ""
-    path.write_bytes(new.encode("utf-8"))
+    try:
+        atomic.write_text(path, new)
+    except OSError as exc:
+        raise UpdateRefused([Problem(Location(spec.file), f"--update cannot write this file: "
+                                     f"{exc.strerror}")]) from None
     return unified_diff(old, new, spec.file)
+
+
+def update_and_recheck(results: list[SpecCheck]) -> tuple[list[SpecCheck], list[str]]:
+    """``check --update``: write the computed values into every valid spec, then check the
+    updated ones again. Returns the new results and the diffs (a spec that does not parse is
+    never touched; one --update cannot edit becomes invalid with the reason)."""
+    diffs: list[str] = []
+    out = list(results)
+    for i, r in enumerate(results):
+        if r.spec is None or r.report is None:
+            continue
+        try:
+            diff = update_file(r.spec, r.report)
+        except SpecError as err:
+            out[i] = SpecCheck(r.file, r.name, error=err)
+            continue
+        if diff:
+            diffs.append(diff)
+            out[i] = check_path(r.file)
+    return out, diffs
 
 
 # --- the text editor -----------------------------------------------------------------------------
@@ -261,8 +286,6 @@ class _Editor:
 
 def _verify(new: str, spec: Spec, values: dict[str, Any]) -> None:
     """Parse the edited text and make sure it now expects exactly ``values``."""
-    from convcalc.spec.loader import parse_spec
-
     def refuse(why: str) -> UpdateRefused:
         return UpdateRefused([Problem(Location(spec.file), f"--update cannot edit this file: "
                                       f"{why}", hint="update the expect: block by hand")])

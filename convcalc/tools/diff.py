@@ -13,6 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from convcalc.analysis import parse_spec
 from convcalc.errors import UsageError
 from convcalc.report import LayerRow, Report, Totals
 from convcalc.spec.model import Spec
@@ -82,25 +83,23 @@ def diff_reports(old: Report, new: Report) -> SpecDiff:
 
 def spec_at_revision(path: str | Path, rev: str) -> Spec:
     """The spec at ``path`` as committed at git revision ``rev``."""
-    from convcalc.spec.loader import parse_spec
-
     p = Path(path)
     if shutil.which("git") is None:
-        raise UsageError("error: --git needs git, which was not found on PATH")
+        raise UsageError("--git needs git, which was not found on PATH")
     folder = p.parent if str(p.parent) else Path(".")
     if not folder.is_dir():
-        raise UsageError(f"error: {path}: no such folder")
+        raise UsageError(f"{path}: no such folder")
 
     def git(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["git", "-C", str(folder), *args], capture_output=True,
                               text=True, encoding="utf-8", errors="replace", check=False)
 
     if git("rev-parse", "--show-toplevel").returncode != 0:
-        raise UsageError(f"error: {path} is not inside a git repository, so --git {rev} has "
+        raise UsageError(f"{path} is not inside a git repository, so --git {rev} has "
                          f"nothing to compare with")
     shown = git("show", f"{rev}:./{p.name}")
     if shown.returncode != 0:
         why = (shown.stderr.strip().splitlines() or ["git show failed"])[0]
         why = why.removeprefix("fatal: ")
-        raise UsageError(f"error: cannot read {path} at {rev}: {why}")
+        raise UsageError(f"cannot read {path} at {rev}: {why}")
     return parse_spec(shown.stdout, f"{rev}:{path}")

@@ -1,0 +1,146 @@
+"""What every NumPy op shares: float32, scratch buffers, the worker threads, the tuning knobs,
+and the bias + activation epilogue of convolutions and dense layers.
+
+Arrays are float32, batch first, channels last ``(N, spatial..., C)``. This package imports
+nothing from the rest of convcalc: the layers call it with plain ints and arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+Pads = Sequence[tuple[int, int]]
+Array = np.ndarray
+Activation = Callable[[np.ndarray], np.ndarray]
+F32 = np.float32
+
+
+@dataclass
+class Tuning:
+    """The measured thresholds of the fast paths, in one place (tests lower them so that small
+    cases take the paths large layers take)."""
+
+    parallel_min: int = 1 << 15       # elements per slab below which threads cost more than they save
+    chunk: int = 1 << 22              # elements of scratch (16 MiB) per slab of an im2col buffer
+    winograd_min_channels: int = 64   # below this the Winograd transforms cost what the GEMMs save
+    winograd_slab: int = 1 << 19      # elements of a transformed Winograd buffer per slab
+    winograd_gemm_rows: int = 2       # a Winograd slab's GEMMs get at least this many rows per channel
+    depthwise_taps_max_c: int = 128   # depthwise by taps up to 56x56x128, einsum from 28x28x256
+
+
+TUNING = Tuning()
+
+
+class Scratch:
+    """Grow-only flat float32 buffers reused from layer to layer (im2col columns, GEMM output).
+
+    Reusing them avoids a fresh allocation, and its page faults, for every layer: the im2col
+    matrix of VGG16's block1_conv2 alone is 110 MiB.
+    """
+
+    def __init__(self) -> None:
+        self._bufs: dict[str, np.ndarray] = {}
+
+    def get(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
+        n = math.prod(shape)
+        buf = self._bufs.get(key)
+        if buf is None or buf.size < n:
+            buf = np.empty(n, dtype=F32)
+            self._bufs[key] = buf
+        return buf[:n].reshape(shape)
+
+    def clear(self) -> None:
+        self._bufs.clear()
+
+
+class Workers:
+    """Splits memory-bound work (window copies, Winograd transforms, bias and activation) over
+    threads, by contiguous slabs of output rows; NumPy releases the GIL inside these loops.
+    GEMMs stay one call each, threaded by the BLAS itself.
+
+    One worker by default (``CONVCALC_WORKERS`` sets more): on the 2-core machine measured,
+    OpenBLAS's threads keep spinning for a while after each GEMM, and a second worker competing
+    with them made MobileNet 1.4x slower and VGG16 no faster (with ``OPENBLAS_THREAD_TIMEOUT=4``
+    VGG16 gained a little and MobileNet lost less); see docs/run.md."""
+
+    def __init__(self) -> None:
+        self.n = max(1, int(os.environ.get("CONVCALC_WORKERS", "1") or 1))
+        self._pool: ThreadPoolExecutor | None = None
+
+    def set(self, n: int) -> None:
+        if n != self.n and self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+        self.n = max(1, n)
+
+    def run(self, fn: Callable[[int, int], None], items: int, min_items: int = 2) -> None:
+        """``fn(lo, hi)`` over ``range(items)`` in up to ``n`` contiguous slabs."""
+        k = min(self.n, items // max(min_items, 1))
+        if k <= 1:
+            fn(0, items)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.n, thread_name_prefix="convcalc")
+        bounds = [items * i // k for i in range(k + 1)]
+        for f in [self._pool.submit(fn, lo, hi) for lo, hi in zip(bounds, bounds[1:])]:
+            f.result()
+
+
+
+
+def row_tile(v: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A per-channel vector repeated over the last spatial axis of ``like`` (…, W, C), so that a
+    broadcast operation runs one W·C-long inner loop instead of W loops of C (NumPy cannot
+    merge the axes of a broadcast operand)."""
+    if like.ndim < 3 or like.shape[-2] == 1:
+        return v
+    return np.ascontiguousarray(np.broadcast_to(v.reshape(-1), like.shape[-2:]))
+
+
+def bias_act(y: np.ndarray, bias: np.ndarray | None,
+              act: Activation | None) -> np.ndarray:
+    if bias is not None:
+        np.add(y, row_tile(bias, y), out=y)
+    if act is not None:
+        y = act(y)
+    return y
+
+
+def bias_act_into(part: np.ndarray, bias: np.ndarray | None,
+                   act: Activation | None) -> None:
+    """Bias and an element-wise activation, written back into ``part`` (a view)."""
+    out = bias_act(part, bias, act)
+    if out is not part:
+        part[...] = out
+
+
+def bias_act_rows(y: np.ndarray, bias: np.ndarray | None,
+                   act: Activation | None) -> np.ndarray:
+    """Bias and activation in place, over slabs of axis 1 in parallel (for large outputs;
+    element-wise activations only, which is what convolutions fuse)."""
+    if bias is None and act is None:
+        return y
+    if y.ndim < 3 or y.size < 2 * TUNING.parallel_min or y.shape[0] != 1:
+        return bias_act(y, bias, act)
+    run_rows(lambda lo, hi: bias_act_into(y[:, lo:hi], bias, act), y)
+    return y
+
+
+
+def run_rows(fn: Callable[[int, int], None], y: np.ndarray) -> None:
+    """``fn(lo, hi)`` over slabs of axis 1 of ``y`` (batch 1, large arrays) or all of it."""
+    if y.ndim < 3 or y.shape[0] != 1 or y.size < 2 * TUNING.parallel_min:
+        fn(0, y.shape[1] if y.ndim > 1 else 1)
+        return
+    WORKERS.run(fn, y.shape[1], max(1, TUNING.parallel_min // (y.size // y.shape[1])))
+
+
+
+SCRATCH = Scratch()
+WORKERS = Workers()

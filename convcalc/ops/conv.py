@@ -1,0 +1,140 @@
+"""Convolution as GEMM: im2col in slabs, 1x1 as a plain GEMM, grouped as a batched GEMM;
+transposed convolution (GEMM then col2im) and dense layers.
+
+Weights are in Keras layout: Conv ``(k..., C_in/groups, filters)``, transposed
+``(k..., filters/groups, C_in)``, Dense ``(in, units)``; group ``j`` maps input channels
+``[j·C_in/g, (j+1)·C_in/g)`` to output channels ``[j·F/g, (j+1)·F/g)``. Convolution is
+cross-correlation, as in the frameworks (``--true-convolution`` flips kernels before they get
+here). A transposed convolution scatters ``x[i]·w[t]`` to position ``i·s + t·d`` of the full
+output (length ``(n-1)·s + d·(k-1) + 1``), which is then zero-extended and cropped by the
+caller's ``crop`` (PyTorch's ``padding[0]``, or Keras's ``keras_transposed_crop``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from convcalc.ops.base import (
+    F32, SCRATCH, TUNING, WORKERS, Activation, Pads, bias_act, bias_act_into, bias_act_rows,
+)
+from convcalc.ops.depthwise import depthwise
+from convcalc.ops.windows import taps, window_input, windows
+from convcalc.ops.winograd import winograd3x3
+
+
+def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequence[int],
+         strides: Sequence[int], dilation: Sequence[int], pads: Pads, groups: int = 1,
+         mode: str = "zeros", act: Activation | None = None
+         ) -> np.ndarray:
+    """N-D convolution (cross-correlation) with a Keras-layout ``kernel`` (k..., C/g, F).
+
+    One GEMM of the im2col matrix ``(N·prod(out), prod(k)·C)`` (rows in ``(k..., C)`` order)
+    by the kernel; 1×1 stride-1 unpadded convolutions are a plain GEMM; 3×3 stride-1 2-D
+    convolutions with many channels use Winograd F(2×2, 3×3) (:func:`winograd3x3`); grouped
+    convolutions are one batched GEMM over groups, and one input channel per group is a
+    depthwise convolution (no dense weight).
+    """
+    r = x.ndim - 2
+    k = kernel.shape[:r]
+    cg, f = kernel.shape[r], kernel.shape[r + 1]
+    n, c = x.shape[0], x.shape[-1]
+    if groups > 1 and cg == 1:
+        return depthwise(x, kernel.reshape(k + (groups, f // groups)), bias, out, strides,
+                         dilation, pads, mode, act)
+    if act is not None and not getattr(act, "elementwise", False):  # softmax, glu: whole array
+        return act(conv(x, kernel, bias, out, strides, dilation, pads, groups, mode))
+    if (groups == 1 and k == (3, 3) and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1)
+            and mode == "zeros" and c >= TUNING.winograd_min_channels):
+        return winograd3x3(x, kernel, bias, out, pads, act)
+    m = n * math.prod(out)
+    kk = math.prod(k)
+    y = np.empty((n,) + tuple(out) + (f,), dtype=F32)
+    if groups == 1 and kk == 1 and all(st == 1 for st in strides) and not any(
+            b or a for b, a in pads):
+        np.matmul(x.reshape(m, c), kernel.reshape(c, f), out=y.reshape(m, f))
+        return bias_act_rows(y, bias, act)
+    xp = window_input(x, pads, out, k, strides, dilation, mode)
+    win = windows(xp, k, strides, dilation, out)
+    if groups > 1:
+        g = groups
+        wg = win.reshape(win.shape[:-1] + (g, cg))
+        wg = np.moveaxis(wg, -2, 0)  # (g, N, out..., k..., cg)
+        cols = SCRATCH.get("cols", wg.shape)
+        np.copyto(cols, wg)
+        kmat = np.ascontiguousarray(
+            kernel.reshape(kk, cg, g, f // g).transpose(2, 0, 1, 3)).reshape(g, kk * cg, f // g)
+        yg = np.matmul(cols.reshape(g, m, kk * cg), kmat)  # (g, M, F/g)
+        np.copyto(y.reshape(m, g, f // g), np.moveaxis(yg, 0, 1))
+        return bias_act(y, bias, act)
+    kmat = kernel.reshape(kk * c, f)
+    per_sample = math.prod(out) * kk * c
+    if r == 0 or n * per_sample <= TUNING.chunk:  # the whole batch's im2col matrix at once
+        cols = SCRATCH.get("cols", (n,) + tuple(out) + tuple(k) + (c,))
+        np.copyto(cols, win)
+        np.matmul(cols.reshape(m, kk * c), kmat, out=y.reshape(m, f))
+        return bias_act_rows(y, bias, act)
+    # sample by sample, in slabs of output rows of at most TUNING.chunk elements, so the matrix
+    # stays small (VGG16's block1_conv2 would need 110 MiB per sample at once) and in cache
+    per_row = per_sample // out[0]
+    step = max(1, TUNING.chunk // per_row)
+    for b in range(n):
+        for lo in range(0, out[0], step):
+            hi = min(lo + step, out[0])
+            cols = SCRATCH.get("cols", (1, hi - lo) + tuple(out[1:]) + tuple(k) + (c,))
+            rows = (hi - lo) * math.prod(out[1:])
+
+            def copy(a: int, z: int, cols: np.ndarray = cols, lo: int = lo, b: int = b) -> None:
+                np.copyto(cols[:, a:z], win[b:b + 1, lo + a:lo + z])
+            WORKERS.run(copy, hi - lo, max(1, TUNING.parallel_min // per_row))
+            ys = y[b:b + 1, lo:hi]
+            np.matmul(cols.reshape(rows, kk * c), kmat, out=ys.reshape(rows, f))
+            bias_act_into(ys, bias, act)
+    return y
+
+
+
+def conv_transpose(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
+                   out: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
+                   crop: Sequence[int], groups: int = 1,
+                   act: Activation | None = None) -> np.ndarray:
+    """Transposed convolution, kernel (k..., F/g, C): one GEMM ``x (M, C) @ (C, prod(k)·F)``,
+    then every tap's column block is added at stride ``s`` into the full output (col2im, a
+    loop over taps), which is zero-extended and cropped to ``[crop, crop + out)`` per axis."""
+    r = x.ndim - 2
+    k = kernel.shape[:r]
+    fg, c = kernel.shape[r], kernel.shape[r + 1]
+    g = groups
+    f, cg = fg * g, c // g
+    n, sizes = x.shape[0], x.shape[1:-1]
+    kk = math.prod(k)
+    m = n * math.prod(sizes)
+    if g == 1:
+        kmat = kernel.reshape(kk * fg, c).T  # (C, K·F)
+        cols = (x.reshape(m, c) @ kmat).reshape(tuple(x.shape[:-1]) + (kk, f))
+    else:
+        xg = np.moveaxis(x.reshape(m, g, cg), 1, 0)  # (g, M, cg)
+        kmat = kernel.reshape(kk, fg, g, cg).transpose(2, 3, 0, 1).reshape(g, cg, kk * fg)
+        cols = np.matmul(xg, kmat).reshape((g,) + tuple(x.shape[:-1]) + (kk, fg))
+        cols = np.moveaxis(cols, 0, -2).reshape(tuple(x.shape[:-1]) + (kk, f))
+    full = [(nn - 1) * st + dd * (kx - 1) + 1 for nn, kx, st, dd in zip(sizes, k, strides,
+                                                                      dilation)]
+    ext = [max(fl, cr + o) for fl, cr, o in zip(full, crop, out)]
+    y = np.zeros((n,) + tuple(ext) + (f,), dtype=F32)
+    for i, t in enumerate(taps(k)):
+        index = tuple(slice(tt * dd, tt * dd + (nn - 1) * st + 1, st)
+                      for tt, dd, nn, st in zip(t, dilation, sizes, strides))
+        y[(slice(None),) + index] += cols[..., i, :]
+    y = y[(slice(None),) + tuple(slice(cr, cr + o) for cr, o in zip(crop, out))]
+    y = np.ascontiguousarray(y)
+    return bias_act(y, bias, act)
+
+
+def dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
+          act: Activation | None = None) -> np.ndarray:
+    """``x @ kernel (+ bias)`` on the last axis."""
+    y = np.matmul(x, kernel)
+    return bias_act(y, bias, act)
+

@@ -1,0 +1,88 @@
+"""Pooling: max and average over windows (PyTorch's divisors), tiled fast paths.
+
+Max: padding and the ceil_mode overhang never win (they hold -inf). Average: the divisor counts
+what PyTorch's avg_pool counts (:func:`avg_divisor_axis`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from convcalc.ops.base import F32, Pads
+from convcalc.ops.windows import tap_slices, taps, window_input, windows
+
+
+def max_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
+             pads: Pads, out: Sequence[int]) -> np.ndarray:
+    """Max over each window; padding and the ceil_mode overhang never win (they hold -inf)."""
+    r = x.ndim - 2
+    if (tuple(k) == tuple(strides) and all(dd == 1 for dd in dilation)
+            and not any(b or a for b, a in pads)
+            and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))):
+        return _tiled(x, k, out, np.maximum)
+    xp = window_input(x, pads, out, k, strides, dilation, value=-np.inf)
+    at = tap_slices(windows(xp, k, strides, dilation, out), r)
+    it = taps(k)
+    y = np.array(at(next(it)), dtype=F32)
+    for t in it:
+        np.maximum(y, at(t), out=y)
+    return y
+
+
+def _tiled(x: np.ndarray, k: Sequence[int], out: Sequence[int],
+           op: Callable[..., np.ndarray]) -> np.ndarray:
+    """Windows that tile the input (stride = size, no padding): reduce one axis at a time,
+    ``op`` over the k strided slices of a reshape; the first (outermost) axis runs over
+    contiguous rows, and every step shrinks the data for the next."""
+    y = x
+    for i, (o, kk) in enumerate(zip(out, k)):
+        if kk == 1:
+            continue
+        v = y.reshape(y.shape[:1 + i] + (o, kk) + y.shape[2 + i:])
+        part = [v[(slice(None),) * (2 + i) + (j,)] for j in range(kk)]
+        acc = op(part[0], part[1])
+        for p in part[2:]:
+            op(acc, p, out=acc)
+        y = acc
+    return y.copy() if y is x else y
+
+
+def avg_divisor_axis(n: int, k: int, s: int, pads: tuple[int, int], out: int,
+                     include_pad: bool) -> np.ndarray:
+    """Per-axis window counts, exactly as PyTorch's avg_pool: a window starts at ``o·s - p_l``
+    and is clipped to the padded input ``[-p_l, n + p_r)``; without ``include_pad`` only the
+    real input ``[0, n)`` counts (Keras 'same' average pooling, tensorflow#45579)."""
+    start = np.arange(out) * s - pads[0]
+    end = np.minimum(start + k, n + pads[1])
+    if include_pad:
+        return (end - start).astype(np.float64)
+    return (np.minimum(end, n) - np.maximum(start, 0)).astype(np.float64)
+
+
+def avg_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], pads: Pads,
+             out: Sequence[int], include_pad: bool) -> np.ndarray:
+    """Mean over each window; the divisor follows :func:`avg_divisor_axis` per axis (the window
+    is a box, so the count is the product of the per-axis counts)."""
+    r = x.ndim - 2
+    ones = (1,) * r
+    if (tuple(k) == tuple(strides) and not any(b or a for b, a in pads)
+            and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))):
+        y = _tiled(x, k, out, np.add)
+        y /= F32(math.prod(k))
+        return y
+    xp = window_input(x, pads, out, k, strides, ones)
+    at = tap_slices(windows(xp, k, strides, ones, out), r)
+    it = taps(k)
+    y = np.array(at(next(it)), dtype=F32)
+    for t in it:
+        np.add(y, at(t), out=y)
+    div = np.ones((), dtype=np.float64)
+    for i in range(r):
+        d = avg_divisor_axis(x.shape[1 + i], k[i], strides[i], pads[i], out[i], include_pad)
+        div = np.multiply.outer(div, d)
+    np.divide(y, div[..., None].astype(F32), out=y)
+    return y
+
