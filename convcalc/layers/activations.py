@@ -1,4 +1,4 @@
-"""Activation layers: Activation(name), ReLU, LeakyReLU, ELU, Softmax. Shape unchanged,
+"""Activation layers: Activation(name), ReLU, ReLU6, LeakyReLU, ELU, Softmax. Shape unchanged,
 0 params, 0 MACs (activations are not multiply-accumulates)."""
 
 from __future__ import annotations
@@ -65,6 +65,19 @@ class ReLU(ElementwiseActivation):
         from convcalc.ops import activations
 
         return activations.relu_like(xs[0], self.max_value, self.negative_slope, self.threshold)
+
+
+@register
+class ReLU6(ElementwiseActivation):
+    """min(max(x, 0), 6): PyTorch's ``ReLU6`` (MobileNet); Keras writes ``ReLU(max_value=6)``."""
+
+    kind = "ReLU6"
+    args = {"inplace": INPLACE}
+
+    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        from convcalc.ops import activations
+
+        return activations.relu_like(xs[0], 6.0, 0.0, 0.0)
 
 
 @register

@@ -204,6 +204,7 @@ class Layer:
         self.arg_locs = arg_locs or {}
         self.index = index
         self.torch_spelling = spelling in self.aliases   # written with PyTorch's class name
+        self.given = frozenset(values)                    # the arguments the spec wrote
         for key, arg in self.args.items():
             default = arg.default_for(self.torch_spelling)
             if key in values:

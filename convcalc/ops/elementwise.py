@@ -61,6 +61,21 @@ def upsample_bilinear(x: np.ndarray, size: Sequence[int]) -> np.ndarray:
 
 
 
+def layer_norm(x: np.ndarray, axes: tuple[int, ...], gamma: np.ndarray | None,
+               beta: np.ndarray | None, eps: float) -> np.ndarray:
+    """``(x - mean) / sqrt(var + eps) · gamma + beta`` over ``axes`` of each sample (biased
+    variance, statistics in float64); ``gamma`` and ``beta`` broadcast against ``x``."""
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=axes, keepdims=True)
+    var = np.square(x64 - mean).mean(axis=axes, keepdims=True)
+    y = (x64 - mean) / np.sqrt(var + eps)
+    if gamma is not None:
+        y = y * gamma
+    if beta is not None:
+        y = y + beta
+    return np.ascontiguousarray(y, dtype=F32)
+
+
 def add(xs: Sequence[np.ndarray]) -> np.ndarray:
     y = np.add(xs[0], xs[1])
     for x in xs[2:]:

@@ -86,3 +86,30 @@ def avg_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], pads: Pads
     np.divide(y, div[..., None].astype(F32), out=y)
     return y
 
+
+
+def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive windows of an axis of length ``n``: output ``i`` pools
+    ``[floor(i·n/out), ceil((i+1)·n/out))``."""
+    return [(i * n // out, -((-(i + 1) * n) // out)) for i in range(out)]
+
+
+def adaptive_pool(x: np.ndarray, out: Sequence[int], op: str) -> np.ndarray:
+    """Adaptive average or max pooling to ``out`` per spatial axis, one axis at a time (a box's
+    mean or max is the mean or max over each of its axes in turn): a reshape when the output
+    divides the axis, a loop over the output positions otherwise."""
+    reduce = np.max if op == "max" else np.mean
+    y = x
+    for i, o in enumerate(out):
+        axis = 1 + i
+        n = y.shape[axis]
+        if n == o:
+            continue
+        if n % o == 0:
+            v = y.reshape(y.shape[:axis] + (o, n // o) + y.shape[axis + 1:])
+            y = reduce(v, axis=axis + 1)
+        else:
+            parts = [reduce(np.take(y, range(a, b), axis=axis), axis=axis, keepdims=True)
+                     for a, b in adaptive_windows(n, o)]
+            y = np.concatenate(parts, axis=axis)
+    return np.ascontiguousarray(y, dtype=F32)

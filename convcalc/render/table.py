@@ -6,7 +6,9 @@ never depends on the terminal; numbers carry thousands separators.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from convcalc.counting import macs_note
 from convcalc.render.units import binary_bytes, grouped, keras_shape, si
@@ -73,8 +75,6 @@ def render_table(report: Report, color: bool | None = None, extra: Sequence[Colu
 
 
 def to_text(renderable: RenderableType, color: bool | None = None) -> str:
-    import io
-
     from rich.console import Console
 
     buf = io.StringIO()

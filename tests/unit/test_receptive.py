@@ -19,7 +19,7 @@ from convcalc.errors import SpecError
 from convcalc.analysis.receptive import model_field, receptive_fields
 from convcalc.analysis import load_spec, parse_spec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def fields_of(text: str):  # noqa: ANN201

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from convcalc.cli import app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VGG16 = ROOT / "specs" / "vgg16.yaml"
 
 

@@ -1,4 +1,4 @@
-"""--run against PyTorch (and Keras 3) outputs generated once: tests/golden/run/make_golden*.py.
+"""--run against PyTorch (and Keras 3) outputs generated once: scripts/golden/make_run_golden_*.py.
 
 Four stacks cover every kernel family with the frameworks' own semantics: PyTorch explicit
 padding with reflect/replicate/circular modes, groups, dilation, ceil_mode pooling with both
@@ -21,7 +21,7 @@ import pytest
 from convcalc import analyze, load_spec
 from convcalc.runtime.executor import RunOptions, execute
 
-GOLDEN = Path(__file__).parent / "golden" / "run"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "run"
 STACKS = {"torch2d": "torch", "torch1d": "torch", "keras2d": "keras", "keras1d": "keras"}
 RTOL = 1e-5
 

@@ -1,6 +1,6 @@
 """Every layer kind against values measured once in PyTorch 2.13 and Keras 3 (torch backend).
 
-tests/golden/layer_cases.json was produced by tests/golden/make_layer_cases.py in a throwaway
+tests/golden/layer_cases.json was produced by scripts/golden/make_layer_cases.py in a throwaway
 environment: output shapes by running each layer on zeros, params from the framework's own
 parameter lists (Keras: trainable / non-trainable weights), MACs from PyTorch's
 FlopCounterMode (total_flops // 2; bias excluded, transposed counted on the input grid).

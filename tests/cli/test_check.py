@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from convcalc.cli import app
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # 8x8x3 -> Conv2D(4, 3x3, valid) -> 6x6x4: params (3*3*3 + 1)*4 = 112,
 # MACs 6*6*4 * 3*3*3 = 3,888.

@@ -16,7 +16,7 @@ import yaml
 from convcalc.tools import compare as cc
 from convcalc.render.compare import render_comparison
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VGG16 = str(ROOT / "specs" / "vgg16.yaml")
 SEED_004 = ["compare", "--input", "12x12x3", "--kernel", "5", "--filters", "256",
             "--padding", "valid", "--separable"]

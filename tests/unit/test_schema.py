@@ -25,7 +25,7 @@ from convcalc.spec.document import (
     BUDGET_KEYS, COMMON_KEYS, EXPECT_KEYS, EXPECT_LAYER_KEYS, TOP_KEYS,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = spec_schema()
 KEYWORDS = {"$schema", "title", "description", "default", "$defs", "$ref", "type", "enum",
             "const", "properties", "additionalProperties", "required", "minProperties",

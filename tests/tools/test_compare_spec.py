@@ -12,7 +12,7 @@ from convcalc.tools.compare import Transform, compare_spec, write_spec
 from convcalc.analysis import analyze
 from convcalc.analysis import load_spec, parse_spec
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VGG16 = ROOT / "specs" / "vgg16.yaml"
 
 # VGG16's 13 convolutions, all 3x3 'same' stride 1: (name, C_in, C_out, H = W)
