@@ -27,8 +27,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NETS = {"vgg16": ROOT / "specs" / "vgg16.yaml",
-        "mobilenet_v1": ROOT / "specs" / "mobilenet_v1.yaml"}
+NETS = {
+    "vgg16": ROOT / "specs" / "vgg16.yaml",
+    "mobilenet_v1": ROOT / "specs" / "mobilenet_v1.yaml",
+}
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -42,7 +44,7 @@ def _busy_s() -> float:
     return (v[0] + v[1] + v[2] + v[5] + v[6]) / os.sysconf("SC_CLK_TCK")
 
 
-def timed(fn, repeat: int, foreign_limit: float = 0.03) -> tuple[list[float], int]:  # noqa: ANN001
+def timed(fn, repeat: int, foreign_limit: float = 0.03) -> tuple[list[float], int]:
     """``repeat`` timings of ``fn()`` during which other processes used at most
     ``foreign_limit`` CPU seconds (the machine is shared; a contended run is repeated, up to
     4·repeat tries). Returns the kept times and how many were dropped."""
@@ -73,23 +75,26 @@ def _hwm_mib() -> float:
 def _reset_hwm() -> None:
     """Reset the peak to the current RSS (Linux: ``echo 5 > /proc/self/clear_refs``)."""
     import gc
+
     gc.collect()
     with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
         fh.write("5")
 
 
 # --- workers (one implementation, one network, in a fresh process) -------------------------------
-def _setup(spec_path: Path):  # noqa: ANN202
+def _setup(spec_path: Path):
     import numpy as np
 
     from convcalc import analyze, load_spec
     from convcalc.runtime import weights as W
+
     spec = load_spec(spec_path)
     report = analyze(spec)
     rows = {r.name: r for r in report.rows}
     layer_specs = [ls for ls in spec.layers if ls.kind != "InputLayer"]
-    params = W.build([(ls, list(rows[ls.name].weights)) for ls in layer_specs], 0, None,
-                     "keras", False)
+    params = W.build(
+        [(ls, list(rows[ls.name].weights)) for ls in layer_specs], 0, None, "keras", False
+    )
     for p in params.values():
         # Keras's glorot fans for a depthwise kernel (fan_in 9·C, fan_out 9) shrink activations
         # by ~sqrt(C) per block, so MobileNet's output would be a uniform softmax and the
@@ -101,6 +106,7 @@ def _setup(spec_path: Path):  # noqa: ANN202
 
 def worker_numpy(spec_path: Path, repeat: int) -> dict:
     from convcalc.runtime.executor import Execution, RunOptions
+
     spec, report, params = _setup(spec_path)
     ex = Execution(spec, report, RunOptions(), params)  # the weights the torch worker gets
     setup_peak = _hwm_mib()
@@ -109,12 +115,18 @@ def worker_numpy(spec_path: Path, repeat: int) -> dict:
     times, dropped = timed(ex.forward, repeat)
     out = next(iter(ex.outputs.values()))
     layers = {n: statistics.median(t[1:]) for n, t in ex.times.items()}
-    return {"forward_s": statistics.median(times), "min_s": min(times), "dropped": dropped,
-            "output": out.ravel()[:1000].tolist(), "layers": layers,
-            "forward_peak_mib": _hwm_mib(), "setup_peak_mib": setup_peak}
+    return {
+        "forward_s": statistics.median(times),
+        "min_s": min(times),
+        "dropped": dropped,
+        "output": out.ravel()[:1000].tolist(),
+        "layers": layers,
+        "forward_peak_mib": _hwm_mib(),
+        "setup_peak_mib": setup_peak,
+    }
 
 
-def torch_model(spec, report, params):  # noqa: ANN001, ANN201
+def torch_model(spec, report, params):
     """torch.nn equivalent of a spec (the kinds VGG16 and MobileNet use), NCHW, same weights."""
     import numpy as np
     import torch
@@ -140,13 +152,26 @@ def torch_model(spec, report, params):  # noqa: ANN001, ANN201
                 pt = pl = 0
             c = ins[-1]
             if ls.kind == "Conv2D":
-                conv = nn.Conv2d(c, layer.filters, layer.kernel_size, layer.strides, (pt, pl),
-                                 bias=layer.use_bias)
+                conv = nn.Conv2d(
+                    c,
+                    layer.filters,
+                    layer.kernel_size,
+                    layer.strides,
+                    (pt, pl),
+                    bias=layer.use_bias,
+                )
                 conv.weight.data = t(p["kernel"].transpose(3, 2, 0, 1))
             else:
                 dm = layer.depth_multiplier
-                conv = nn.Conv2d(c, c * dm, layer.kernel_size, layer.strides, (pt, pl),
-                                 groups=c, bias=layer.use_bias)
+                conv = nn.Conv2d(
+                    c,
+                    c * dm,
+                    layer.kernel_size,
+                    layer.strides,
+                    (pt, pl),
+                    groups=c,
+                    bias=layer.use_bias,
+                )
                 k = p["depthwise_kernel"]  # (kh, kw, C, dm) -> (C·dm, 1, kh, kw)
                 conv.weight.data = t(k.transpose(2, 3, 0, 1).reshape(c * dm, 1, *k.shape[:2]))
             if layer.use_bias:
@@ -157,8 +182,7 @@ def torch_model(spec, report, params):  # noqa: ANN001, ANN201
         elif ls.kind == "BatchNormalization":
             bn = nn.BatchNorm2d(ins[-1], eps=1e-3)
             bn.weight.data, bn.bias.data = t(p["gamma"]), t(p["beta"])
-            bn.running_mean.data, bn.running_var.data = t(p["moving_mean"]), t(
-                p["moving_variance"])
+            bn.running_mean.data, bn.running_var.data = t(p["moving_mean"]), t(p["moving_variance"])
             mods.append(bn)
         elif ls.kind == "ReLU":
             mods.append(nn.ReLU6(inplace=True) if layer.max_value == 6 else nn.ReLU(True))
@@ -191,20 +215,22 @@ def torch_model(spec, report, params):  # noqa: ANN001, ANN201
     return nn.Sequential(*mods).eval()
 
 
-def _nhwc_flatten():  # noqa: ANN202
+def _nhwc_flatten():
     from torch import nn
 
     class NHWCFlatten(nn.Module):
         """Flatten in (H, W, C) order, as a channels_last Keras model does."""
 
-        def forward(self, x):  # noqa: ANN001, ANN202
+        def forward(self, x):
             return x.permute(0, 2, 3, 1).flatten(1)
+
     return NHWCFlatten()
 
 
 def worker_torch(spec_path: Path, repeat: int, threads: int, torch_format: str) -> dict:
     import numpy as np
     import torch
+
     torch.set_num_threads(threads)
     spec, report, params = _setup(spec_path)
     model = torch_model(spec, report, params)
@@ -213,6 +239,7 @@ def worker_torch(spec_path: Path, repeat: int, threads: int, torch_format: str) 
     _reset_hwm()
     rng = np.random.default_rng([0, 0])  # the executor's input for seed 0
     from convcalc.shapes import to_canonical
+
     shape = to_canonical(report.input_rows[0].output_shape, spec.channels_first)
     x = torch.from_numpy(rng.standard_normal((1,) + shape, dtype=np.float32)).permute(0, 3, 1, 2)
     if torch_format == "nhwc":  # oneDNN's preferred layout: model and input channels_last
@@ -223,17 +250,34 @@ def worker_torch(spec_path: Path, repeat: int, threads: int, torch_format: str) 
     with torch.inference_mode():
         y = model(x)
         times, dropped = timed(lambda: model(x), repeat)
-    return {"forward_s": statistics.median(times), "min_s": min(times), "dropped": dropped,
-            "output": y.numpy().ravel()[:1000].tolist(), "forward_peak_mib": _hwm_mib(),
-            "setup_peak_mib": setup_peak}
+    return {
+        "forward_s": statistics.median(times),
+        "min_s": min(times),
+        "dropped": dropped,
+        "output": y.numpy().ravel()[:1000].tolist(),
+        "forward_peak_mib": _hwm_mib(),
+        "setup_peak_mib": setup_peak,
+    }
 
 
 # --- driver -----------------------------------------------------------------------------------
 def run_worker(impl: str, net: str, args: argparse.Namespace) -> dict:
     env = dict(os.environ, **{v: str(args.threads) for v in THREAD_VARS})
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, __file__, "--worker", impl, "--net", net, "--repeat",
-           str(args.repeat), "--threads", str(args.threads), "--torch-format", args.torch_format]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        impl,
+        "--net",
+        net,
+        "--repeat",
+        str(args.repeat),
+        "--threads",
+        str(args.threads),
+        "--torch-format",
+        args.torch_format,
+    ]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, env=env, text=True, check=False)
     if proc.returncode:
         raise SystemExit(f"bench: worker {impl} {net} failed ({proc.returncode})")
@@ -247,30 +291,45 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--nets", default=",".join(NETS))
     ap.add_argument("--layers", action="store_true", help="print the runtime's per-layer times")
-    ap.add_argument("--torch-format", choices=["nchw", "nhwc"], default="nchw",
-                    help="torch's memory format: contiguous NCHW (its default) or channels_last")
+    ap.add_argument(
+        "--torch-format",
+        choices=["nchw", "nhwc"],
+        default="nchw",
+        help="torch's memory format: contiguous NCHW (its default) or channels_last",
+    )
     ap.add_argument("--worker", choices=["numpy", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--net", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         path = NETS[args.net]
-        doc = (worker_numpy(path, args.repeat) if args.worker == "numpy"
-               else worker_torch(path, args.repeat, args.threads, args.torch_format))
+        doc = (
+            worker_numpy(path, args.repeat)
+            if args.worker == "numpy"
+            else worker_torch(path, args.repeat, args.threads, args.torch_format)
+        )
         print(json.dumps(doc))
         return
     try:
         import torch  # noqa: F401
+
         have_torch = True
     except ImportError:
         have_torch = False
     from convcalc import analyze, load_spec
-    print(f"threads {args.threads}, {args.repeat} forwards per worker after a warm-up, "
-          f"{args.rounds} rounds, torch {args.torch_format}"
-          + ("" if have_torch else "; torch not importable"))
-    print("peak RSS: the process's peak while running forwards (after building its weights);"
-          " setup: its peak while building them (torch's includes our numpy copy of them)")
-    header = (f"{'network':14s} {'impl':8s} {'median s':>9s} {'min s':>8s} {'GFLOP/s':>8s} "
-              f"{'peak RSS':>9s} {'setup':>9s} {'ratio (median, min)':>20s}")
+
+    print(
+        f"threads {args.threads}, {args.repeat} forwards per worker after a warm-up, "
+        f"{args.rounds} rounds, torch {args.torch_format}"
+        + ("" if have_torch else "; torch not importable")
+    )
+    print(
+        "peak RSS: the process's peak while running forwards (after building its weights);"
+        " setup: its peak while building them (torch's includes our numpy copy of them)"
+    )
+    header = (
+        f"{'network':14s} {'impl':8s} {'median s':>9s} {'min s':>8s} {'GFLOP/s':>8s} "
+        f"{'peak RSS':>9s} {'setup':>9s} {'ratio (median, min)':>20s}"
+    )
     print(header)
     for net in args.nets.split(","):
         flops = analyze(load_spec(NETS[net])).totals.flops
@@ -283,18 +342,26 @@ def main() -> None:
         best = {k: min(r["min_s"] for r in v) for k, v in runs.items() if v}
         rss = {k: max(r["forward_peak_mib"] for r in v) for k, v in runs.items() if v}
         setup = {k: max(r["setup_peak_mib"] for r in v) for k, v in runs.items() if v}
-        for impl in med:
-            ratio = (f"{med['numpy'] / med['torch']:.2f}, {best['numpy'] / best['torch']:.2f}"
-                     if "torch" in med and impl == "numpy" else "")
+        for impl in med:  # noqa: PLC0206 - med, best, rss and setup share the keys
+            ratio = (
+                f"{med['numpy'] / med['torch']:.2f}, {best['numpy'] / best['torch']:.2f}"
+                if "torch" in med and impl == "numpy"
+                else ""
+            )
             name = "runtime" if impl == "numpy" else "torch"
-            print(f"{net:14s} {name:8s} {med[impl]:9.4f} {best[impl]:8.4f} "
-                  f"{flops / med[impl] / 1e9:8.1f} {rss[impl]:5.0f} MiB {setup[impl]:5.0f} MiB "
-                  f"{ratio:>20s}")
+            print(
+                f"{net:14s} {name:8s} {med[impl]:9.4f} {best[impl]:8.4f} "
+                f"{flops / med[impl] / 1e9:8.1f} {rss[impl]:5.0f} MiB {setup[impl]:5.0f} MiB "
+                f"{ratio:>20s}"
+            )
         if "torch" in med:
             import numpy as np
+
             a, b = np.array(runs["numpy"][0]["output"]), np.array(runs["torch"][0]["output"])
-            print(f"{'':14s} outputs: max |runtime - torch| / max |torch| = "
-                  f"{np.max(np.abs(a - b)) / np.max(np.abs(b)):.1e}")
+            print(
+                f"{'':14s} outputs: max |runtime - torch| / max |torch| = "
+                f"{np.max(np.abs(a - b)) / np.max(np.abs(b)):.1e}"
+            )
         drops = {k: sum(r["dropped"] for r in v) for k, v in runs.items() if v}
         print(f"{'':14s} contended forwards dropped and repeated: {drops}")
         if args.layers:

@@ -41,8 +41,7 @@ print(stats)
 
 def time_once(cmd: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=True)
+    subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - start
 
 
@@ -66,19 +65,27 @@ def main() -> None:
         a.append(time_once(ours))
         b.append(time_once(floor))
     ratios = [x / y for x, y in zip(a, b)]
-    print(f"convcalc summary specs/vgg16.yaml : median {statistics.median(a):.3f} s "
-          f"(min {min(a):.3f}, max {max(a):.3f})")
-    print(f"minimal typer+rich 22-row table   : median {statistics.median(b):.3f} s "
-          f"(min {min(b):.3f}, max {max(b):.3f})")
-    print(f"ratio convcalc / minimal (paired) : median {statistics.median(ratios):.2f}x "
-          f"(min {min(ratios):.2f}, max {max(ratios):.2f}); goal <= 1.2x")
+    print(
+        f"convcalc summary specs/vgg16.yaml : median {statistics.median(a):.3f} s "
+        f"(min {min(a):.3f}, max {max(a):.3f})"
+    )
+    print(
+        f"minimal typer+rich 22-row table   : median {statistics.median(b):.3f} s "
+        f"(min {min(b):.3f}, max {max(b):.3f})"
+    )
+    print(
+        f"ratio convcalc / minimal (paired) : median {statistics.median(ratios):.2f}x "
+        f"(min {min(ratios):.2f}, max {max(ratios):.2f}); goal <= 1.2x"
+    )
     if args.peer_python:
         peer = [args.peer_python, "-c", PEER]
         time_once(peer)
         c = [time_once(peer) for _ in range(max(3, args.n // 4))]
         print(f"torch + torchinfo VGG16 summary   : median {statistics.median(c):.3f} s")
-        print(f"peer / convcalc                   : {statistics.median(c) / statistics.median(a):.1f}x"
-              f" faster; goal >= 10x")
+        print(
+            f"peer / convcalc                   : "
+            f"{statistics.median(c) / statistics.median(a):.1f}x faster; goal >= 10x"
+        )
 
 
 if __name__ == "__main__":

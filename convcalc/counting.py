@@ -20,8 +20,10 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 
 
 def macs_note(per_sample: bool = True) -> str:
     """The one-sentence statement of the MAC convention that outputs print under their table."""
-    return (f"MACs: weight multiply-accumulates{' per sample' if per_sample else ''}, bias adds "
-            f"excluded; FLOPs = 2 x MACs.")
+    return (
+        f"MACs: weight multiply-accumulates{' per sample' if per_sample else ''}, bias adds "
+        f"excluded; FLOPs = 2 x MACs."
+    )
 
 
 @dataclass(frozen=True)

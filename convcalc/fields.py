@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from convcalc.errors import ArgError
 
@@ -43,17 +43,35 @@ class Arg:
 
 
 def _typename(v: Any) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "a list", dict: "a mapping", type(None): "nothing (null)"}.get(type(v), type(v).__name__)
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        type(None): "nothing (null)",
+    }.get(type(v), type(v).__name__)
 
 
-def json_schema(schema: dict[str, Any]) -> Callable[[Any], Any]:
+V = TypeVar("V", bound=Callable[[Any], Any])
+
+
+def json_schema(schema: dict[str, Any]) -> Callable[[V], V]:
     """Attach the JSON Schema of the values a validator accepts (``convcalc schema`` reads it),
     so that the schema is generated from the validators themselves."""
-    def attach(f: Any) -> Any:
-        f.json_schema = schema
+
+    def attach(f: V) -> V:
+        f.json_schema = schema  # type: ignore[attr-defined]
         return f
+
     return attach
+
+
+def schema_of(parse: Callable[[Any], Any]) -> dict[str, Any]:
+    """The JSON Schema a validator carries (empty: anything)."""
+    schema: dict[str, Any] = getattr(parse, "json_schema", {})
+    return schema
 
 
 def is_int(v: Any) -> bool:
@@ -63,16 +81,18 @@ def is_int(v: Any) -> bool:
 @json_schema({"type": "integer", "minimum": 1})
 def pos_int(v: Any) -> int:
     if not is_int(v) or v < 1:
-        raise ArgError(f"must be a positive integer; received {v!r}"
-                       + ("" if is_int(v) else f" ({_typename(v)})"))
-    return v
+        raise ArgError(
+            f"must be a positive integer; received {v!r}"
+            + ("" if is_int(v) else f" ({_typename(v)})")
+        )
+    return int(v)
 
 
 @json_schema({"type": "integer", "minimum": 0})
 def nonneg_int(v: Any) -> int:
     if not is_int(v) or v < 0:
         raise ArgError(f"must be an integer >= 0; received {v!r}")
-    return v
+    return int(v)
 
 
 @json_schema({"type": "boolean"})
@@ -90,6 +110,7 @@ def any_value(v: Any) -> Any:
 def optional(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def check(v: Any) -> Any:
         return None if v is None else parse(v)
+
     inner = getattr(parse, "json_schema", {"type": "string"} if parse is str else None)
     return json_schema({"anyOf": [inner, {"type": "null"}]} if inner else {})(check)
 
@@ -128,6 +149,7 @@ def choice(*options: Any) -> Callable[[Any], Any]:
         if v not in options:
             raise ArgError(f"must be one of {', '.join(repr(o) for o in options)}; received {v!r}")
         return v
+
     return json_schema({"enum": list(options)})(check)
 
 
@@ -136,14 +158,19 @@ def ints(rank: int, minimum: int = 1) -> Callable[[Any], tuple[int, ...]]:
 
     def check(v: Any) -> tuple[int, ...]:
         values = [v] * rank if is_int(v) else v
-        if (not isinstance(values, (list, tuple)) or len(values) != rank
-                or not all(is_int(x) and x >= minimum for x in values)):
+        if (
+            not isinstance(values, (list, tuple))
+            or len(values) != rank
+            or not all(is_int(x) and x >= minimum for x in values)
+        ):
             what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
             raise ArgError(f"must be {what} or a list of {rank} such integers; received {v!r}")
         return tuple(values)
+
     one = {"type": "integer", "minimum": minimum}
-    return json_schema({"anyOf": [one, {"type": "array", "items": one, "minItems": rank,
-                                        "maxItems": rank}]})(check)
+    return json_schema(
+        {"anyOf": [one, {"type": "array", "items": one, "minItems": rank, "maxItems": rank}]}
+    )(check)
 
 
 def pairs(rank: int, what: str) -> Callable[[Any], tuple[tuple[int, int], ...]]:
@@ -154,16 +181,23 @@ def pairs(rank: int, what: str) -> Callable[[Any], tuple[tuple[int, int], ...]]:
     def check(v: Any) -> tuple[tuple[int, int], ...]:
         if is_int(v) and v >= 0:
             return ((v, v),) * rank
-        if (rank == 1 and isinstance(v, (list, tuple)) and len(v) == 2
-                and all(is_int(x) and x >= 0 for x in v)):
+        if (
+            rank == 1
+            and isinstance(v, (list, tuple))
+            and len(v) == 2
+            and all(is_int(x) and x >= 0 for x in v)
+        ):
             return ((v[0], v[1]),)  # Keras 1D: (before, after)
         if isinstance(v, (list, tuple)) and len(v) == rank:
             out = []
             for x in v:  # each axis: a symmetric width or a [before, after] pair
                 if is_int(x) and x >= 0:
                     out.append((x, x))
-                elif (isinstance(x, (list, tuple)) and len(x) == 2
-                      and all(is_int(y) and y >= 0 for y in x)):
+                elif (
+                    isinstance(x, (list, tuple))
+                    and len(x) == 2
+                    and all(is_int(y) and y >= 0 for y in x)
+                ):
                     out.append((x[0], x[1]))
                 else:
                     break
@@ -173,16 +207,22 @@ def pairs(rank: int, what: str) -> Callable[[Any], tuple[tuple[int, int], ...]]:
         raise ArgError(
             f"{what} must be an integer >= 0, a list of {rank} such integers (one per spatial "
             f"axis) or a list of {rank} [before, after] pairs; received {v!r}",
-            hint=f"e.g. 1, or [{example}]")
+            hint=f"e.g. 1, or [{example}]",
+        )
+
     width = {"type": "integer", "minimum": 0}
     pair = {"type": "array", "items": width, "minItems": 2, "maxItems": 2}
-    per_axis = {"type": "array", "items": {"anyOf": [width, pair]}, "minItems": rank,
-                "maxItems": rank}
+    per_axis = {
+        "type": "array",
+        "items": {"anyOf": [width, pair]},
+        "minItems": rank,
+        "maxItems": rank,
+    }
     return json_schema({"anyOf": [width, per_axis] + ([pair] if rank == 1 else [])})(check)
 
 
 def padding(rank: int, *modes: str) -> Callable[[Any], Any]:
-    """'valid' | 'same' | ... (the given string ``modes``) or explicit widths (see :func:`pairs`)."""
+    """'valid' | 'same' | ... (the given string ``modes``), or explicit widths (:func:`pairs`)."""
     explicit = pairs(rank, "padding")
 
     def check(v: Any) -> Any:
@@ -190,22 +230,36 @@ def padding(rank: int, *modes: str) -> Callable[[Any], Any]:
             low = v.lower()
             if low in modes:
                 return low
-            raise ArgError(f"must be one of {', '.join(repr(m) for m in modes)} or explicit "
-                           f"widths; received {v!r}")
+            raise ArgError(
+                f"must be one of {', '.join(repr(m) for m in modes)} or explicit "
+                f"widths; received {v!r}"
+            )
         try:
             return explicit(v)
         except ArgError as exc:
-            raise ArgError(f"must be one of {', '.join(repr(m) for m in modes)}, "
-                           + exc.message.removeprefix("padding must be "), exc.hint) from None
+            raise ArgError(
+                f"must be one of {', '.join(repr(m) for m in modes)}, "
+                + exc.message.removeprefix("padding must be "),
+                exc.hint,
+            ) from None
+
     names = [m for mode in modes for m in (mode, mode.upper())]  # any case is accepted
-    return json_schema({"anyOf": [{"enum": names}] + explicit.json_schema["anyOf"]})(check)
+    return json_schema({"anyOf": [{"enum": names}] + schema_of(explicit)["anyOf"]})(check)
 
 
-@json_schema({"type": "array", "minItems": 1,
-              "items": {"anyOf": [{"type": "integer", "minimum": 1}, {"const": -1}]}})
+@json_schema(
+    {
+        "type": "array",
+        "minItems": 1,
+        "items": {"anyOf": [{"type": "integer", "minimum": 1}, {"const": -1}]},
+    }
+)
 def shape_list(v: Any) -> tuple[int, ...]:
-    if (not isinstance(v, (list, tuple)) or not v
-            or not all(is_int(x) and (x >= 1 or x == -1) for x in v)):
+    if (
+        not isinstance(v, (list, tuple))
+        or not v
+        or not all(is_int(x) and (x >= 1 or x == -1) for x in v)
+    ):
         raise ArgError(f"must be a non-empty list of positive integers; received {v!r}")
     return tuple(v)
 

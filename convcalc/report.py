@@ -43,8 +43,9 @@ class Field:
         """Centre of output unit 0 in input coordinates (pixel i spans [i-1/2, i+1/2])."""
         return tuple(Fraction(r - 1, 2) - p for r, p in zip(self.size, self.padding))
 
-    def interval(self, unit: tuple[int, ...],
-                 sizes: tuple[int, ...] | None = None) -> list[tuple[int, int]]:
+    def interval(
+        self, unit: tuple[int, ...], sizes: tuple[int, ...] | None = None
+    ) -> list[tuple[int, int]]:
         """First and last input position seen by output ``unit``, clipped to ``sizes``."""
         spans = []
         for i, u in enumerate(unit):
@@ -65,8 +66,8 @@ class LayerRow:
     name: str
     kind: str
     inputs: tuple[str, ...]
-    shape: Shape                         # per sample, canonical (channels last)
-    in_shapes: tuple[Shape, ...]         # canonical
+    shape: Shape  # per sample, canonical (channels last)
+    in_shapes: tuple[Shape, ...]  # canonical
     params: int
     trainable_params: int
     non_trainable_params: int
@@ -104,11 +105,11 @@ class Report:
     name: str
     file: str
     data_format: str
-    model: str                           # functional | sequential
+    model: str  # functional | sequential
     rows: tuple[LayerRow, ...]
     totals: Totals
-    sequential_like: bool                # a plain chain: Keras prints no "Connected to" column
-    outputs: tuple[str, ...]             # layers nothing consumes: the model's outputs
+    sequential_like: bool  # a plain chain: Keras prints no "Connected to" column
+    outputs: tuple[str, ...]  # layers nothing consumes: the model's outputs
 
     @property
     def channels_first(self) -> bool:
@@ -123,7 +124,7 @@ class Report:
         return self.row(self.outputs[-1]).output_shape
 
     def row(self, name: str) -> LayerRow:
-        index = self.__dict__.get("_index")
+        index: dict[str, LayerRow] | None = self.__dict__.get("_index")
         if index is None:
             index = {r.name: r for r in self.rows}
             object.__setattr__(self, "_index", index)

@@ -80,7 +80,9 @@ def transposed_out(
     return (n - 1) * s - pads[0] - pads[1] + effective_kernel(k, d) + output_padding
 
 
-def keras_transposed_out(n: int, k: int, s: int, d: int, padding: str, output_padding: int | None) -> int:
+def keras_transposed_out(
+    n: int, k: int, s: int, d: int, padding: str, output_padding: int | None
+) -> int:
     """Keras ``ConvNDTranspose`` output length for padding 'valid' or 'same'.
 
     Keras ``deconv_output_length`` with k_eff = d·(k-1)+1:
@@ -126,9 +128,11 @@ def canonical_axis(axis: int, rank: int, channels_first: bool) -> int:
     layout -> index into the canonical per-sample shape of length ``rank``."""
     full = rank + 1
     if not -full <= axis < full or axis in (0, -full):
-        raise LayerError(f"axis {axis} is out of range for a rank-{rank} sample "
-                         f"(the batch is axis 0, so valid axes are 1..{rank} or -1..-{rank})",
-                         arg="axis")
+        raise LayerError(
+            f"axis {axis} is out of range for a rank-{rank} sample "
+            f"(the batch is axis 0, so valid axes are 1..{rank} or -1..-{rank})",
+            arg="axis",
+        )
     i = (axis % full) - 1  # index in the displayed per-sample shape
     if channels_first and rank >= 2:
         return rank - 1 if i == 0 else i - 1

@@ -26,8 +26,14 @@ def run(command: str) -> str:
     args = shlex.split(command)
     assert args[0] == "convcalc", command
     env = dict(os.environ, COLUMNS="100", NO_COLOR="1")
-    proc = subprocess.run([sys.executable, "-m", "convcalc", *args[1:]], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "convcalc", *args[1:]],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     out = proc.stdout + proc.stderr
     if proc.returncode:
         out += f"[exit code {proc.returncode}]\n"
@@ -42,6 +48,7 @@ def refresh(text: str) -> str:
         for command in commands:
             parts.append(f"$ {command}\n{run(command)}")
         return "```console\n" + "".join(parts) + "```"
+
     return BLOCK.sub(block, text)
 
 
@@ -52,8 +59,14 @@ def main() -> int:
         README.write_text(new)
         return 0
     if old != new:
-        sys.stdout.writelines(difflib.unified_diff(old.splitlines(True), new.splitlines(True),
-                                                   "README.md", "README.md (commands rerun)"))
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                old.splitlines(True),
+                new.splitlines(True),
+                "README.md",
+                "README.md (commands rerun)",
+            )
+        )
         return 1
     return 0
 

@@ -10,9 +10,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from convcalc.analysis import analyze
+from convcalc.analysis import analyze, parse_spec
 from convcalc.report import Report
-from convcalc.analysis import parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -22,27 +21,28 @@ def analyze_text(text: str, file: str = "t.yaml") -> Report:
     return analyze(parse_spec(text, file))
 
 
-def one_layer(kind: str, args: dict[str, Any], input_shape: list[int],
-              data_format: str = "channels_last") -> Report:
+def one_layer(
+    kind: str, args: dict[str, Any], input_shape: list[int], data_format: str = "channels_last"
+) -> Report:
     """A spec with one input and one layer, analysed."""
-    doc = {"input": list(input_shape), "data_format": data_format,
-           "layers": [{kind: dict(args)}]}
+    doc = {"input": list(input_shape), "data_format": data_format, "layers": [{kind: dict(args)}]}
     return analyze_text(yaml.safe_dump(doc, sort_keys=False))
 
 
-def last(report: Report):  # noqa: ANN201
+def last(report: Report):
     return report.rows[-1]
 
 
 @pytest.fixture()
-def cli():  # noqa: ANN201
+def cli():
     """Run the convcalc CLI in-process; returns a function(args) -> result."""
     from convcalc.cli import app
 
     runner = CliRunner()
 
-    def run(*args: str):  # noqa: ANN202
+    def run(*args: str):
         return runner.invoke(app, [str(a) for a in args])
+
     return run
 
 

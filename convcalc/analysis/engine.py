@@ -29,8 +29,25 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
         if ls.is_input:
             out = to_canonical(layer.shape, cf)  # type: ignore[attr-defined]
             canonical[ls.name] = out
-            rows.append(LayerRow(ls.name, ls.kind, (), out, (), 0, 0, 0, 0, (), ls.loc, ls.index,
-                                 cf, True, walk.start(ls.name, out)))
+            rows.append(
+                LayerRow(
+                    ls.name,
+                    ls.kind,
+                    (),
+                    out,
+                    (),
+                    0,
+                    0,
+                    0,
+                    0,
+                    (),
+                    ls.loc,
+                    ls.index,
+                    cf,
+                    True,
+                    walk.start(ls.name, out),
+                )
+            )
             continue
         if not ls.inputs or any(name not in canonical for name in ls.inputs):
             continue  # an upstream layer failed and was reported
@@ -53,8 +70,21 @@ def _row(ls: LayerSpec, ins: list[Shape], cf: bool) -> LayerRow:
     out = layer.result_shape(ins, pre)
     trainable = sum(w.size for w in weights if w.trainable and ls.trainable)
     total = sum(w.size for w in weights)
-    return LayerRow(ls.name, ls.kind, tuple(ls.inputs), out, tuple(ins), total, trainable,
-                    total - trainable, macs, weights, ls.loc, ls.index, cf)
+    return LayerRow(
+        ls.name,
+        ls.kind,
+        tuple(ls.inputs),
+        out,
+        tuple(ins),
+        total,
+        trainable,
+        total - trainable,
+        macs,
+        weights,
+        ls.loc,
+        ls.index,
+        cf,
+    )
 
 
 def shape_problems(spec: Spec) -> list[Problem]:
@@ -73,10 +103,25 @@ def analyze(spec: Spec) -> Report:
             consumers[name] += 1
     outputs = tuple(r.name for r in rows if consumers[r.name] == 0)
     n_inputs = sum(1 for r in rows if r.is_input)
-    sequential_like = (n_inputs == 1 and len(outputs) == 1
-                       and all(len(r.inputs) <= 1 for r in rows)
-                       and all(c <= 1 for c in consumers.values()))
-    totals = Totals(sum(r.params for r in rows), sum(r.trainable_params for r in rows),
-                    sum(r.non_trainable_params for r in rows), sum(r.macs for r in rows))
-    return Report(spec.name, spec.file, spec.data_format, spec.model, tuple(rows), totals,
-                  sequential_like, outputs)
+    sequential_like = (
+        n_inputs == 1
+        and len(outputs) == 1
+        and all(len(r.inputs) <= 1 for r in rows)
+        and all(c <= 1 for c in consumers.values())
+    )
+    totals = Totals(
+        sum(r.params for r in rows),
+        sum(r.trainable_params for r in rows),
+        sum(r.non_trainable_params for r in rows),
+        sum(r.macs for r in rows),
+    )
+    return Report(
+        spec.name,
+        spec.file,
+        spec.data_format,
+        spec.model,
+        tuple(rows),
+        totals,
+        sequential_like,
+        outputs,
+    )

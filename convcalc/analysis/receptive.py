@@ -82,8 +82,13 @@ def model_field(fields: dict[str, Field], outputs: tuple[str, ...]) -> Field:
         return chosen[0]
     best = chosen[0]
     for f in chosen[1:]:
-        best = Field(tuple(max(a, b) for a, b in zip(best.size, f.size)), best.stride,
-                     best.padding, best.aligned and f.aligned, best.whole and f.whole)
+        best = Field(
+            tuple(max(a, b) for a, b in zip(best.size, f.size)),
+            best.stride,
+            best.padding,
+            best.aligned and f.aligned,
+            best.whole and f.whole,
+        )
     return best
 
 
@@ -112,16 +117,20 @@ def step(layer: Layer, name: str, ins: list[Field], in_shapes: list[Shape]) -> F
     if isinstance(rf, Whole):
         if len(sizes) != n:  # no spatial axes left to cover
             return replace(f, whole=True)
-        return replace(f, size=tuple(r + (m - 1) * j for r, m, j in zip(f.size, sizes, f.stride)),
-                       whole=True)
+        return replace(
+            f, size=tuple(r + (m - 1) * j for r, m, j in zip(f.size, sizes, f.stride)), whole=True
+        )
     if isinstance(rf, (Window, Shift)) and len(sizes) != n:
-        return unknown_field(f"'{name}' ({layer.kind}) slides over {len(sizes)} axes but the "
-                             f"input has {n} spatial axes")
+        return unknown_field(
+            f"'{name}' ({layer.kind}) slides over {len(sizes)} axes but the "
+            f"input has {n} spatial axes"
+        )
     if isinstance(rf, Window):
         return _window(f, rf)
     if isinstance(rf, Shift):
-        return replace(f, padding=tuple(p + b * j for p, b, j in zip(f.padding, rf.before,
-                                                                     f.stride)))
+        return replace(
+            f, padding=tuple(p + b * j for p, b, j in zip(f.padding, rf.before, f.stride))
+        )
     return f  # Unchanged
 
 
@@ -137,11 +146,12 @@ def _window(f: Field, w: Window) -> Field:
 def _merge(layer: Layer, name: str, ins: list[Field]) -> Field:
     first = ins[0]
     if any(f.stride != first.stride for f in ins):
-        return unknown_field(f"'{name}' ({layer.kind}) merges branches with different effective "
-                             f"strides: " + ", ".join(str(list(f.stride)) for f in ins))
+        return unknown_field(
+            f"'{name}' ({layer.kind}) merges branches with different effective "
+            f"strides: " + ", ".join(str(list(f.stride)) for f in ins)
+        )
     if any(len(f.size) != len(first.size) for f in ins):
-        return unknown_field(f"'{name}' ({layer.kind}) merges inputs with different spatial "
-                             f"ranks")
+        return unknown_field(f"'{name}' ({layer.kind}) merges inputs with different spatial ranks")
     size, padding = [], []
     for i in range(len(first.size)):
         lo = min(-f.padding[i] for f in ins)
@@ -149,6 +159,10 @@ def _merge(layer: Layer, name: str, ins: list[Field]) -> Field:
         size.append(hi - lo + 1)
         padding.append(-lo)
     centres = {f.start for f in ins}
-    return Field(tuple(size), first.stride, tuple(padding),
-                 aligned=all(f.aligned for f in ins) and len(centres) == 1,
-                 whole=all(f.whole for f in ins))
+    return Field(
+        tuple(size),
+        first.stride,
+        tuple(padding),
+        aligned=all(f.aligned for f in ins) and len(centres) == 1,
+        whole=all(f.whole for f in ins),
+    )

@@ -30,7 +30,7 @@ app = typer.Typer(
     cls=ErrorBoundary,
     name="convcalc",
     help="Shapes, parameters and multiply-accumulates (MACs) of convolutional layer stacks "
-         "written in YAML, with PyTorch's and Keras's exact rules and no deep-learning framework.",
+    "written in YAML, with PyTorch's and Keras's exact rules and no deep-learning framework.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
@@ -46,7 +46,12 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="Print the version and exit.")] = False
-          ) -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """Shapes, parameters and MACs of convolutional layer stacks, from YAML."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -16,46 +16,96 @@ from convcalc.errors import UsageError
 
 @app.command()
 def compare(
-    spec: Annotated[Optional[Path], typer.Argument(
-        help="Rewrite every eligible convolution of this spec (architecture mode).",
-        show_default=False, metavar="SPEC")] = None,
-    input_shape: Annotated[Optional[str], typer.Option(
-        "--input", "-i", help="One layer: HxWxC (one sample; CxHxW with --channels-first) or "
-        "NxCxHxW (a PyTorch batch: channels-first, MACs for all N).", show_default=False)] = None,
-    kernel: Annotated[Optional[str], typer.Option(
-        "--kernel", "-k", help="Kernel size: K or KhxKw.", show_default=False)] = None,
-    filters: Annotated[Optional[int], typer.Option(
-        "--filters", "-n", help="Output channels N.", show_default=False)] = None,
-    padding: Annotated[Optional[str], typer.Option(
-        help="valid, same, or an integer p (zeros on every side). [default: valid]",
-        show_default=False)] = None,
-    strides: Annotated[Optional[str], typer.Option(
-        help="S or SHxSW. [default: 1]", show_default=False)] = None,
-    dilation: Annotated[Optional[str], typer.Option(
-        help="D or DHxDW. [default: 1]", show_default=False)] = None,
-    channels_first: Annotated[bool, typer.Option(
-        "--channels-first", help="Read --input as CxHxW and show shapes channels-first.")] = False,
-    bias: Annotated[Optional[bool], typer.Option(
-        "--bias/--no-bias", help="Give every layer a bias. [default: bias]",
-        show_default=False)] = None,
-    separable: Annotated[bool, typer.Option(
-        "--separable", help="Depthwise KxK + pointwise 1x1 (SeparableConv2D).")] = False,
-    depth_multiplier: Annotated[int, typer.Option(
-        help="Depthwise outputs per input channel, with --separable.")] = 1,
-    groups: Annotated[Optional[str], typer.Option(
-        help="Grouped convolution: G, or a list 2,4,8 for one layer.", show_default=False)] = None,
-    bottleneck: Annotated[Optional[str], typer.Option(
-        help="1x1 reduction first. One layer: to B channels (list allowed); with a SPEC: "
-        "RATIO, C_in -> C_in/RATIO.", show_default=False)] = None,
-    spatial: Annotated[bool, typer.Option(
-        "--spatial", help="One layer: Kx1 then 1xK (exact only for rank-1 kernels).")] = False,
-    write: Annotated[Optional[Path], typer.Option(
-        help="With a SPEC: save the rewritten spec here.", show_default=False,
-        metavar="NEW.yaml")] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Rewrite every eligible convolution of this spec (architecture mode).",
+            show_default=False,
+            metavar="SPEC",
+        ),
+    ] = None,
+    input_shape: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            "-i",
+            help="One layer: HxWxC (one sample; CxHxW with --channels-first) or "
+            "NxCxHxW (a PyTorch batch: channels-first, MACs for all N).",
+            show_default=False,
+        ),
+    ] = None,
+    kernel: Annotated[
+        str | None,
+        typer.Option("--kernel", "-k", help="Kernel size: K or KhxKw.", show_default=False),
+    ] = None,
+    filters: Annotated[
+        int | None, typer.Option("--filters", "-n", help="Output channels N.", show_default=False)
+    ] = None,
+    padding: Annotated[
+        str | None,
+        typer.Option(
+            help="valid, same, or an integer p (zeros on every side). [default: valid]",
+            show_default=False,
+        ),
+    ] = None,
+    strides: Annotated[
+        str | None, typer.Option(help="S or SHxSW. [default: 1]", show_default=False)
+    ] = None,
+    dilation: Annotated[
+        str | None, typer.Option(help="D or DHxDW. [default: 1]", show_default=False)
+    ] = None,
+    channels_first: Annotated[
+        bool,
+        typer.Option(
+            "--channels-first", help="Read --input as CxHxW and show shapes channels-first."
+        ),
+    ] = False,
+    bias: Annotated[
+        bool | None,
+        typer.Option(
+            "--bias/--no-bias", help="Give every layer a bias. [default: bias]", show_default=False
+        ),
+    ] = None,
+    separable: Annotated[
+        bool, typer.Option("--separable", help="Depthwise KxK + pointwise 1x1 (SeparableConv2D).")
+    ] = False,
+    depth_multiplier: Annotated[
+        int, typer.Option(help="Depthwise outputs per input channel, with --separable.")
+    ] = 1,
+    groups: Annotated[
+        str | None,
+        typer.Option(
+            help="Grouped convolution: G, or a list 2,4,8 for one layer.", show_default=False
+        ),
+    ] = None,
+    bottleneck: Annotated[
+        str | None,
+        typer.Option(
+            help="1x1 reduction first. One layer: to B channels (list allowed); with a SPEC: "
+            "RATIO, C_in -> C_in/RATIO.",
+            show_default=False,
+        ),
+    ] = None,
+    spatial: Annotated[
+        bool,
+        typer.Option("--spatial", help="One layer: Kx1 then 1xK (exact only for rank-1 kernels)."),
+    ] = False,
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            help="With a SPEC: save the rewritten spec here.",
+            show_default=False,
+            metavar="NEW.yaml",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --write replace a file.")] = False,
-    run: Annotated[bool, typer.Option(
-        "--run", help="Also time each variant (or the spec before and after) with the NumPy "
-        "runtime.")] = False,
+    run: Annotated[
+        bool,
+        typer.Option(
+            "--run",
+            help="Also time each variant (or the spec before and after) with the NumPy runtime.",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.text,
     color: ColorOpt = None,
 ) -> None:
@@ -80,20 +130,42 @@ def compare(
 
     if spec is None:
         cc.reject_flags("without a SPEC", {"--write": write, "--force": force})
-        result: Any = cc.compare_layer(cc.layer_request(
-            input_shape or "", kernel or "", filters, padding=padding, strides=strides,
-            dilation=dilation, channels_first=channels_first, use_bias=bias is not False,
-            separable=separable, depth_multiplier=depth_multiplier, groups=groups,
-            bottleneck=bottleneck, spatial=spatial))
+        result: Any = cc.compare_layer(
+            cc.layer_request(
+                input_shape or "",
+                kernel or "",
+                filters,
+                padding=padding,
+                strides=strides,
+                dilation=dilation,
+                channels_first=channels_first,
+                use_bias=bias is not False,
+                separable=separable,
+                depth_multiplier=depth_multiplier,
+                groups=groups,
+                bottleneck=bottleneck,
+                spatial=spatial,
+            )
+        )
     else:
-        cc.reject_flags("with a SPEC (the spec gives the layers)", {
-            "--input": input_shape, "--kernel": kernel, "--filters": filters,
-            "--padding": padding, "--strides": strides, "--dilation": dilation,
-            "--channels-first": channels_first, "--bias/--no-bias": bias is not None,
-            "--spatial": spatial})
+        cc.reject_flags(
+            "with a SPEC (the spec gives the layers)",
+            {
+                "--input": input_shape,
+                "--kernel": kernel,
+                "--filters": filters,
+                "--padding": padding,
+                "--strides": strides,
+                "--dilation": dilation,
+                "--channels-first": channels_first,
+                "--bias/--no-bias": bias is not None,
+                "--spatial": spatial,
+            },
+        )
         loaded = load_spec(spec)
-        result = cc.compare_spec(loaded, cc.arch_transform(separable, groups, bottleneck,
-                                                           depth_multiplier))
+        result = cc.compare_spec(
+            loaded, cc.arch_transform(separable, groups, bottleneck, depth_multiplier)
+        )
     if run:
         from convcalc.tools.compare import timing
 
@@ -114,17 +186,33 @@ class CheckFormat(str, Enum):
 
 @app.command()
 def check(
-    specs: Annotated[list[str], typer.Argument(
-        help="Spec files or globs, e.g. specs/*.yaml (quoted globs are expanded too, so "
-             "'specs/**/*.yaml' works on every shell).", show_default=False, metavar="SPEC")],
-    fmt: Annotated[CheckFormat, typer.Option(
-        "--format", "-f", help="text for people; json; junit (XML for CI dashboards); github "
-        "(annotations on the lines of a pull request); markdown (a PR comment).")
+    specs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Spec files or globs, e.g. specs/*.yaml (quoted globs are expanded too, so "
+            "'specs/**/*.yaml' works on every shell).",
+            show_default=False,
+            metavar="SPEC",
+        ),
+    ],
+    fmt: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text for people; json; junit (XML for CI dashboards); github "
+            "(annotations on the lines of a pull request); markdown (a PR comment).",
+        ),
     ] = CheckFormat.text,
-    update: Annotated[bool, typer.Option(
-        "--update", help="Write the computed values into each spec's expect: block (comments "
-        "and key order kept), print the diff, then check again. Budgets are never changed; a "
-        "spec that does not parse is never touched.")] = False,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="Write the computed values into each spec's expect: block (comments "
+            "and key order kept), print the diff, then check again. Budgets are never changed; a "
+            "spec that does not parse is never touched.",
+        ),
+    ] = False,
 ) -> None:
     """Check the expect: values and budget: limits of every SPEC, for CI.
 
@@ -168,21 +256,37 @@ class DiffFormat(str, Enum):
 
 @app.command()
 def diff(
-    old: Annotated[Path, typer.Argument(
-        help="The old spec (with --git: the spec to compare with its committed version).",
-        show_default=False, metavar="OLD")],
-    new: Annotated[Optional[Path], typer.Argument(
-        help="The new spec.", show_default=False, metavar="NEW")] = None,
-    git: Annotated[Optional[str], typer.Option(
-        "--git", metavar="REV", help="Compare OLD (as it is now) with its version at git "
-        "revision REV, e.g. HEAD, main or origin/main.", show_default=False)] = None,
-    fmt: Annotated[DiffFormat, typer.Option(
-        "--format", "-f", help="text (a table); json; markdown (a PR comment).")
+    old: Annotated[
+        Path,
+        typer.Argument(
+            help="The old spec (with --git: the spec to compare with its committed version).",
+            show_default=False,
+            metavar="OLD",
+        ),
+    ],
+    new: Annotated[
+        Path | None, typer.Argument(help="The new spec.", show_default=False, metavar="NEW")
+    ] = None,
+    git: Annotated[
+        str | None,
+        typer.Option(
+            "--git",
+            metavar="REV",
+            help="Compare OLD (as it is now) with its version at git "
+            "revision REV, e.g. HEAD, main or origin/main.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        DiffFormat,
+        typer.Option("--format", "-f", help="text (a table); json; markdown (a PR comment)."),
     ] = DiffFormat.text,
-    show_all: Annotated[bool, typer.Option(
-        "--all", help="List unchanged layers too.")] = False,
-    exit_code: Annotated[bool, typer.Option(
-        "--exit-code", help="Exit with 1 when the specs differ (as git diff --exit-code).")
+    show_all: Annotated[bool, typer.Option("--all", help="List unchanged layers too.")] = False,
+    exit_code: Annotated[
+        bool,
+        typer.Option(
+            "--exit-code", help="Exit with 1 when the specs differ (as git diff --exit-code)."
+        ),
     ] = False,
     color: ColorOpt = None,
 ) -> None:
@@ -203,8 +307,10 @@ def diff(
 
     if git is not None:
         if new is not None:
-            raise UsageError("give one spec with --git REV (it is compared with its version at "
-                             "REV), or two specs without --git")
+            raise UsageError(
+                "give one spec with --git REV (it is compared with its version at "
+                "REV), or two specs without --git"
+            )
         before, after = analyze(spec_at_revision(old, git)), analyze(load_spec(old))
     elif new is None:
         raise UsageError("give two specs (OLD NEW), or one spec and --git REV")

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from convcalc.cli.app import app
 from convcalc.cli.options import (
-    ColorOpt, Format, FormatOpt, SpecPath, given_flags, use_color, with_run_options,
+    ColorOpt,
+    Format,
+    FormatOpt,
+    SpecPath,
+    given_flags,
+    use_color,
+    with_run_options,
 )
 from convcalc.counting import macs_note
 from convcalc.errors import UsageError
@@ -32,8 +38,7 @@ class Style(str, Enum):
 def _run(spec: SpecPath, opts: RunOptions, fmt: Format, color: bool | None) -> None:
     from convcalc.cli.run import run_and_render
 
-    emit(run_and_render(spec, opts, "table" if fmt is Format.text else fmt.value,
-                        use_color(color)))
+    emit(run_and_render(spec, opts, "table" if fmt is Format.text else fmt.value, use_color(color)))
 
 
 SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with totals.
@@ -56,32 +61,48 @@ SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with tot
 @with_run_options
 def summary(
     spec: SpecPath,
-    style: Annotated[Style, typer.Option(
-        "--style", "-s", help="table: a table with a MACs column and totals; keras: the classic "
-        "Keras 2 model.summary() text, character for character.")] = Style.table,
+    style: Annotated[
+        Style,
+        typer.Option(
+            "--style",
+            "-s",
+            help="table: a table with a MACs column and totals; keras: the classic "
+            "Keras 2 model.summary() text, character for character.",
+        ),
+    ] = Style.table,
     fmt: FormatOpt = Format.text,
     color: ColorOpt = None,
-    run: Annotated[bool, typer.Option(
-        "--run", help="Also execute SPEC with NumPy kernels (see `convcalc run --help`): "
-        "executed shape, time and output statistics per layer.")] = False,
-    *, opts: RunOptions,
+    run: Annotated[
+        bool,
+        typer.Option(
+            "--run",
+            help="Also execute SPEC with NumPy kernels (see `convcalc run --help`): "
+            "executed shape, time and output statistics per layer.",
+        ),
+    ] = False,
+    *,
+    opts: RunOptions,
 ) -> None:
     from convcalc.analysis import analyze, load_spec
     from convcalc.render import render
 
     if style is Style.keras and fmt is not Format.text:
-        raise UsageError(f"--style keras is a text layout; drop --format {fmt.value} or "
-                         f"--style keras")
+        raise UsageError(
+            f"--style keras is a text layout; drop --format {fmt.value} or --style keras"
+        )
     if run:
         if style is Style.keras:
-            raise UsageError("--style keras prints Keras's summary exactly and has no room for "
-                             "the --run columns; drop --style keras")
+            raise UsageError(
+                "--style keras prints Keras's summary exactly and has no room for "
+                "the --run columns; drop --style keras"
+            )
         _run(spec, opts, fmt, color)
         return
     given = given_flags(opts)
     if given:
-        raise UsageError(f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only "
-                         f"with --run")
+        raise UsageError(
+            f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only with --run"
+        )
     report = analyze(load_spec(spec))
     if fmt is Format.text:
         emit(render(report, "keras" if style is Style.keras else "table", use_color(color)))
@@ -91,8 +112,9 @@ def summary(
 
 @app.command("run")
 @with_run_options
-def run_command(spec: SpecPath, fmt: FormatOpt = Format.text, color: ColorOpt = None, *,
-                opts: RunOptions) -> None:
+def run_command(
+    spec: SpecPath, fmt: FormatOpt = Format.text, color: ColorOpt = None, *, opts: RunOptions
+) -> None:
     """Execute SPEC with NumPy kernels (float32) and show each layer's executed shape, time and
     output statistics beside the summary; the same as `convcalc summary SPEC --run`.
 
@@ -112,11 +134,17 @@ def run_command(spec: SpecPath, fmt: FormatOpt = Format.text, color: ColorOpt = 
 
 @app.command()
 def layers(
-    kind: Annotated[Optional[str], typer.Argument(  # noqa: UP045 - typer reads Optional
-        help="Show one layer kind in full (Keras or PyTorch name), e.g. Conv2D or MaxPool2d.",
-        show_default=False, metavar="[KIND]")] = None,
-    full: Annotated[bool, typer.Option(
-        "--full", help="Every kind in full: formulas and all arguments.")] = False,
+    kind: Annotated[
+        str | None,
+        typer.Argument(
+            help="Show one layer kind in full (Keras or PyTorch name), e.g. Conv2D or MaxPool2d.",
+            show_default=False,
+            metavar="[KIND]",
+        ),
+    ] = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="Every kind in full: formulas and all arguments.")
+    ] = False,
 ) -> None:
     """List every supported layer kind with its arguments and formulas.
 
@@ -130,5 +158,4 @@ def layers(
     """
     from convcalc.render.layers import render_all_kinds, render_layer_kind, render_layer_list
 
-    emit(render_layer_kind(kind) if kind else render_all_kinds() if full else
-         render_layer_list())
+    emit(render_layer_kind(kind) if kind else render_all_kinds() if full else render_layer_list())

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -31,13 +31,28 @@ class Layout(str, Enum):
     torch = "torch"
 
 
-SpecPath = Annotated[Path, typer.Argument(help="A YAML layer spec, e.g. specs/vgg16.yaml.",
-                                          show_default=False, metavar="SPEC")]
-FormatOpt = Annotated[Format, typer.Option(
-    "--format", "-f", help="text for people; json, markdown or csv for machines and PR comments.")]
-ColorOpt = Annotated[Optional[bool], typer.Option(  # noqa: UP045 - typer reads Optional
-    "--color/--no-color", help="Colour the table (default: when writing to a terminal).",
-    show_default=False)]
+SpecPath = Annotated[
+    Path,
+    typer.Argument(
+        help="A YAML layer spec, e.g. specs/vgg16.yaml.", show_default=False, metavar="SPEC"
+    ),
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="text for people; json, markdown or csv for machines and PR comments.",
+    ),
+]
+ColorOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--color/--no-color",
+        help="Colour the table (default: when writing to a terminal).",
+        show_default=False,
+    ),
+]
 
 
 def use_color(color: bool | None) -> bool:
@@ -57,34 +72,121 @@ class RunFlag:
 
 
 RUN_FLAGS = (
-    RunFlag("seed", "seed", "--seed",
-            Annotated[int, typer.Option(help="Seed of the random input and weights.")], 0),
-    RunFlag("input", "input_path", "--input", Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--input", help="Input .npy: one sample or a batch, in the spec's data_format (an .npz "
-        "keyed by input name for several inputs). Default: seeded N(0, 1).",
-        show_default=False)]),
-    RunFlag("batch", "batch", "--batch", Annotated[Optional[int], typer.Option(  # noqa: UP045
-        min=1, help="Batch size of the random input (default 1).", show_default=False)]),
-    RunFlag("weights", "weights_path", "--weights", Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        help="Weights .npz keyed '<layer>/<weight>' (or '<layer>.<weight>'). Default: seeded "
-        "Keras initialisers (glorot_uniform kernels, zero biases).", show_default=False)]),
-    RunFlag("weights_layout", "weights_layout", "--weights-layout", Annotated[Layout, typer.Option(
-        "--weights-layout", help="keras: Keras layouts and names (kernel (k..., C_in, F)); "
-        "torch: PyTorch's (weight (F, C_in, k...), running_mean, ...).")], Layout.keras),
-    RunFlag("output", "output", "--output", Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        help="Save every layer's activation (batch first, spec layout) to this .npz.",
-        show_default=False)]),
-    RunFlag("force", "force", "--force",
-            Annotated[bool, typer.Option("--force", help="Overwrite the --output file.")], False),
-    RunFlag("repeat", "repeat", "--repeat", Annotated[Optional[int], typer.Option(  # noqa: UP045
-        min=1, help="A warm-up, then N timed passes; times are medians.", show_default=False)]),
-    RunFlag("threads", "threads", "--threads", Annotated[Optional[int], typer.Option(  # noqa: UP045
-        min=1, help="BLAS threads (OpenBLAS; default: its own, one per core).",
-        show_default=False)]),
-    RunFlag("true_convolution", "true_convolution", "--true-convolution",
-            Annotated[bool, typer.Option(
-                "--true-convolution", help="Flip kernels: true convolution instead of the "
-                "frameworks' cross-correlation.")], False),
+    RunFlag(
+        "seed",
+        "seed",
+        "--seed",
+        Annotated[int, typer.Option(help="Seed of the random input and weights.")],
+        0,
+    ),
+    RunFlag(
+        "input",
+        "input_path",
+        "--input",
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--input",
+                help="Input .npy: one sample or a batch, in the spec's data_format (an .npz "
+                "keyed by input name for several inputs). Default: seeded N(0, 1).",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
+        "batch",
+        "batch",
+        "--batch",
+        Annotated[
+            int | None,
+            typer.Option(
+                min=1, help="Batch size of the random input (default 1).", show_default=False
+            ),
+        ],
+    ),
+    RunFlag(
+        "weights",
+        "weights_path",
+        "--weights",
+        Annotated[
+            Path | None,
+            typer.Option(
+                help="Weights .npz keyed '<layer>/<weight>' (or '<layer>.<weight>'). Default: "
+                "seeded Keras initialisers (glorot_uniform kernels, zero biases).",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
+        "weights_layout",
+        "weights_layout",
+        "--weights-layout",
+        Annotated[
+            Layout,
+            typer.Option(
+                "--weights-layout",
+                help="keras: Keras layouts and names (kernel (k..., C_in, F)); "
+                "torch: PyTorch's (weight (F, C_in, k...), running_mean, ...).",
+            ),
+        ],
+        Layout.keras,
+    ),
+    RunFlag(
+        "output",
+        "output",
+        "--output",
+        Annotated[
+            Path | None,
+            typer.Option(
+                help="Save every layer's activation (batch first, spec layout) to this .npz.",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
+        "force",
+        "force",
+        "--force",
+        Annotated[bool, typer.Option("--force", help="Overwrite the --output file.")],
+        False,
+    ),
+    RunFlag(
+        "repeat",
+        "repeat",
+        "--repeat",
+        Annotated[
+            int | None,
+            typer.Option(
+                min=1, help="A warm-up, then N timed passes; times are medians.", show_default=False
+            ),
+        ],
+    ),
+    RunFlag(
+        "threads",
+        "threads",
+        "--threads",
+        Annotated[
+            int | None,
+            typer.Option(
+                min=1,
+                help="BLAS threads (OpenBLAS; default: its own, one per core).",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
+        "true_convolution",
+        "true_convolution",
+        "--true-convolution",
+        Annotated[
+            bool,
+            typer.Option(
+                "--true-convolution",
+                help="Flip kernels: true convolution instead of the frameworks' cross-correlation.",
+            ),
+        ],
+        False,
+    ),
 )
 
 
@@ -99,8 +201,12 @@ def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
     them as one ``opts: RunOptions`` argument."""
     signature = inspect.signature(command, eval_str=True)
     own = [p for p in signature.parameters.values() if p.name != "opts"]
-    extra = [inspect.Parameter(f.param, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                               annotation=f.annotation) for f in RUN_FLAGS]
+    extra = [
+        inspect.Parameter(
+            f.param, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.annotation
+        )
+        for f in RUN_FLAGS
+    ]
     hints = typing.get_type_hints(command, include_extras=True)
 
     @functools.wraps(command)
@@ -111,7 +217,9 @@ def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
         command(*args, opts=RunOptions(**values), **kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {**{k: v for k, v in hints.items() if k != "opts"},
-                               **{f.param: f.annotation for f in RUN_FLAGS}}
+    wrapper.__annotations__ = {
+        **{k: v for k, v in hints.items() if k != "opts"},
+        **{f.param: f.annotation for f in RUN_FLAGS},
+    }
     del wrapper.__wrapped__  # typer must read the new signature, not the command's
     return wrapper

@@ -15,7 +15,7 @@ from convcalc.render.run import render_run
 from convcalc.runtime.options import RunOptions
 from convcalc.runtime.threads import set_threads
 
-PROGRESS_MACS = 2 * 10**8   # show a progress bar on a terminal for runs of more MACs than this
+PROGRESS_MACS = 2 * 10**8  # show a progress bar on a terminal for runs of more MACs than this
 
 
 def run_and_render(spec_path: Path, opts: RunOptions, fmt: str, color: bool = False) -> str:
@@ -28,8 +28,7 @@ def run_and_render(spec_path: Path, opts: RunOptions, fmt: str, color: bool = Fa
     from convcalc.runtime.executor import execute, save_activations
 
     work = report.totals.macs * (opts.batch or 1) * ((opts.repeat or 0) + 1)
-    with progress_bar(sys.stderr.isatty() and work > PROGRESS_MACS,
-                      f"running {report.name}") as cb:
+    with progress_bar(sys.stderr.isatty() and work > PROGRESS_MACS, f"running {report.name}") as cb:
         result = execute(spec, report, opts, cb)
     if opts.output is not None:
         save_activations(result, opts.output, opts.force)

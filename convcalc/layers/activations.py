@@ -8,8 +8,13 @@ from typing import Any
 from convcalc.fields import Arg, any_value, number, optional
 from convcalc.layers.base import Layer, RFStep, Shape, Unchanged
 from convcalc.layers.common import (
-    AXISWISE_ACTIVATIONS, INPLACE, FusedActivation, activation_name, along_axis_step,
-    keras_axis, run_activation,
+    AXISWISE_ACTIVATIONS,
+    INPLACE,
+    FusedActivation,
+    activation_name,
+    along_axis_step,
+    keras_axis,
+    run_activation,
 )
 from convcalc.layers.registry import register
 
@@ -53,10 +58,12 @@ class ReLU(ElementwiseActivation):
     """Rectified linear unit, Keras's ``ReLU`` layer (max_value, negative_slope, threshold)."""
 
     kind = "ReLU"
-    args = {"max_value": Arg(optional(number), None, doc="upper clip (6 for ReLU6)"),
-            "negative_slope": Arg(number, 0.0, doc="slope below threshold"),
-            "threshold": Arg(number, 0.0, doc="values below it are damped"),
-            "inplace": INPLACE}
+    args = {
+        "max_value": Arg(optional(number), None, doc="upper clip (6 for ReLU6)"),
+        "negative_slope": Arg(number, 0.0, doc="slope below threshold"),
+        "threshold": Arg(number, 0.0, doc="values below it are damped"),
+        "inplace": INPLACE,
+    }
     max_value: float | None
     negative_slope: float
     threshold: float
@@ -85,8 +92,10 @@ class LeakyReLU(ElementwiseActivation):
     """Leaky ReLU: x for x >= 0, negative_slope·x below (PyTorch ``LeakyReLU``)."""
 
     kind = "LeakyReLU"
-    args = {"negative_slope": Arg(number, 0.3, doc="slope for x < 0 (Keras 3; alpha in Keras 2)"),
-            "inplace": INPLACE}
+    args = {
+        "negative_slope": Arg(number, 0.3, doc="slope for x < 0 (Keras 3; alpha in Keras 2)"),
+        "inplace": INPLACE,
+    }
     negative_slope: float
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
@@ -114,8 +123,15 @@ class Softmax(ElementwiseActivation):
     """Softmax along ``axis`` (default: the last axis of the spec's data_format)."""
 
     kind = "Softmax"
-    args = {"axis": Arg(any_value, -1, torch="dim", doc="axis to normalise (no effect on shapes)",
-                        shape_relevant=False)}
+    args = {
+        "axis": Arg(
+            any_value,
+            -1,
+            torch="dim",
+            doc="axis to normalise (no effect on shapes)",
+            shape_relevant=False,
+        )
+    }
     axis: Any
 
     def the_axis(self) -> int:

@@ -27,14 +27,29 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 from convcalc.errors import LayerError, Location
 from convcalc.fields import REQUIRED, Arg
 from convcalc.shapes import Shape, to_display
 
-__all__ = ["Arg", "CompareRole", "Layer", "LayerError", "Merge", "RFStep", "Shape", "Shift",
-           "Unchanged", "Unknown", "Weight", "Whole", "Window", "channels", "spatial"]
+__all__ = [
+    "Arg",
+    "CompareRole",
+    "Layer",
+    "LayerError",
+    "Merge",
+    "RFStep",
+    "Shape",
+    "Shift",
+    "Unchanged",
+    "Unknown",
+    "Weight",
+    "Whole",
+    "Window",
+    "channels",
+    "spatial",
+]
 
 
 # --- weights -----------------------------------------------------------------------------------
@@ -55,7 +70,7 @@ class Weight:
     torch_name: str = ""
     torch_order: tuple[int, ...] | None = field(default=None, compare=False)
     torch_reshape: Shape | None = field(default=None, compare=False)
-    init: str = field(default="zeros", compare=False)   # glorot_uniform | zeros | ones
+    init: str = field(default="zeros", compare=False)  # glorot_uniform | zeros | ones
     flip: int = field(default=0, compare=False)
 
     @property
@@ -89,21 +104,34 @@ class Weight:
 def kernel_weight(name: str, shape: Shape, torch_name: str = "weight") -> Weight:
     """A convolution kernel ``(k..., in, out)``: PyTorch stores ``(out, in, k...)``."""
     r = len(shape) - 2
-    return Weight(name, shape, torch_name=torch_name,
-                  torch_order=(r + 1, r) + tuple(range(r)), init="glorot_uniform", flip=r)
+    return Weight(
+        name,
+        shape,
+        torch_name=torch_name,
+        torch_order=(r + 1, r) + tuple(range(r)),
+        init="glorot_uniform",
+        flip=r,
+    )
 
 
 def depthwise_weight(shape: Shape, torch_name: str = "weight") -> Weight:
     """A depthwise kernel ``(k..., C, dm)``: PyTorch stores ``(C·dm, 1, k...)``."""
     r = len(shape) - 2
     c, dm = shape[r], shape[r + 1]
-    return Weight("depthwise_kernel", shape, torch_name=torch_name,
-                  torch_order=(r, r + 1) + tuple(range(r)), torch_reshape=(c * dm, 1) + shape[:r],
-                  init="glorot_uniform", flip=r)
+    return Weight(
+        "depthwise_kernel",
+        shape,
+        torch_name=torch_name,
+        torch_order=(r, r + 1) + tuple(range(r)),
+        torch_reshape=(c * dm, 1) + shape[:r],
+        init="glorot_uniform",
+        flip=r,
+    )
 
 
-def vector(name: str, size: int, torch_name: str, trainable: bool = True,
-           init: str = "zeros") -> Weight:
+def vector(
+    name: str, size: int, torch_name: str, trainable: bool = True, init: str = "zeros"
+) -> Weight:
     """A per-channel vector (bias, BatchNorm's gamma/beta/statistics): the same in both."""
     return Weight(name, (size,), trainable, torch_name=torch_name, init=init)
 
@@ -152,7 +180,7 @@ class Unknown:
     reason: str
 
 
-RFStep = Union[Unchanged, Window, Shift, Whole, Merge, Unknown]
+RFStep = Unchanged | Window | Shift | Whole | Merge | Unknown
 
 
 # --- compare's view of a convolution -------------------------------------------------------------
@@ -187,24 +215,32 @@ class Layer:
     kind: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
     args: ClassVar[dict[str, Arg]] = {}
-    formulas: ClassVar[str] = ""               # shape/params/MACs text shared by a family
+    formulas: ClassVar[str] = ""  # shape/params/MACs text shared by a family
     min_inputs: ClassVar[int] = 1
     max_inputs: ClassVar[int | None] = 1
-    input_rank: ClassVar[int | None] = None    # exact rank of each input (with channels), if fixed
+    input_rank: ClassVar[int | None] = None  # exact rank of each input (with channels), if fixed
     min_input_rank: ClassVar[int] = 1
-    is_input: ClassVar[bool] = False           # the model's input (InputLayer)
+    is_input: ClassVar[bool] = False  # the model's input (InputLayer)
     compare_role: ClassVar[CompareRole | None] = None
 
-    def __init__(self, values: dict[str, Any], *, name: str = "", channels_first: bool = False,
-                 loc: Location | None = None, arg_locs: dict[str, Location] | None = None,
-                 index: int = -1, spelling: str = "") -> None:
+    def __init__(
+        self,
+        values: dict[str, Any],
+        *,
+        name: str = "",
+        channels_first: bool = False,
+        loc: Location | None = None,
+        arg_locs: dict[str, Location] | None = None,
+        index: int = -1,
+        spelling: str = "",
+    ) -> None:
         self.name = name
         self.channels_first = channels_first
         self.loc = loc or Location("<spec>")
         self.arg_locs = arg_locs or {}
         self.index = index
-        self.torch_spelling = spelling in self.aliases   # written with PyTorch's class name
-        self.given = frozenset(values)                    # the arguments the spec wrote
+        self.torch_spelling = spelling in self.aliases  # written with PyTorch's class name
+        self.given = frozenset(values)  # the arguments the spec wrote
         for key, arg in self.args.items():
             default = arg.default_for(self.torch_spelling)
             if key in values:
@@ -268,19 +304,25 @@ class Layer:
                 raise LayerError(
                     f"expects an input with {nsp} spatial axis{'es' if nsp != 1 else ''} and a "
                     f"channel axis (rank {self.input_rank}); received shape {self.show(shape)}",
-                    hint="check the spec's input shape, or add Reshape/Flatten before this layer")
+                    hint="check the spec's input shape, or add Reshape/Flatten before this layer",
+                )
             if len(shape) < self.min_input_rank:
-                raise LayerError(f"expects an input of rank >= {self.min_input_rank}; "
-                                 f"received shape {self.show(shape)}")
+                raise LayerError(
+                    f"expects an input of rank >= {self.min_input_rank}; "
+                    f"received shape {self.show(shape)}"
+                )
 
-    def check_given(self, arg: str, given: int | None, actual: int, what: str,
-                    shape: Shape) -> None:
+    def check_given(
+        self, arg: str, given: int | None, actual: int, what: str, shape: Shape
+    ) -> None:
         """PyTorch's redundant sizes (``in_channels``, ``in_features``, ``num_features``) must
         match the input when given."""
         if given is not None and given != actual:
-            raise LayerError(f"{arg}={given} but the input has {actual} {what} "
-                             f"(shape {self.show(shape)})", arg=arg,
-                             hint=f"set {arg}: {actual}, or drop it: convcalc infers it")
+            raise LayerError(
+                f"{arg}={given} but the input has {actual} {what} (shape {self.show(shape)})",
+                arg=arg,
+                hint=f"set {arg}: {actual}, or drop it: convcalc infers it",
+            )
 
     def show(self, shape: Shape) -> str:
         """A shape as the user sees it (in the spec's data_format), for messages."""

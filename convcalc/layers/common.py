@@ -16,10 +16,37 @@ from convcalc.shapes import Shape, canonical_axis
 
 # What Keras accepts as an activation name (keras.activations), with PyTorch's spellings.
 ACTIVATIONS = (
-    "linear", "relu", "relu6", "sigmoid", "softmax", "log_softmax", "softplus", "softsign",
-    "tanh", "selu", "elu", "exponential", "gelu", "silu", "swish", "hard_sigmoid", "hard_silu",
-    "hard_swish", "leaky_relu", "mish", "celu", "glu", "hard_tanh", "log_sigmoid", "sparsemax",
-    "squareplus", "tanh_shrink", "hard_shrink", "soft_shrink", "sparse_plus", "threshold",
+    "linear",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "softmax",
+    "log_softmax",
+    "softplus",
+    "softsign",
+    "tanh",
+    "selu",
+    "elu",
+    "exponential",
+    "gelu",
+    "silu",
+    "swish",
+    "hard_sigmoid",
+    "hard_silu",
+    "hard_swish",
+    "leaky_relu",
+    "mish",
+    "celu",
+    "glu",
+    "hard_tanh",
+    "log_sigmoid",
+    "sparsemax",
+    "squareplus",
+    "tanh_shrink",
+    "hard_shrink",
+    "soft_shrink",
+    "sparse_plus",
+    "threshold",
 )
 
 # The activations that act along an axis (the last of the spec's data_format) rather than
@@ -34,13 +61,28 @@ AXES = {1: "L", 2: "HW", 3: "DHW"}
 
 # Keras arguments that do not change shapes or counts: accepted so that Keras code can be pasted.
 KERAS_EXTRAS = {
-    name: Arg(any_value, None, doc="accepted for Keras compatibility; no effect on counts",
-              shape_relevant=False)
-    for name in ("kernel_initializer", "bias_initializer", "kernel_regularizer",
-                 "bias_regularizer", "activity_regularizer", "kernel_constraint",
-                 "bias_constraint", "depthwise_initializer", "pointwise_initializer",
-                 "depthwise_regularizer", "pointwise_regularizer", "depthwise_constraint",
-                 "pointwise_constraint", "dtype")
+    name: Arg(
+        any_value,
+        None,
+        doc="accepted for Keras compatibility; no effect on counts",
+        shape_relevant=False,
+    )
+    for name in (
+        "kernel_initializer",
+        "bias_initializer",
+        "kernel_regularizer",
+        "bias_regularizer",
+        "activity_regularizer",
+        "kernel_constraint",
+        "bias_constraint",
+        "depthwise_initializer",
+        "pointwise_initializer",
+        "depthwise_regularizer",
+        "pointwise_regularizer",
+        "depthwise_constraint",
+        "pointwise_constraint",
+        "dtype",
+    )
 }
 
 INPLACE = Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)
@@ -56,8 +98,11 @@ def activation_shape(name: str | None, shape: Shape) -> Shape:
     if name != "glu":
         return shape
     if shape[-1] % 2:
-        raise LayerError(f"activation 'glu' halves the feature axis, which must be even; "
-                         f"received {shape[-1]} features", arg="activation")
+        raise LayerError(
+            f"activation 'glu' halves the feature axis, which must be even; "
+            f"received {shape[-1]} features",
+            arg="activation",
+        )
     return shape[:-1] + (shape[-1] // 2,)
 
 
@@ -66,9 +111,10 @@ def activation_name(v: object) -> str:
     if isinstance(v, str) and v.lower() in ACTIVATIONS:
         return v.lower()
     near = suggest(str(v), list(ACTIVATIONS)) if isinstance(v, str) else None
-    raise ArgError(f"unknown activation {v!r}",
-                   hint=(f"did you mean '{near}'? " if near else "")
-                   + "known: " + ", ".join(ACTIVATIONS))
+    raise ArgError(
+        f"unknown activation {v!r}",
+        hint=(f"did you mean '{near}'? " if near else "") + "known: " + ", ".join(ACTIVATIONS),
+    )
 
 
 def along_axis_step(axis: int, rank: int, channels_first: bool) -> Unchanged | Unknown:
@@ -81,8 +127,12 @@ def along_axis_step(axis: int, rank: int, channels_first: bool) -> Unchanged | U
 
 
 def activation_arg() -> Arg:
-    return Arg(optional(activation_name), None, doc="activation applied after the layer (0 MACs)",
-               shape_relevant=False)
+    return Arg(
+        optional(activation_name),
+        None,
+        doc="activation applied after the layer (0 MACs)",
+        shape_relevant=False,
+    )
 
 
 def keras_axis(axis: int, ndim: int, channels_first: bool) -> int:
@@ -91,15 +141,16 @@ def keras_axis(axis: int, ndim: int, channels_first: bool) -> int:
     return 1 + canonical_axis(axis, ndim - 1, channels_first)
 
 
-def run_activation(name: str | None, ndim: int, channels_first: bool,
-                   inplace: bool = False) -> Any:
+def run_activation(name: str | None, ndim: int, channels_first: bool, inplace: bool = False) -> Any:
     """The function of a Keras activation name for a ``ndim``-dimensional batch (the axis-wise
     ones act on the last axis of the spec's data_format, as Keras does); None for none."""
     from convcalc.ops import activations
 
     if name in activations.UNSUPPORTED:
-        raise LayerError(f"--run cannot apply activation '{name}': "
-                         f"{activations.UNSUPPORTED[name]}", arg="activation")
+        raise LayerError(
+            f"--run cannot apply activation '{name}': {activations.UNSUPPORTED[name]}",
+            arg="activation",
+        )
     return activations.activation(name, keras_axis(-1, ndim, channels_first), inplace)
 
 

@@ -11,7 +11,14 @@ from typing import Any
 
 from convcalc.fields import Arg, boolean, ints, optional, padding, pos_int
 from convcalc.layers.base import (
-    CompareRole, LayerError, Shape, Weight, channels, depthwise_weight, kernel_weight, spatial,
+    CompareRole,
+    LayerError,
+    Shape,
+    Weight,
+    channels,
+    depthwise_weight,
+    kernel_weight,
+    spatial,
     vector,
 )
 from convcalc.layers.common import KERAS_EXTRAS, PADDING_MODES, FusedActivation, activation_arg
@@ -21,28 +28,47 @@ from convcalc.layers.windowed import Windowed
 ALL_REWRITES = frozenset({"separable", "grouped", "bottleneck"})
 
 
-def conv_args(rank: int, *, filters: bool = True, groups: bool = True, depth: bool = False,
-              modes: tuple[str, ...] = ("valid", "same")) -> dict[str, Arg]:
+def conv_args(
+    rank: int,
+    *,
+    filters: bool = True,
+    groups: bool = True,
+    depth: bool = False,
+    modes: tuple[str, ...] = ("valid", "same"),
+) -> dict[str, Arg]:
     """The arguments of a convolution kind of ``rank`` spatial axes."""
     args: dict[str, Arg] = {}
     if filters:
         args["filters"] = Arg(pos_int, torch="out_channels", doc="number of output channels")
     args["kernel_size"] = Arg(ints(rank), doc="kernel size, an int or one per spatial axis")
     args["strides"] = Arg(ints(rank), 1, torch="stride", doc="stride per spatial axis")
-    args["padding"] = Arg(padding(rank, *modes), "valid", torch_default=0,
-                          doc=" | ".join(repr(m) for m in modes)
-                          + " | int | per-axis ints | per-axis [before, after] pairs")
+    args["padding"] = Arg(
+        padding(rank, *modes),
+        "valid",
+        torch_default=0,
+        doc=" | ".join(repr(m) for m in modes)
+        + " | int | per-axis ints | per-axis [before, after] pairs",
+    )
     args["dilation_rate"] = Arg(ints(rank), 1, torch="dilation", doc="dilation per axis")
     if groups:
-        args["groups"] = Arg(pos_int, 1, doc="channel groups; must divide input and output channels")
+        args["groups"] = Arg(
+            pos_int, 1, doc="channel groups; must divide input and output channels"
+        )
     if depth:
         args["depth_multiplier"] = Arg(pos_int, 1, doc="depthwise outputs per input channel")
     args["use_bias"] = Arg(boolean, True, torch="bias", doc="add a bias per output channel")
-    args["in_channels"] = Arg(optional(pos_int), None, doc="PyTorch's in_channels: checked "
-                              "against the incoming channels if given", shape_relevant=False)
-    args["padding_mode"] = Arg(optional(str), None, doc="PyTorch padding_mode ("
-                               + ", ".join(PADDING_MODES) + "); no effect on shapes",
-                               shape_relevant=False)
+    args["in_channels"] = Arg(
+        optional(pos_int),
+        None,
+        doc="PyTorch's in_channels: checked against the incoming channels if given",
+        shape_relevant=False,
+    )
+    args["padding_mode"] = Arg(
+        optional(str),
+        None,
+        doc="PyTorch padding_mode (" + ", ".join(PADDING_MODES) + "); no effect on shapes",
+        shape_relevant=False,
+    )
     args["activation"] = activation_arg()
     args.update(KERAS_EXTRAS)
     return args
@@ -60,9 +86,14 @@ class ConvBase(FusedActivation, Windowed):
     def validate(self) -> list[LayerError]:
         errors = []
         if self.padding_mode not in (None, *PADDING_MODES):
-            errors.append(LayerError(
-                "padding_mode must be one of " + ", ".join(repr(m) for m in PADDING_MODES)
-                + f"; received {self.padding_mode!r}", arg="padding_mode"))
+            errors.append(
+                LayerError(
+                    "padding_mode must be one of "
+                    + ", ".join(repr(m) for m in PADDING_MODES)
+                    + f"; received {self.padding_mode!r}",
+                    arg="padding_mode",
+                )
+            )
         return errors
 
     def mode(self) -> str:
@@ -93,10 +124,14 @@ class ConvND(ConvBase):
     def validate(self) -> list[LayerError]:
         errors = super().validate()
         if self.filters % self.groups:
-            errors.append(LayerError(
-                f"groups must divide filters (output channels); received groups={self.groups}, "
-                f"filters={self.filters}", arg="groups",
-                hint=f"use filters that are a multiple of {self.groups}"))
+            errors.append(
+                LayerError(
+                    f"groups must divide filters (output channels); received groups={self.groups}, "
+                    f"filters={self.filters}",
+                    arg="groups",
+                    hint=f"use filters that are a multiple of {self.groups}",
+                )
+            )
         return errors
 
     def check_groups(self, c: int) -> None:
@@ -104,9 +139,11 @@ class ConvND(ConvBase):
             divisors = [g for g in range(1, c + 1) if c % g == 0 and self.filters % g == 0]
             raise LayerError(
                 f"groups must divide the input channels; received groups={self.groups}, input "
-                f"channels={c}", arg="groups",
+                f"channels={c}",
+                arg="groups",
                 hint=f"groups that divide both {c} and filters={self.filters}: "
-                     + ", ".join(map(str, divisors)))
+                + ", ".join(map(str, divisors)),
+            )
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         c = self.input_channels(inputs)
@@ -115,22 +152,36 @@ class ConvND(ConvBase):
 
     def weights(self, inputs: list[Shape]) -> list[Weight]:
         c = channels(inputs[0])
-        return ([kernel_weight("kernel", self.kernel_size + (c // self.groups, self.filters))]
-                + self.bias(self.filters))
+        return [
+            kernel_weight("kernel", self.kernel_size + (c // self.groups, self.filters))
+        ] + self.bias(self.filters)
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         c = channels(inputs[0])
-        return (math.prod(spatial(output)) * self.filters * (c // self.groups)
-                * math.prod(self.kernel_size))
+        return (
+            math.prod(spatial(output))
+            * self.filters
+            * (c // self.groups)
+            * math.prod(self.kernel_size)
+        )
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import conv
 
         x = xs[0]
         sizes = x.shape[1:-1]
-        return conv.conv(x, params["kernel"], params.get("bias"), self.windowed_out(sizes),
-                         self.strides, self.dilation(), self.pads(sizes), self.groups,
-                         self.mode(), self.act(x.ndim))
+        return conv.conv(
+            x,
+            params["kernel"],
+            params.get("bias"),
+            self.windowed_out(sizes),
+            self.strides,
+            self.dilation(),
+            self.pads(sizes),
+            self.groups,
+            self.mode(),
+            self.act(x.ndim),
+        )
 
 
 @register
@@ -165,8 +216,9 @@ class Conv3D(ConvND):
     aliases = ("Conv3d",)
     rank = 3
     args = conv_args(3)
-    compare_role = CompareRole(frozenset({"grouped", "bottleneck"}), skip="no_separable_3d",
-                               pointwise="Conv3D")
+    compare_role = CompareRole(
+        frozenset({"grouped", "bottleneck"}), skip="no_separable_3d", pointwise="Conv3D"
+    )
 
 
 class DepthwiseConvND(ConvBase):
@@ -187,8 +239,9 @@ class DepthwiseConvND(ConvBase):
 
     def weights(self, inputs: list[Shape]) -> list[Weight]:
         c = channels(inputs[0])
-        return ([depthwise_weight(self.kernel_size + (c, self.depth_multiplier))]
-                + self.bias(c * self.depth_multiplier))
+        return [depthwise_weight(self.kernel_size + (c, self.depth_multiplier))] + self.bias(
+            c * self.depth_multiplier
+        )
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return math.prod(output) * math.prod(self.kernel_size)
@@ -198,9 +251,17 @@ class DepthwiseConvND(ConvBase):
 
         x = xs[0]
         sizes = x.shape[1:-1]
-        return depthwise.depthwise(x, params["depthwise_kernel"], params.get("bias"),
-                                   self.windowed_out(sizes), self.strides, self.dilation(),
-                                   self.pads(sizes), self.mode(), self.act(x.ndim))
+        return depthwise.depthwise(
+            x,
+            params["depthwise_kernel"],
+            params.get("bias"),
+            self.windowed_out(sizes),
+            self.strides,
+            self.dilation(),
+            self.pads(sizes),
+            self.mode(),
+            self.act(x.ndim),
+        )
 
 
 @register
@@ -242,9 +303,14 @@ class SeparableConvND(ConvBase):
     def weights(self, inputs: list[Shape]) -> list[Weight]:
         c = channels(inputs[0])
         dm = self.depth_multiplier
-        w = [depthwise_weight(self.kernel_size + (c, dm), torch_name="depthwise.weight"),
-             kernel_weight("pointwise_kernel", (1,) * self.rank + (c * dm, self.filters),
-                           torch_name="pointwise.weight")]
+        w = [
+            depthwise_weight(self.kernel_size + (c, dm), torch_name="depthwise.weight"),
+            kernel_weight(
+                "pointwise_kernel",
+                (1,) * self.rank + (c * dm, self.filters),
+                torch_name="pointwise.weight",
+            ),
+        ]
         if self.use_bias:
             w.append(vector("bias", self.filters, "pointwise.bias"))
         return w
@@ -260,11 +326,27 @@ class SeparableConvND(ConvBase):
         x = xs[0]
         sizes = x.shape[1:-1]
         out = self.windowed_out(sizes)
-        y = depthwise.depthwise(x, params["depthwise_kernel"], None, out, self.strides,
-                                self.dilation(), self.pads(sizes), self.mode())
+        y = depthwise.depthwise(
+            x,
+            params["depthwise_kernel"],
+            None,
+            out,
+            self.strides,
+            self.dilation(),
+            self.pads(sizes),
+            self.mode(),
+        )
         ones = (1,) * self.rank
-        return conv.conv(y, params["pointwise_kernel"], params.get("bias"), out, ones, ones,
-                         [(0, 0)] * self.rank, act=self.act(x.ndim))
+        return conv.conv(
+            y,
+            params["pointwise_kernel"],
+            params.get("bias"),
+            out,
+            ones,
+            ones,
+            [(0, 0)] * self.rank,
+            act=self.act(x.ndim),
+        )
 
 
 @register

@@ -41,11 +41,18 @@ class Dense(FusedActivation, Layer):
 
     kind = "Dense"
     aliases = ("Linear",)
-    args = {"units": Arg(pos_int, torch="out_features", doc="output features"),
-            "use_bias": Arg(boolean, True, torch="bias", doc="add a bias per unit"),
-            "in_features": Arg(optional(pos_int), None, shape_relevant=False,
-                               doc="PyTorch's in_features: checked against the input if given"),
-            "activation": activation_arg(), **KERAS_EXTRAS}
+    args = {
+        "units": Arg(pos_int, torch="out_features", doc="output features"),
+        "use_bias": Arg(boolean, True, torch="bias", doc="add a bias per unit"),
+        "in_features": Arg(
+            optional(pos_int),
+            None,
+            shape_relevant=False,
+            doc="PyTorch's in_features: checked against the input if given",
+        ),
+        "activation": activation_arg(),
+        **KERAS_EXTRAS,
+    }
     units: int
     use_bias: bool
     in_features: int | None
@@ -77,11 +84,12 @@ class Dropout(Layer):
     """Dropout (identity at inference). Shape: unchanged. Params 0, MACs 0."""
 
     kind = "Dropout"
-    args = {"rate": Arg(rate, 0.5, torch="p", doc="fraction dropped while training"),
-            "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False),
-            "seed": Arg(any_value, None, doc="(no effect on counts)", shape_relevant=False),
-            "noise_shape": Arg(any_value, None, doc="(no effect on counts)",
-                               shape_relevant=False)}
+    args = {
+        "rate": Arg(rate, 0.5, torch="p", doc="fraction dropped while training"),
+        "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False),
+        "seed": Arg(any_value, None, doc="(no effect on counts)", shape_relevant=False),
+        "noise_shape": Arg(any_value, None, doc="(no effect on counts)", shape_relevant=False),
+    }
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]

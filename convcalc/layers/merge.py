@@ -3,7 +3,7 @@ Concatenate. 0 params, 0 MACs."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from convcalc.fields import Arg, integer, optional
 from convcalc.layers.base import Layer, LayerError, Merge, RFStep, Shape, Unknown
@@ -16,7 +16,7 @@ class ElementwiseMerge(Layer):
 
     formulas = "Shape: that shape. Params 0, MACs 0."
     min_inputs = 2
-    max_inputs = None
+    max_inputs: ClassVar[int | None] = None
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         first = inputs[0]
@@ -25,7 +25,8 @@ class ElementwiseMerge(Layer):
                 raise LayerError(
                     "all inputs must have the same shape; received "
                     + ", ".join(self.show(s) for s in inputs),
-                    hint="add a 1x1 convolution or pooling on one branch so the shapes match")
+                    hint="add a 1x1 convolution or pooling on one branch so the shapes match",
+                )
         return first
 
     def rf_step(self, inputs: list[Shape]) -> RFStep:
@@ -114,28 +115,39 @@ class Concatenate(Layer):
 
     kind = "Concatenate"
     aliases = ("Concat",)
-    args = {"axis": Arg(optional(integer), None, torch="dim",
-                        doc="Keras axis counting the batch as 0; default: the channel axis")}
+    args = {
+        "axis": Arg(
+            optional(integer),
+            None,
+            torch="dim",
+            doc="Keras axis counting the batch as 0; default: the channel axis",
+        )
+    }
     min_inputs = 2
     max_inputs = None
     axis: int | None
 
     def canonical(self, rank: int) -> int:
-        return rank - 1 if self.axis is None else canonical_axis(self.axis, rank,
-                                                                self.channels_first)
+        return (
+            rank - 1 if self.axis is None else canonical_axis(self.axis, rank, self.channels_first)
+        )
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         rank = len(inputs[0])
         if any(len(s) != rank for s in inputs):
-            raise LayerError("all inputs must have the same rank; received "
-                             + ", ".join(self.show(s) for s in inputs))
+            raise LayerError(
+                "all inputs must have the same rank; received "
+                + ", ".join(self.show(s) for s in inputs)
+            )
         ax = self.canonical(rank)
         for s in inputs[1:]:
-            if s[:ax] + s[ax + 1:] != inputs[0][:ax] + inputs[0][ax + 1:]:
+            if s[:ax] + s[ax + 1 :] != inputs[0][:ax] + inputs[0][ax + 1 :]:
                 raise LayerError(
                     "inputs must match on every axis but the concatenation axis; received "
-                    + ", ".join(self.show(x) for x in inputs), arg="axis")
-        return inputs[0][:ax] + (sum(s[ax] for s in inputs),) + inputs[0][ax + 1:]
+                    + ", ".join(self.show(x) for x in inputs),
+                    arg="axis",
+                )
+        return inputs[0][:ax] + (sum(s[ax] for s in inputs),) + inputs[0][ax + 1 :]
 
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         rank = len(inputs[0])

@@ -7,7 +7,14 @@ from typing import Any
 from convcalc.errors import ArgError
 from convcalc.fields import Arg, any_value, boolean, is_int, json_schema, number, optional, pos_int
 from convcalc.layers.base import (
-    Layer, LayerError, RFStep, Shape, Unchanged, Weight, Whole, vector,
+    Layer,
+    LayerError,
+    RFStep,
+    Shape,
+    Unchanged,
+    Weight,
+    Whole,
+    vector,
 )
 from convcalc.layers.common import KERAS_EXTRAS
 from convcalc.layers.registry import register
@@ -25,19 +32,33 @@ class BatchNormalization(Layer):
 
     kind = "BatchNormalization"
     aliases = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
-    args = {"axis": Arg(optional(json_schema({"type": "integer"})(
-                            lambda v: v if is_int(v) else pos_int(v))), None,
-                        doc="Keras axis (batch = 0); default: the channel axis"),
-            "center": Arg(boolean, True, doc="learn beta"),
-            "scale": Arg(boolean, True, doc="learn gamma"),
-            "affine": Arg(optional(boolean), None, doc="PyTorch affine: false = no gamma/beta"),
-            "num_features": Arg(optional(pos_int), None, shape_relevant=False,
-                                doc="PyTorch's num_features: checked against the input if given"),
-            "momentum": Arg(any_value, None, shape_relevant=False, doc="(no effect on counts)"),
-            "epsilon": Arg(number, 1e-3, torch="eps", torch_default=1e-5, shape_relevant=False,
-                           doc="added to the variance: Keras 1e-3, PyTorch's BatchNorm*d 1e-5 "
-                               "(no effect on counts)"),
-            **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"}}
+    args = {
+        "axis": Arg(
+            optional(json_schema({"type": "integer"})(lambda v: v if is_int(v) else pos_int(v))),
+            None,
+            doc="Keras axis (batch = 0); default: the channel axis",
+        ),
+        "center": Arg(boolean, True, doc="learn beta"),
+        "scale": Arg(boolean, True, doc="learn gamma"),
+        "affine": Arg(optional(boolean), None, doc="PyTorch affine: false = no gamma/beta"),
+        "num_features": Arg(
+            optional(pos_int),
+            None,
+            shape_relevant=False,
+            doc="PyTorch's num_features: checked against the input if given",
+        ),
+        "momentum": Arg(any_value, None, shape_relevant=False, doc="(no effect on counts)"),
+        "epsilon": Arg(
+            number,
+            1e-3,
+            torch="eps",
+            torch_default=1e-5,
+            shape_relevant=False,
+            doc="added to the variance: Keras 1e-3, PyTorch's BatchNorm*d 1e-5 "
+            "(no effect on counts)",
+        ),
+        **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"},
+    }
     axis: int | None
     center: bool
     scale: bool
@@ -50,15 +71,19 @@ class BatchNormalization(Layer):
             self.center = self.scale = False
 
     def feature_axis(self, shape: Shape) -> int:
-        return len(shape) - 1 if self.axis is None else canonical_axis(
-            self.axis, len(shape), self.channels_first)
+        return (
+            len(shape) - 1
+            if self.axis is None
+            else canonical_axis(self.axis, len(shape), self.channels_first)
+        )
 
     def features(self, shape: Shape) -> int:
         return shape[self.feature_axis(shape)]
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        self.check_given("num_features", self.num_features, self.features(inputs[0]), "channels",
-                         inputs[0])
+        self.check_given(
+            "num_features", self.num_features, self.features(inputs[0]), "channels", inputs[0]
+        )
         return inputs[0]
 
     def weights(self, inputs: list[Shape]) -> list[Weight]:
@@ -68,8 +93,10 @@ class BatchNormalization(Layer):
             w.append(vector("gamma", c, "weight", init="ones"))
         if self.center:
             w.append(vector("beta", c, "bias"))
-        return w + [vector("moving_mean", c, "running_mean", trainable=False),
-                    vector("moving_variance", c, "running_var", trainable=False, init="ones")]
+        return w + [
+            vector("moving_mean", c, "running_mean", trainable=False),
+            vector("moving_variance", c, "running_var", trainable=False, init="ones"),
+        ]
 
     def rf_step(self, inputs: list[Shape]) -> Unchanged:
         return Unchanged()  # inference: a per-channel affine map, position by position
@@ -79,32 +106,49 @@ class BatchNormalization(Layer):
         from convcalc.ops import elementwise
 
         x = xs[0]
-        return elementwise.batch_norm(x, 1 + self.feature_axis(x.shape[1:]), params.get("gamma"),
-                                      params.get("beta"), params["moving_mean"],
-                                      params["moving_variance"], self.epsilon)
+        return elementwise.batch_norm(
+            x,
+            1 + self.feature_axis(x.shape[1:]),
+            params.get("gamma"),
+            params.get("beta"),
+            params["moving_mean"],
+            params["moving_variance"],
+            self.epsilon,
+        )
 
 
-@json_schema({"anyOf": [{"type": "integer"},
-                        {"type": "array", "items": {"type": "integer"}, "minItems": 1}]})
+@json_schema(
+    {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 1}]}
+)
 def axes(v: object) -> tuple[int, ...]:
     """One Keras axis or a non-empty list of them (negatives count from the end)."""
     values = [v] if is_int(v) else v
     if not isinstance(values, (list, tuple)) or not values or not all(is_int(x) for x in values):
         raise ArgError(f"must be an integer or a non-empty list of integers; received {v!r}")
-    return tuple(values)  # type: ignore[arg-type]
+    return tuple(values)
 
 
-@json_schema({"anyOf": [{"type": "integer", "minimum": 1},
-                        {"type": "array", "items": {"type": "integer", "minimum": 1},
-                         "minItems": 1}]})
+@json_schema(
+    {
+        "anyOf": [
+            {"type": "integer", "minimum": 1},
+            {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
+        ]
+    }
+)
 def sizes(v: object) -> tuple[int, ...]:
     """PyTorch's normalized_shape: a positive int or a non-empty list of them."""
     values = [v] if is_int(v) else v
-    if (not isinstance(values, (list, tuple)) or not values
-            or not all(is_int(x) and x >= 1 for x in values)):
-        raise ArgError(f"must be a positive integer or a non-empty list of them (the trailing "
-                       f"axes of a sample, as PyTorch shows it); received {v!r}")
-    return tuple(values)  # type: ignore[arg-type]
+    if (
+        not isinstance(values, (list, tuple))
+        or not values
+        or not all(is_int(x) and x >= 1 for x in values)
+    ):
+        raise ArgError(
+            f"must be a positive integer or a non-empty list of them (the trailing "
+            f"axes of a sample, as PyTorch shows it); received {v!r}"
+        )
+    return tuple(values)
 
 
 @register
@@ -122,17 +166,28 @@ class LayerNormalization(Layer):
 
     kind = "LayerNormalization"
     aliases = ("LayerNorm",)
-    args = {"axis": Arg(axes, -1, doc="Keras axis or axes (batch = 0); default -1"),
-            "normalized_shape": Arg(optional(sizes), None, doc="PyTorch: the trailing sizes to "
-                                    "normalise over (instead of axis)"),
-            "epsilon": Arg(number, 1e-3, torch="eps", torch_default=1e-5, shape_relevant=False,
-                           doc="added to the variance: Keras 1e-3, PyTorch's LayerNorm 1e-5 "
-                               "(no effect on counts)"),
-            "center": Arg(boolean, True, torch="bias", doc="learn beta (PyTorch: bias)"),
-            "scale": Arg(boolean, True, doc="learn gamma"),
-            "elementwise_affine": Arg(optional(boolean), None,
-                                      doc="PyTorch: false = no weight and no bias"),
-            **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"}}
+    args = {
+        "axis": Arg(axes, -1, doc="Keras axis or axes (batch = 0); default -1"),
+        "normalized_shape": Arg(
+            optional(sizes),
+            None,
+            doc="PyTorch: the trailing sizes to normalise over (instead of axis)",
+        ),
+        "epsilon": Arg(
+            number,
+            1e-3,
+            torch="eps",
+            torch_default=1e-5,
+            shape_relevant=False,
+            doc="added to the variance: Keras 1e-3, PyTorch's LayerNorm 1e-5 (no effect on counts)",
+        ),
+        "center": Arg(boolean, True, torch="bias", doc="learn beta (PyTorch: bias)"),
+        "scale": Arg(boolean, True, doc="learn gamma"),
+        "elementwise_affine": Arg(
+            optional(boolean), None, doc="PyTorch: false = no weight and no bias"
+        ),
+        **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"},
+    }
     axis: tuple[int, ...]
     normalized_shape: tuple[int, ...] | None
     epsilon: float
@@ -146,8 +201,12 @@ class LayerNormalization(Layer):
 
     def validate(self) -> list[LayerError]:
         if self.normalized_shape is not None and "axis" in self.given:
-            return [LayerError("give axis (Keras) or normalized_shape (PyTorch), not both",
-                               arg="normalized_shape")]
+            return [
+                LayerError(
+                    "give axis (Keras) or normalized_shape (PyTorch), not both",
+                    arg="normalized_shape",
+                )
+            ]
         return []
 
     def display_axes(self, shape: Shape) -> list[int]:
@@ -156,12 +215,16 @@ class LayerNormalization(Layer):
         r = len(shown)
         ns = self.normalized_shape
         if ns is not None:
-            if len(ns) > r or tuple(shown[r - len(ns):]) != ns:
-                raise LayerError(f"normalized_shape {list(ns)} must equal the last {len(ns)} "
-                                 f"ax{'es' if len(ns) > 1 else 'is'} of the input "
-                                 f"{self.show(shape)}", arg="normalized_shape",
-                                 hint=f"e.g. normalized_shape: {list(shown[-len(ns):])}"
-                                 if len(ns) <= r else "")
+            if len(ns) > r or tuple(shown[r - len(ns) :]) != ns:
+                raise LayerError(
+                    f"normalized_shape {list(ns)} must equal the last {len(ns)} "
+                    f"ax{'es' if len(ns) > 1 else 'is'} of the input "
+                    f"{self.show(shape)}",
+                    arg="normalized_shape",
+                    hint=f"e.g. normalized_shape: {list(shown[-len(ns) :])}"
+                    if len(ns) <= r
+                    else "",
+                )
             return list(range(r - len(ns), r))
         canonical = [canonical_axis(a, r, self.channels_first) for a in self.axis]
         if len(set(canonical)) != len(canonical):
@@ -212,7 +275,7 @@ class LayerNormalization(Layer):
         x = xs[0]
         shape = tuple(x.shape[1:])
         axes = self.canonical_axes(shape)
-        order = sorted(range(len(axes)), key=lambda i: axes[i])   # display -> canonical order
+        order = sorted(range(len(axes)), key=lambda i: axes[i])  # display -> canonical order
         broadcast = [1] * x.ndim
         for a in axes:
             broadcast[1 + a] = shape[a]
@@ -220,7 +283,10 @@ class LayerNormalization(Layer):
         def place(w: Any) -> Any:
             return None if w is None else w.transpose(order).reshape(broadcast)
 
-        return elementwise.layer_norm(x, tuple(1 + a for a in sorted(axes)),
-                                      place(params.get("gamma")), place(params.get("beta")),
-                                      self.epsilon)
-
+        return elementwise.layer_norm(
+            x,
+            tuple(1 + a for a in sorted(axes)),
+            place(params.get("gamma")),
+            place(params.get("beta")),
+            self.epsilon,
+        )

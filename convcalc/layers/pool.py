@@ -13,7 +13,14 @@ from typing import Any, ClassVar
 from convcalc.errors import ArgError
 from convcalc.fields import Arg, boolean, ints, is_int, json_schema, optional, padding
 from convcalc.layers.base import (
-    LayerError, RFStep, Shape, Unknown, Whole, Window, channels, spatial,
+    LayerError,
+    RFStep,
+    Shape,
+    Unknown,
+    Whole,
+    Window,
+    channels,
+    spatial,
 )
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import SpatialLayer, Windowed
@@ -29,18 +36,28 @@ Params: 0. MACs: 0 (pooling is not a multiply-accumulate).
 def pool_args(rank: int, average: bool) -> dict[str, Arg]:
     args = {
         "pool_size": Arg(ints(rank), 2, torch="kernel_size", doc="window size per axis"),
-        "strides": Arg(optional(ints(rank)), None, torch="stride",
-                       doc="stride per axis (default: pool_size)"),
-        "padding": Arg(padding(rank, "valid", "same"), "valid", torch_default=0,
-                       doc="'valid' | 'same' | int | per-axis ints | [before, after] pairs"),
+        "strides": Arg(
+            optional(ints(rank)), None, torch="stride", doc="stride per axis (default: pool_size)"
+        ),
+        "padding": Arg(
+            padding(rank, "valid", "same"),
+            "valid",
+            torch_default=0,
+            doc="'valid' | 'same' | int | per-axis ints | [before, after] pairs",
+        ),
         "ceil_mode": Arg(boolean, False, doc="PyTorch ceil_mode (explicit padding only)"),
     }
     if average:
-        args["count_include_pad"] = Arg(boolean, True, shape_relevant=False,
-                                        doc="PyTorch: average over padded zeros too (run only)")
+        args["count_include_pad"] = Arg(
+            boolean,
+            True,
+            shape_relevant=False,
+            doc="PyTorch: average over padded zeros too (run only)",
+        )
     else:
-        args["dilation_rate"] = Arg(ints(rank), 1, torch="dilation",
-                                    doc="PyTorch MaxPool dilation per axis")
+        args["dilation_rate"] = Arg(
+            ints(rank), 1, torch="dilation", doc="PyTorch MaxPool dilation per axis"
+        )
     return args
 
 
@@ -50,35 +67,48 @@ class PoolingND(Windowed):
     formulas = POOL_FORMULAS
     kernel_arg: ClassVar[str] = "pool_size"
     pool_size: tuple[int, ...]
+    strides: tuple[int, ...]  # None until post_init: the pool size by default
     ceil_mode: bool
 
     def post_init(self) -> None:
-        if self.strides is None:
+        if getattr(self, "strides", None) is None:
             self.strides = self.pool_size
 
     def validate(self) -> list[LayerError]:
         errors = []
         if self.ceil_mode and self.padding == "same":
-            errors.append(LayerError(
-                "ceil_mode applies to 'valid' or explicit (PyTorch) padding; received "
-                "padding='same' with ceil_mode=true", arg="ceil_mode",
-                hint="use padding: 0 (or another int) with ceil_mode, or drop ceil_mode"))
+            errors.append(
+                LayerError(
+                    "ceil_mode applies to 'valid' or explicit (PyTorch) padding; received "
+                    "padding='same' with ceil_mode=true",
+                    arg="ceil_mode",
+                    hint="use padding: 0 (or another int) with ceil_mode, or drop ceil_mode",
+                )
+            )
         if not isinstance(self.padding, str):
-            bad = [i for i, (before, after) in enumerate(self.padding)
-                   if max(before, after) > self.pool_size[i] // 2]
+            bad = [
+                i
+                for i, (before, after) in enumerate(self.padding)
+                if max(before, after) > self.pool_size[i] // 2
+            ]
             if bad:
                 i = bad[0]
-                errors.append(LayerError(
-                    f"padding must be at most half the pool size (PyTorch's rule); received "
-                    f"padding {self.padding[i][0]}+{self.padding[i][1]} with pool_size="
-                    f"{self.pool_size[i]} on axis {', '.join(self.axis(j) for j in bad)}",
-                    arg="padding", hint=f"use padding <= {self.pool_size[i] // 2}"))
+                errors.append(
+                    LayerError(
+                        f"padding must be at most half the pool size (PyTorch's rule); received "
+                        f"padding {self.padding[i][0]}+{self.padding[i][1]} with pool_size="
+                        f"{self.pool_size[i]} on axis {', '.join(self.axis(j) for j in bad)}",
+                        arg="padding",
+                        hint=f"use padding <= {self.pool_size[i] // 2}",
+                    )
+                )
         return errors
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         self.check_rank(inputs)
         return self.windowed_out(spatial(inputs[0]), ceil_mode=self.ceil_mode, pool=True) + (
-            channels(inputs[0]),)
+            channels(inputs[0]),
+        )
 
     def out_and_pads(self, x: Any) -> tuple[Shape, list[tuple[int, int]]]:
         sizes = x.shape[1:-1]
@@ -260,19 +290,32 @@ def output_sizes(rank: int) -> Arg:
     size = {"type": "integer", "minimum": 1}
     one = {"anyOf": [size, {"type": "null"}]} if keep else size
 
-    @json_schema({"anyOf": [{"type": "integer", "minimum": 1},
-                            {"type": "array", "items": one, "minItems": rank, "maxItems": rank}]})
+    @json_schema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "array", "items": one, "minItems": rank, "maxItems": rank},
+            ]
+        }
+    )
     def check(v: object) -> tuple[int | None, ...]:
         values = [v] * rank if is_int(v) else v
-        if (not isinstance(values, (list, tuple)) or len(values) != rank
-                or not all(x is None and keep or is_int(x) and x >= 1 for x in values)):
+        if (
+            not isinstance(values, (list, tuple))
+            or len(values) != rank
+            or not all((x is None and keep) or (is_int(x) and x >= 1) for x in values)
+        ):
             each = "a positive integer or null (keep that axis)" if keep else "a positive integer"
             entries = f"a list of {rank} entries, each {each}" if keep else f"a list of one {each}"
-            raise ArgError(f"must be a positive integer or {entries}; received {v!r}",
-                           hint=f"e.g. {[7] * rank if keep else 7}")
+            raise ArgError(
+                f"must be a positive integer or {entries}; received {v!r}",
+                hint=f"e.g. {[7] * rank if keep else 7}",
+            )
         return tuple(values)
-    return Arg(check, doc="output size per axis" + ("; null keeps an axis (PyTorch)" if keep
-                                                    else ""))
+
+    return Arg(
+        check, doc="output size per axis" + ("; null keeps an axis (PyTorch)" if keep else "")
+    )
 
 
 class AdaptivePoolingND(SpatialLayer):
@@ -304,8 +347,10 @@ class AdaptivePoolingND(SpatialLayer):
         if all(length % o == 0 for length, o in zip(n, out)):
             k = tuple(length // o for length, o in zip(n, out))
             return Window(k, k, (1,) * self.rank, (0,) * self.rank)
-        return Unknown(f"pools uneven windows ({list(n)} -> {list(out)}): the field of an "
-                       f"output depends on its position")
+        return Unknown(
+            f"pools uneven windows ({list(n)} -> {list(out)}): the field of an "
+            f"output depends on its position"
+        )
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import pool

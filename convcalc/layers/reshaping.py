@@ -8,7 +8,16 @@ from typing import Any
 
 from convcalc.fields import Arg, choice, ints, pairs, shape_list
 from convcalc.layers.base import (
-    Layer, LayerError, RFStep, Shape, Shift, Unchanged, Unknown, Whole, channels, spatial,
+    Layer,
+    LayerError,
+    RFStep,
+    Shape,
+    Shift,
+    Unchanged,
+    Unknown,
+    Whole,
+    channels,
+    spatial,
 )
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import SpatialLayer
@@ -17,8 +26,12 @@ from convcalc.shapes import to_canonical, to_display
 
 def padding_arg(rank: int) -> Arg:
     # PyTorch's ZeroPad2d/3d have no default; spelled that way the padding is 0 unless given
-    return Arg(pairs(rank, "padding"), 1, torch_default=0,
-               doc="int | per-axis ints | per-axis [before, after] pairs")
+    return Arg(
+        pairs(rank, "padding"),
+        1,
+        torch_default=0,
+        doc="int | per-axis ints | per-axis [before, after] pairs",
+    )
 
 
 class ZeroPaddingND(SpatialLayer):
@@ -71,8 +84,11 @@ class ZeroPadding3D(ZeroPaddingND):
 
 
 def cropping_arg(rank: int) -> Arg:
-    return Arg(pairs(rank, "cropping"), 1 if rank == 1 else 0,
-               doc="int | per-axis ints | per-axis [before, after] pairs")
+    return Arg(
+        pairs(rank, "cropping"),
+        1 if rank == 1 else 0,
+        doc="int | per-axis ints | per-axis [before, after] pairs",
+    )
 
 
 class CroppingND(SpatialLayer):
@@ -87,8 +103,10 @@ class CroppingND(SpatialLayer):
         for i, (n, (b, a)) in enumerate(zip(spatial(inputs[0]), self.cropping)):
             if n - b - a < 1:
                 raise LayerError(
-                    f"cropping {b}+{a} on axis {self.axis(i)} leaves {n - b - a} of "
-                    f"{n} positions", arg="cropping", hint=f"crop at most {n - 1} in total")
+                    f"cropping {b}+{a} on axis {self.axis(i)} leaves {n - b - a} of {n} positions",
+                    arg="cropping",
+                    hint=f"crop at most {n - 1} in total",
+                )
             out.append(n - b - a)
         return tuple(out) + (channels(inputs[0]),)
 
@@ -141,8 +159,10 @@ class UpSamplingND(SpatialLayer):
 
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         if any(x != 1 for x in self.size):
-            return Unknown(f"up-samples (size {list(self.size)}): the field of an output "
-                           f"depends on its position")
+            return Unknown(
+                f"up-samples (size {list(self.size)}): the field of an output "
+                f"depends on its position"
+            )
         return Unchanged()
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
@@ -152,9 +172,11 @@ class UpSamplingND(SpatialLayer):
             return elementwise.upsample_nearest(xs[0], self.size)
         if self.interpolation == "bilinear":
             return elementwise.upsample_bilinear(xs[0], self.size)
-        raise LayerError(f"--run supports interpolation 'nearest' and 'bilinear'; received "
-                         f"{self.interpolation!r} (PyTorch and Keras define it differently)",
-                         arg="interpolation")
+        raise LayerError(
+            f"--run supports interpolation 'nearest' and 'bilinear'; received "
+            f"{self.interpolation!r} (PyTorch and Keras define it differently)",
+            arg="interpolation",
+        )
 
 
 def size_arg(rank: int) -> Arg:
@@ -176,10 +198,16 @@ class UpSampling2D(UpSamplingND):
 
     kind = "UpSampling2D"
     rank = 2
-    args = {"size": size_arg(2),
-            "interpolation": Arg(choice("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5",
-                                        "area"), "nearest", torch="mode",
-                                 doc="interpolation (no effect on shapes)", shape_relevant=False)}
+    args = {
+        "size": size_arg(2),
+        "interpolation": Arg(
+            choice("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"),
+            "nearest",
+            torch="mode",
+            doc="interpolation (no effect on shapes)",
+            shape_relevant=False,
+        ),
+    }
 
 
 @register
@@ -196,10 +224,17 @@ class Flatten(Layer):
     """Flatten one sample to a vector. Shape: (prod(input),). Params 0, MACs 0."""
 
     kind = "Flatten"
-    args = {"data_format": Arg(choice("channels_last", "channels_first"), None,
-                               doc="accepted for Keras compatibility", shape_relevant=False),
-            "start_dim": Arg(choice(1), 1, doc="PyTorch: only start_dim 1 (keep the batch)",
-                             shape_relevant=False)}
+    args = {
+        "data_format": Arg(
+            choice("channels_last", "channels_first"),
+            None,
+            doc="accepted for Keras compatibility",
+            shape_relevant=False,
+        ),
+        "start_dim": Arg(
+            choice(1), 1, doc="PyTorch: only start_dim 1 (keep the batch)", shape_relevant=False
+        ),
+    }
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return (math.prod(inputs[0]),)
@@ -229,8 +264,13 @@ class Reshape(Layer):
 
     def validate(self) -> list[LayerError]:
         if list(self.target_shape).count(-1) > 1:
-            return [LayerError(f"at most one entry of target_shape may be -1; received "
-                               f"{list(self.target_shape)}", arg="target_shape")]
+            return [
+                LayerError(
+                    f"at most one entry of target_shape may be -1; received "
+                    f"{list(self.target_shape)}",
+                    arg="target_shape",
+                )
+            ]
         return []
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -239,15 +279,19 @@ class Reshape(Layer):
         target = list(self.target_shape)
         if -1 in target:
             if total % known:
-                raise LayerError(f"cannot infer the -1 in target_shape {list(self.target_shape)}: "
-                                 f"{total} elements are not a multiple of {known}",
-                                 arg="target_shape")
+                raise LayerError(
+                    f"cannot infer the -1 in target_shape {list(self.target_shape)}: "
+                    f"{total} elements are not a multiple of {known}",
+                    arg="target_shape",
+                )
             target[target.index(-1)] = total // known
         elif known != total:
             raise LayerError(
                 f"target_shape {list(self.target_shape)} has {known} elements but the input "
-                f"{self.show(inputs[0])} has {total}", arg="target_shape",
-                hint="the product of target_shape must equal the input's size (or use -1 once)")
+                f"{self.show(inputs[0])} has {total}",
+                arg="target_shape",
+                hint="the product of target_shape must equal the input's size (or use -1 once)",
+            )
         return to_canonical(tuple(target), self.channels_first)
 
     def rf_step(self, inputs: list[Shape]) -> Whole:

@@ -12,7 +12,15 @@ from typing import Any
 from convcalc import shapes
 from convcalc.fields import Arg, ints, optional
 from convcalc.layers.base import (
-    CompareRole, LayerError, RFStep, Shape, Unknown, Weight, Window, channels, kernel_weight,
+    CompareRole,
+    LayerError,
+    RFStep,
+    Shape,
+    Unknown,
+    Weight,
+    Window,
+    channels,
+    kernel_weight,
     spatial,
 )
 from convcalc.layers.conv import ConvND, conv_args
@@ -21,8 +29,9 @@ from convcalc.layers.registry import register
 
 def transposed_args(rank: int) -> dict[str, Arg]:
     args = conv_args(rank)
-    args["output_padding"] = Arg(optional(ints(rank, minimum=0)), None,
-                                 doc="extra size on the output's far side (per axis)")
+    args["output_padding"] = Arg(
+        optional(ints(rank, minimum=0)), None, doc="extra size on the output's far side (per axis)"
+    )
     return args
 
 
@@ -47,11 +56,15 @@ class ConvNDTranspose(ConvND):
             bad = [i for i in range(self.rank) if op[i] >= s[i] and op[i] >= d[i]]
             if bad:
                 i = bad[0]
-                errors.append(LayerError(
-                    f"output_padding must be smaller than the stride or the dilation; received "
-                    f"output_padding={op[i]} with strides={s[i]}, dilation_rate={d[i]} on axis "
-                    f"{', '.join(self.axis(j) for j in bad)}", arg="output_padding",
-                    hint=f"use output_padding < {max(s[i], d[i])}"))
+                errors.append(
+                    LayerError(
+                        f"output_padding must be smaller than the stride or the dilation; received "
+                        f"output_padding={op[i]} with strides={s[i]}, dilation_rate={d[i]} on axis "
+                        f"{', '.join(self.axis(j) for j in bad)}",
+                        arg="output_padding",
+                        hint=f"use output_padding < {max(s[i], d[i])}",
+                    )
+                )
         return errors
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -63,46 +76,59 @@ class ConvNDTranspose(ConvND):
         out = []
         for i, n in enumerate(sizes):
             if isinstance(self.padding, str):
-                o = shapes.keras_transposed_out(n, k[i], s[i], d[i], self.padding,
-                                                None if op is None else op[i])
+                o = shapes.keras_transposed_out(
+                    n, k[i], s[i], d[i], self.padding, None if op is None else op[i]
+                )
             else:
-                o = shapes.transposed_out(n, k[i], s[i], d[i], self.padding[i],
-                                          0 if op is None else op[i])
+                o = shapes.transposed_out(
+                    n, k[i], s[i], d[i], self.padding[i], 0 if op is None else op[i]
+                )
             if o < 1:
                 p = self.padding[i]
                 raise LayerError(
                     f"output size on axis {self.axis(i)} would be {o}: padding {p[0]}+{p[1]} "
                     f"removes more than the full transposed output "
-                    f"{shapes.transposed_out(n, k[i], s[i], d[i])}", arg="padding",
-                    hint="use less padding")
+                    f"{shapes.transposed_out(n, k[i], s[i], d[i])}",
+                    arg="padding",
+                    hint="use less padding",
+                )
             out.append(o)
         return tuple(out) + (self.filters,)
 
     def weights(self, inputs: list[Shape]) -> list[Weight]:
         c = channels(inputs[0])
-        return ([kernel_weight("kernel", self.kernel_size + (self.filters // self.groups, c))]
-                + self.bias(self.filters))
+        return [
+            kernel_weight("kernel", self.kernel_size + (self.filters // self.groups, c))
+        ] + self.bias(self.filters)
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         c = channels(inputs[0])
-        return (math.prod(spatial(inputs[0])) * c * (self.filters // self.groups)
-                * math.prod(self.kernel_size))
+        return (
+            math.prod(spatial(inputs[0]))
+            * c
+            * (self.filters // self.groups)
+            * math.prod(self.kernel_size)
+        )
 
     def crops(self, out: Shape) -> list[int]:
         """Positions cropped from the start of the full transposed output, per axis: PyTorch's
         ``padding[0]`` for explicit padding, Keras's :func:`shapes.keras_transposed_crop`."""
         k, s, d = self.kernel_size, self.strides, self.dilation()
         if isinstance(self.padding, str):
-            return [shapes.keras_transposed_crop(out[i], k[i], s[i], d[i], self.padding)
-                    for i in range(self.rank)]
+            return [
+                shapes.keras_transposed_crop(out[i], k[i], s[i], d[i], self.padding)
+                for i in range(self.rank)
+            ]
         return [p[0] for p in self.padding]
 
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         """Stride 1: the convolution with left padding ``k_eff - 1 - crop``; with a larger
         stride the field of an output depends on its position."""
         if any(s != 1 for s in self.strides):
-            return Unknown(f"up-samples (strides {list(self.strides)}): the field of an output "
-                           f"depends on its position")
+            return Unknown(
+                f"up-samples (strides {list(self.strides)}): the field of an output "
+                f"depends on its position"
+            )
         sizes = spatial(inputs[0])
         k, d = self.kernel_size, self.dilation()
         crop = self.crops(sizes)  # at stride 1 'same' keeps the size: the crop of n itself
@@ -114,13 +140,24 @@ class ConvNDTranspose(ConvND):
         from convcalc.ops import conv
 
         if self.mode() != "zeros":
-            raise LayerError(f"--run supports only padding_mode 'zeros' for a transposed "
-                             f"convolution (as PyTorch); received {self.padding_mode!r}",
-                             arg="padding_mode")
+            raise LayerError(
+                f"--run supports only padding_mode 'zeros' for a transposed "
+                f"convolution (as PyTorch); received {self.padding_mode!r}",
+                arg="padding_mode",
+            )
         x = xs[0]
         out = self.output_shape([x.shape[1:]])[:-1]
-        return conv.conv_transpose(x, params["kernel"], params.get("bias"), out, self.strides,
-                                   self.dilation(), self.crops(out), self.groups, self.act(x.ndim))
+        return conv.conv_transpose(
+            x,
+            params["kernel"],
+            params.get("bias"),
+            out,
+            self.strides,
+            self.dilation(),
+            self.crops(out),
+            self.groups,
+            self.act(x.ndim),
+        )
 
 
 @register

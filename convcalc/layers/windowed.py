@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from convcalc import shapes
-from convcalc.layers.base import Layer, LayerError, Shape, Window
+from convcalc.layers.base import Layer, LayerError, RFStep, Shape, Window
 from convcalc.layers.common import axis_letter
 
 
@@ -54,8 +54,11 @@ class Windowed(SpatialLayer):
         out = []
         for i, p in enumerate(self.pads(sizes)):
             n = sizes[i]
-            o = (shapes.pool_out(n, k[i], s[i], d[i], p, ceil_mode) if pool
-                 else shapes.conv_out(n, k[i], s[i], d[i], p))
+            o = (
+                shapes.pool_out(n, k[i], s[i], d[i], p, ceil_mode)
+                if pool
+                else shapes.conv_out(n, k[i], s[i], d[i], p)
+            )
             if o < 1:
                 ke = shapes.effective_kernel(k[i], d[i])
                 raise LayerError(
@@ -63,11 +66,12 @@ class Windowed(SpatialLayer):
                     f"({self.kernel_arg} {k[i]}, dilation {d[i]}) > padded input {n + p[0] + p[1]} "
                     f"(input {n} + padding {p[0]}+{p[1]})",
                     arg=self.kernel_arg,
-                    hint="use a smaller kernel or dilation, more padding, or padding: same")
+                    hint="use a smaller kernel or dilation, more padding, or padding: same",
+                )
             out.append(o)
         return tuple(out)
 
-    def rf_step(self, inputs: list[Shape]) -> Window:
+    def rf_step(self, inputs: list[Shape]) -> RFStep:
         """A window of the kernel's span, the layer's stride and its left padding."""
         left = tuple(before for before, _ in self.pads(inputs[0][:-1]))
         return Window(self.kernel(), self.strides, self.dilation(), left)

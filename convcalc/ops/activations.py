@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from convcalc.ops.base import F32, Activation, run_rows
+from convcalc.ops.base import F32, run_rows
 
 
 def _erfc(x: np.ndarray) -> np.ndarray:
@@ -19,8 +19,18 @@ def _erfc(x: np.ndarray) -> np.ndarray:
     everywhere, so GELU's tail keeps its float32 precision)."""
     z = np.abs(x)
     t = 1.0 / (1.0 + 0.5 * z)
-    c = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
-         -1.13520398, 1.48851587, -0.82215223, 0.17087277)
+    c = (
+        -1.26551223,
+        1.00002368,
+        0.37409196,
+        0.09678418,
+        -0.18628806,
+        0.27886807,
+        -1.13520398,
+        1.48851587,
+        -0.82215223,
+        0.17087277,
+    )
     poly = c[-1]
     for coef in reversed(c[:-1]):
         poly = coef + t * poly
@@ -96,17 +106,23 @@ ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 ALONG_AXIS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "softmax": _softmax,
-    "log_softmax": lambda x, axis: x - x.max(axis=axis, keepdims=True) - np.log(np.exp(
-        x - x.max(axis=axis, keepdims=True)).sum(axis=axis, keepdims=True)),
+    "log_softmax": lambda x, axis: (
+        x
+        - x.max(axis=axis, keepdims=True)
+        - np.log(np.exp(x - x.max(axis=axis, keepdims=True)).sum(axis=axis, keepdims=True))
+    ),
     "sparsemax": _sparsemax,
     "glu": _glu,
 }
-UNSUPPORTED = {"threshold": "Keras's threshold activation needs its threshold and default "
-                            "values, which a name alone does not give"}
+UNSUPPORTED = {
+    "threshold": "Keras's threshold activation needs its threshold and default "
+    "values, which a name alone does not give"
+}
 
 
-def activation(name: str | None, axis: int = -1, inplace: bool = False
-               ) -> Callable[[np.ndarray], np.ndarray] | None:
+def activation(
+    name: str | None, axis: int = -1, inplace: bool = False
+) -> Callable[[np.ndarray], np.ndarray] | None:
     """The function for a Keras activation name (Keras 3 definitions; ``axis`` for the ones
     that normalise along an axis). ``None`` for no activation. Results are float32; with
     ``inplace`` ReLU and ReLU6 overwrite their argument (a fresh layer output)."""
@@ -129,9 +145,9 @@ def _elementwise(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray
     return fn
 
 
-
-def relu_like(x: np.ndarray, max_value: float | None, negative_slope: float,
-              threshold: float) -> np.ndarray:
+def relu_like(
+    x: np.ndarray, max_value: float | None, negative_slope: float, threshold: float
+) -> np.ndarray:
     """Keras ``ReLU``: max_value above it, x on [threshold, max_value),
     negative_slope·(x - threshold) below the threshold. Plain ReLU and ReLU6 take one pass,
     in parallel slabs."""
@@ -145,6 +161,7 @@ def relu_like(x: np.ndarray, max_value: float | None, negative_slope: float,
                 np.clip(src, F32(0), INF, out=part)
             else:
                 np.clip(src, F32(0), F32(max_value), out=part)
+
         run_rows(slab, y)
         return y
     y = np.where(x >= threshold, x, negative_slope * (x - threshold))
@@ -153,11 +170,9 @@ def relu_like(x: np.ndarray, max_value: float | None, negative_slope: float,
     return np.asarray(y, dtype=F32)
 
 
-
 def elu(x: np.ndarray, alpha: float) -> np.ndarray:
     return np.asarray(_elu(x, alpha), dtype=F32)
 
 
 def softmax(x: np.ndarray, axis: int) -> np.ndarray:
     return np.asarray(_softmax(x, axis), dtype=F32)
-

@@ -7,6 +7,7 @@ nothing from the rest of convcalc: the layers call it with plain ints and arrays
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -26,12 +27,12 @@ class Tuning:
     """The measured thresholds of the fast paths, in one place (tests lower them so that small
     cases take the paths large layers take)."""
 
-    parallel_min: int = 1 << 15       # elements per slab below which threads cost more than they save
-    chunk: int = 1 << 22              # elements of scratch (16 MiB) per slab of an im2col buffer
-    winograd_min_channels: int = 64   # below this the Winograd transforms cost what the GEMMs save
-    winograd_slab: int = 1 << 19      # elements of a transformed Winograd buffer per slab
-    winograd_gemm_rows: int = 2       # a Winograd slab's GEMMs get at least this many rows per channel
-    depthwise_taps_max_c: int = 128   # depthwise by taps up to 56x56x128, einsum from 28x28x256
+    parallel_min: int = 1 << 15  # elements per slab below which threads cost more than they save
+    chunk: int = 1 << 22  # elements of scratch (16 MiB) per slab of an im2col buffer
+    winograd_min_channels: int = 64  # below this the Winograd transforms cost what the GEMMs save
+    winograd_slab: int = 1 << 19  # elements of a transformed Winograd buffer per slab
+    winograd_gemm_rows: int = 2  # a Winograd slab's GEMMs get at least this many rows per channel
+    depthwise_taps_max_c: int = 128  # depthwise by taps up to 56x56x128, einsum from 28x28x256
 
 
 TUNING = Tuning()
@@ -88,10 +89,8 @@ class Workers:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.n, thread_name_prefix="convcalc")
         bounds = [items * i // k for i in range(k + 1)]
-        for f in [self._pool.submit(fn, lo, hi) for lo, hi in zip(bounds, bounds[1:])]:
+        for f in [self._pool.submit(fn, lo, hi) for lo, hi in itertools.pairwise(bounds)]:
             f.result()
-
-
 
 
 def row_tile(v: np.ndarray, like: np.ndarray) -> np.ndarray:
@@ -103,8 +102,7 @@ def row_tile(v: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(v.reshape(-1), like.shape[-2:]))
 
 
-def bias_act(y: np.ndarray, bias: np.ndarray | None,
-              act: Activation | None) -> np.ndarray:
+def bias_act(y: np.ndarray, bias: np.ndarray | None, act: Activation | None) -> np.ndarray:
     if bias is not None:
         np.add(y, row_tile(bias, y), out=y)
     if act is not None:
@@ -112,16 +110,14 @@ def bias_act(y: np.ndarray, bias: np.ndarray | None,
     return y
 
 
-def bias_act_into(part: np.ndarray, bias: np.ndarray | None,
-                   act: Activation | None) -> None:
+def bias_act_into(part: np.ndarray, bias: np.ndarray | None, act: Activation | None) -> None:
     """Bias and an element-wise activation, written back into ``part`` (a view)."""
     out = bias_act(part, bias, act)
     if out is not part:
         part[...] = out
 
 
-def bias_act_rows(y: np.ndarray, bias: np.ndarray | None,
-                   act: Activation | None) -> np.ndarray:
+def bias_act_rows(y: np.ndarray, bias: np.ndarray | None, act: Activation | None) -> np.ndarray:
     """Bias and activation in place, over slabs of axis 1 in parallel (for large outputs;
     element-wise activations only, which is what convolutions fuse)."""
     if bias is None and act is None:
@@ -132,14 +128,12 @@ def bias_act_rows(y: np.ndarray, bias: np.ndarray | None,
     return y
 
 
-
 def run_rows(fn: Callable[[int, int], None], y: np.ndarray) -> None:
     """``fn(lo, hi)`` over slabs of axis 1 of ``y`` (batch 1, large arrays) or all of it."""
     if y.ndim < 3 or y.shape[0] != 1 or y.size < 2 * TUNING.parallel_min:
         fn(0, y.shape[1] if y.ndim > 1 else 1)
         return
     WORKERS.run(fn, y.shape[1], max(1, TUNING.parallel_min // (y.size // y.shape[1])))
-
 
 
 SCRATCH = Scratch()

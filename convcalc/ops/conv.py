@@ -18,17 +18,33 @@ from collections.abc import Sequence
 import numpy as np
 
 from convcalc.ops.base import (
-    F32, SCRATCH, TUNING, WORKERS, Activation, Pads, bias_act, bias_act_into, bias_act_rows,
+    F32,
+    SCRATCH,
+    TUNING,
+    WORKERS,
+    Activation,
+    Pads,
+    bias_act,
+    bias_act_into,
+    bias_act_rows,
 )
 from convcalc.ops.depthwise import depthwise
 from convcalc.ops.windows import taps, window_input, windows
 from convcalc.ops.winograd import winograd3x3
 
 
-def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequence[int],
-         strides: Sequence[int], dilation: Sequence[int], pads: Pads, groups: int = 1,
-         mode: str = "zeros", act: Activation | None = None
-         ) -> np.ndarray:
+def conv(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    out: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    pads: Pads,
+    groups: int = 1,
+    mode: str = "zeros",
+    act: Activation | None = None,
+) -> np.ndarray:
     """N-D convolution (cross-correlation) with a Keras-layout ``kernel`` (k..., C/g, F).
 
     One GEMM of the im2col matrix ``(N·prod(out), prod(k)·C)`` (rows in ``(k..., C)`` order)
@@ -42,18 +58,37 @@ def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequen
     cg, f = kernel.shape[r], kernel.shape[r + 1]
     n, c = x.shape[0], x.shape[-1]
     if groups > 1 and cg == 1:
-        return depthwise(x, kernel.reshape(k + (groups, f // groups)), bias, out, strides,
-                         dilation, pads, mode, act)
+        return depthwise(
+            x,
+            kernel.reshape(k + (groups, f // groups)),
+            bias,
+            out,
+            strides,
+            dilation,
+            pads,
+            mode,
+            act,
+        )
     if act is not None and not getattr(act, "elementwise", False):  # softmax, glu: whole array
         return act(conv(x, kernel, bias, out, strides, dilation, pads, groups, mode))
-    if (groups == 1 and k == (3, 3) and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1)
-            and mode == "zeros" and c >= TUNING.winograd_min_channels):
+    if (
+        groups == 1
+        and k == (3, 3)
+        and tuple(strides) == (1, 1)
+        and tuple(dilation) == (1, 1)
+        and mode == "zeros"
+        and c >= TUNING.winograd_min_channels
+    ):
         return winograd3x3(x, kernel, bias, out, pads, act)
     m = n * math.prod(out)
     kk = math.prod(k)
     y = np.empty((n,) + tuple(out) + (f,), dtype=F32)
-    if groups == 1 and kk == 1 and all(st == 1 for st in strides) and not any(
-            b or a for b, a in pads):
+    if (
+        groups == 1
+        and kk == 1
+        and all(st == 1 for st in strides)
+        and not any(b or a for b, a in pads)
+    ):
         np.matmul(x.reshape(m, c), kernel.reshape(c, f), out=y.reshape(m, f))
         return bias_act_rows(y, bias, act)
     xp = window_input(x, pads, out, k, strides, dilation, mode)
@@ -64,9 +99,10 @@ def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequen
         wg = np.moveaxis(wg, -2, 0)  # (g, N, out..., k..., cg)
         cols = SCRATCH.get("cols", wg.shape)
         np.copyto(cols, wg)
-        kmat = np.ascontiguousarray(
-            kernel.reshape(kk, cg, g, f // g).transpose(2, 0, 1, 3)).reshape(g, kk * cg, f // g)
-        yg = np.matmul(cols.reshape(g, m, kk * cg), kmat)  # (g, M, F/g)
+        kg = np.ascontiguousarray(kernel.reshape(kk, cg, g, f // g).transpose(2, 0, 1, 3)).reshape(
+            g, kk * cg, f // g
+        )
+        yg = np.matmul(cols.reshape(g, m, kk * cg), kg)  # (g, M, F/g)
         np.copyto(y.reshape(m, g, f // g), np.moveaxis(yg, 0, 1))
         return bias_act(y, bias, act)
     kmat = kernel.reshape(kk * c, f)
@@ -87,19 +123,26 @@ def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequen
             rows = (hi - lo) * math.prod(out[1:])
 
             def copy(a: int, z: int, cols: np.ndarray = cols, lo: int = lo, b: int = b) -> None:
-                np.copyto(cols[:, a:z], win[b:b + 1, lo + a:lo + z])
+                np.copyto(cols[:, a:z], win[b : b + 1, lo + a : lo + z])
+
             WORKERS.run(copy, hi - lo, max(1, TUNING.parallel_min // per_row))
-            ys = y[b:b + 1, lo:hi]
+            ys = y[b : b + 1, lo:hi]
             np.matmul(cols.reshape(rows, kk * c), kmat, out=ys.reshape(rows, f))
             bias_act_into(ys, bias, act)
     return y
 
 
-
-def conv_transpose(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
-                   out: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
-                   crop: Sequence[int], groups: int = 1,
-                   act: Activation | None = None) -> np.ndarray:
+def conv_transpose(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    out: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    crop: Sequence[int],
+    groups: int = 1,
+    act: Activation | None = None,
+) -> np.ndarray:
     """Transposed convolution, kernel (k..., F/g, C): one GEMM ``x (M, C) @ (C, prod(k)·F)``,
     then every tap's column block is added at stride ``s`` into the full output (col2im, a
     loop over taps), which is zero-extended and cropped to ``[crop, crop + out)`` per axis."""
@@ -119,22 +162,25 @@ def conv_transpose(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
         kmat = kernel.reshape(kk, fg, g, cg).transpose(2, 3, 0, 1).reshape(g, cg, kk * fg)
         cols = np.matmul(xg, kmat).reshape((g,) + tuple(x.shape[:-1]) + (kk, fg))
         cols = np.moveaxis(cols, 0, -2).reshape(tuple(x.shape[:-1]) + (kk, f))
-    full = [(nn - 1) * st + dd * (kx - 1) + 1 for nn, kx, st, dd in zip(sizes, k, strides,
-                                                                      dilation)]
+    full = [
+        (nn - 1) * st + dd * (kx - 1) + 1 for nn, kx, st, dd in zip(sizes, k, strides, dilation)
+    ]
     ext = [max(fl, cr + o) for fl, cr, o in zip(full, crop, out)]
     y = np.zeros((n,) + tuple(ext) + (f,), dtype=F32)
     for i, t in enumerate(taps(k)):
-        index = tuple(slice(tt * dd, tt * dd + (nn - 1) * st + 1, st)
-                      for tt, dd, nn, st in zip(t, dilation, sizes, strides))
+        index = tuple(
+            slice(tt * dd, tt * dd + (nn - 1) * st + 1, st)
+            for tt, dd, nn, st in zip(t, dilation, sizes, strides)
+        )
         y[(slice(None),) + index] += cols[..., i, :]
     y = y[(slice(None),) + tuple(slice(cr, cr + o) for cr, o in zip(crop, out))]
     y = np.ascontiguousarray(y)
     return bias_act(y, bias, act)
 
 
-def dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
-          act: Activation | None = None) -> np.ndarray:
+def dense(
+    x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, act: Activation | None = None
+) -> np.ndarray:
     """``x @ kernel (+ bias)`` on the last axis."""
     y = np.matmul(x, kernel)
     return bias_act(y, bias, act)
-

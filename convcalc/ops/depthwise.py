@@ -10,14 +10,28 @@ from collections.abc import Sequence
 import numpy as np
 
 from convcalc.ops.base import (
-    F32, SCRATCH, TUNING, WORKERS, Activation, Pads, bias_act_rows,
+    F32,
+    SCRATCH,
+    TUNING,
+    WORKERS,
+    Activation,
+    Pads,
+    bias_act_rows,
 )
 from convcalc.ops.windows import tap_slices, taps, window_input, windows
 
 
-def depthwise(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: Sequence[int],
-              strides: Sequence[int], dilation: Sequence[int], pads: Pads, mode: str = "zeros",
-              act: Activation | None = None) -> np.ndarray:
+def depthwise(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    out: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    pads: Pads,
+    mode: str = "zeros",
+    act: Activation | None = None,
+) -> np.ndarray:
     """Depthwise convolution, kernel (k..., C, dm), output channel ``c·dm + m``; no im2col copy
     and no dense weight. Two ways, by measurement on MobileNet's layers: stride 1 with at most
     TUNING.depthwise_taps_max_c channels loops over the k·k taps (one multiply-add over the whole
@@ -31,9 +45,9 @@ def depthwise(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: S
     win = windows(xp, k, strides, dilation, out)  # (N, out..., k..., C)
     if any(st != 1 for st in strides) or c > TUNING.depthwise_taps_max_c or r == 0:
         y = np.empty((n,) + tuple(out) + (c, dm), dtype=F32)
-        sp = "".join(chr(ord("p") + i) for i in range(r))   # output axes
-        kt = "".join(chr(ord("i") + i) for i in range(r))   # tap axes
-        np.einsum(f"n{sp}{kt}c,{kt}cm->n{sp}cm", win, kernel, out=y)
+        sp = "".join(chr(ord("p") + i) for i in range(r))  # output axes
+        ta = "".join(chr(ord("i") + i) for i in range(r))  # tap axes
+        np.einsum(f"n{sp}{ta}c,{ta}cm->n{sp}cm", win, kernel, out=y)
         return bias_act_rows(y.reshape((n,) + tuple(out) + (c * dm,)), bias, act)
     at = tap_slices(win, r)
     y = np.empty((n,) + tuple(out) + (c, dm), dtype=F32)
@@ -41,8 +55,10 @@ def depthwise(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: S
     # each tap's multipliers tiled over the last spatial axis, so that NumPy runs one long
     # inner loop over (width, C) instead of a loop of C-long ones (measured 2x faster)
     last = out[-1]
-    kt = {t: np.ascontiguousarray(np.broadcast_to(kernel[t].T[:, None, :], (dm, last, c)))
-          for t in taps(k)}
+    kt = {
+        t: np.ascontiguousarray(np.broadcast_to(kernel[t].T[:, None, :], (dm, last, c)))
+        for t in taps(k)
+    }
 
     def slab(lo: int, hi: int) -> None:
         rows = (slice(None), slice(lo, hi))
@@ -60,4 +76,3 @@ def depthwise(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, out: S
     WORKERS.run(slab, out[0], max(1, TUNING.parallel_min // max(1, y.size // max(out[0], 1))))
     y = y.reshape((n,) + tuple(out) + (c * dm,))
     return bias_act_rows(y, bias, act)
-

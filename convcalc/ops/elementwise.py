@@ -6,11 +6,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from convcalc.ops.base import F32, TUNING, row_tile, run_rows
+from convcalc.ops.base import F32, row_tile, run_rows
 
 
-def batch_norm(x: np.ndarray, axis: int, gamma: np.ndarray | None, beta: np.ndarray | None,
-               mean: np.ndarray, var: np.ndarray, eps: float) -> np.ndarray:
+def batch_norm(
+    x: np.ndarray,
+    axis: int,
+    gamma: np.ndarray | None,
+    beta: np.ndarray | None,
+    mean: np.ndarray,
+    var: np.ndarray,
+    eps: float,
+) -> np.ndarray:
     """Inference batch norm: ``x·a + b`` with ``a = gamma/sqrt(var+eps)``, ``b = beta - mean·a``
     (as PyTorch's CPU kernel folds it)."""
     inv = 1.0 / np.sqrt(var.astype(np.float64) + eps)
@@ -28,6 +35,7 @@ def batch_norm(x: np.ndarray, axis: int, gamma: np.ndarray | None, beta: np.ndar
         def slab(lo: int, hi: int) -> None:
             np.multiply(x[:, lo:hi], a32, out=y[:, lo:hi])
             np.add(y[:, lo:hi], b32, out=y[:, lo:hi])
+
         run_rows(slab, y)
     else:
         np.multiply(x, a32, out=y)
@@ -60,9 +68,13 @@ def upsample_bilinear(x: np.ndarray, size: Sequence[int]) -> np.ndarray:
     return x
 
 
-
-def layer_norm(x: np.ndarray, axes: tuple[int, ...], gamma: np.ndarray | None,
-               beta: np.ndarray | None, eps: float) -> np.ndarray:
+def layer_norm(
+    x: np.ndarray,
+    axes: tuple[int, ...],
+    gamma: np.ndarray | None,
+    beta: np.ndarray | None,
+    eps: float,
+) -> np.ndarray:
     """``(x - mean) / sqrt(var + eps) · gamma + beta`` over ``axes`` of each sample (biased
     variance, statistics in float64); ``gamma`` and ``beta`` broadcast against ``x``."""
     x64 = x.astype(np.float64)

@@ -15,13 +15,22 @@ from convcalc.ops.base import F32, Pads
 from convcalc.ops.windows import tap_slices, taps, window_input, windows
 
 
-def max_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], dilation: Sequence[int],
-             pads: Pads, out: Sequence[int]) -> np.ndarray:
+def max_pool(
+    x: np.ndarray,
+    k: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    pads: Pads,
+    out: Sequence[int],
+) -> np.ndarray:
     """Max over each window; padding and the ceil_mode overhang never win (they hold -inf)."""
     r = x.ndim - 2
-    if (tuple(k) == tuple(strides) and all(dd == 1 for dd in dilation)
-            and not any(b or a for b, a in pads)
-            and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))):
+    if (
+        tuple(k) == tuple(strides)
+        and all(dd == 1 for dd in dilation)
+        and not any(b or a for b, a in pads)
+        and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))
+    ):
         return _tiled(x, k, out, np.maximum)
     xp = window_input(x, pads, out, k, strides, dilation, value=-np.inf)
     at = tap_slices(windows(xp, k, strides, dilation, out), r)
@@ -32,8 +41,9 @@ def max_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], dilation: 
     return y
 
 
-def _tiled(x: np.ndarray, k: Sequence[int], out: Sequence[int],
-           op: Callable[..., np.ndarray]) -> np.ndarray:
+def _tiled(
+    x: np.ndarray, k: Sequence[int], out: Sequence[int], op: Callable[..., np.ndarray]
+) -> np.ndarray:
     """Windows that tile the input (stride = size, no padding): reduce one axis at a time,
     ``op`` over the k strided slices of a reshape; the first (outermost) axis runs over
     contiguous rows, and every step shrinks the data for the next."""
@@ -41,7 +51,7 @@ def _tiled(x: np.ndarray, k: Sequence[int], out: Sequence[int],
     for i, (o, kk) in enumerate(zip(out, k)):
         if kk == 1:
             continue
-        v = y.reshape(y.shape[:1 + i] + (o, kk) + y.shape[2 + i:])
+        v = y.reshape(y.shape[: 1 + i] + (o, kk) + y.shape[2 + i :])
         part = [v[(slice(None),) * (2 + i) + (j,)] for j in range(kk)]
         acc = op(part[0], part[1])
         for p in part[2:]:
@@ -50,8 +60,9 @@ def _tiled(x: np.ndarray, k: Sequence[int], out: Sequence[int],
     return y.copy() if y is x else y
 
 
-def avg_divisor_axis(n: int, k: int, s: int, pads: tuple[int, int], out: int,
-                     include_pad: bool) -> np.ndarray:
+def avg_divisor_axis(
+    n: int, k: int, s: int, pads: tuple[int, int], out: int, include_pad: bool
+) -> np.ndarray:
     """Per-axis window counts, exactly as PyTorch's avg_pool: a window starts at ``o·s - p_l``
     and is clipped to the padded input ``[-p_l, n + p_r)``; without ``include_pad`` only the
     real input ``[0, n)`` counts (Keras 'same' average pooling, tensorflow#45579)."""
@@ -62,14 +73,23 @@ def avg_divisor_axis(n: int, k: int, s: int, pads: tuple[int, int], out: int,
     return (np.minimum(end, n) - np.maximum(start, 0)).astype(np.float64)
 
 
-def avg_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], pads: Pads,
-             out: Sequence[int], include_pad: bool) -> np.ndarray:
+def avg_pool(
+    x: np.ndarray,
+    k: Sequence[int],
+    strides: Sequence[int],
+    pads: Pads,
+    out: Sequence[int],
+    include_pad: bool,
+) -> np.ndarray:
     """Mean over each window; the divisor follows :func:`avg_divisor_axis` per axis (the window
     is a box, so the count is the product of the per-axis counts)."""
     r = x.ndim - 2
     ones = (1,) * r
-    if (tuple(k) == tuple(strides) and not any(b or a for b, a in pads)
-            and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))):
+    if (
+        tuple(k) == tuple(strides)
+        and not any(b or a for b, a in pads)
+        and all(o * kk == nn for o, kk, nn in zip(out, k, x.shape[1:-1]))
+    ):
         y = _tiled(x, k, out, np.add)
         y /= F32(math.prod(k))
         return y
@@ -85,7 +105,6 @@ def avg_pool(x: np.ndarray, k: Sequence[int], strides: Sequence[int], pads: Pads
         div = np.multiply.outer(div, d)
     np.divide(y, div[..., None].astype(F32), out=y)
     return y
-
 
 
 def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
@@ -106,10 +125,12 @@ def adaptive_pool(x: np.ndarray, out: Sequence[int], op: str) -> np.ndarray:
         if n == o:
             continue
         if n % o == 0:
-            v = y.reshape(y.shape[:axis] + (o, n // o) + y.shape[axis + 1:])
+            v = y.reshape(y.shape[:axis] + (o, n // o) + y.shape[axis + 1 :])
             y = reduce(v, axis=axis + 1)
         else:
-            parts = [reduce(np.take(y, range(a, b), axis=axis), axis=axis, keepdims=True)
-                     for a, b in adaptive_windows(n, o)]
+            parts = [
+                reduce(np.take(y, range(a, b), axis=axis), axis=axis, keepdims=True)
+                for a, b in adaptive_windows(n, o)
+            ]
             y = np.concatenate(parts, axis=axis)
     return np.ascontiguousarray(y, dtype=F32)

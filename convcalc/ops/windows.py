@@ -41,12 +41,19 @@ def pad(x: np.ndarray, pads: Pads, mode: str = "zeros", value: float = 0.0) -> n
             if a:
                 out[(slice(None),) * i + (slice(out.shape[i] - a, None),)] = value
         return out
-    return np.pad(x, widths, mode=PAD_MODES[mode])
+    return np.pad(x, widths, mode=PAD_MODES[mode])  # type: ignore[call-overload]
 
 
-def window_input(x: np.ndarray, pads: Pads, out: Sequence[int], k: Sequence[int],
-                 s: Sequence[int], d: Sequence[int], mode: str = "zeros",
-                 value: float = 0.0) -> np.ndarray:
+def window_input(
+    x: np.ndarray,
+    pads: Pads,
+    out: Sequence[int],
+    k: Sequence[int],
+    s: Sequence[int],
+    d: Sequence[int],
+    mode: str = "zeros",
+    value: float = 0.0,
+) -> np.ndarray:
     """Pad ``x`` with ``pads`` and then to exactly ``(out-1)·s + d·(k-1) + 1`` per axis.
 
     The extra positions at the end (PyTorch's ceil_mode overhang) hold ``value``; positions the
@@ -54,14 +61,16 @@ def window_input(x: np.ndarray, pads: Pads, out: Sequence[int], k: Sequence[int]
     """
     need = [(o - 1) * st + dd * (kk - 1) + 1 for o, kk, st, dd in zip(out, k, s, d)]
     if mode == "zeros":
-        return pad(x, [(b, need[i] - x.shape[1 + i] - b) for i, (b, _) in enumerate(pads)],
-                   mode, value)
+        return pad(
+            x, [(b, need[i] - x.shape[1 + i] - b) for i, (b, _) in enumerate(pads)], mode, value
+        )
     xp = pad(x, pads, mode)
     return pad(xp, [(0, need[i] - xp.shape[1 + i]) for i in range(len(pads))], "zeros", value)
 
 
-def windows(xp: np.ndarray, k: Sequence[int], s: Sequence[int], d: Sequence[int],
-            out: Sequence[int]) -> np.ndarray:
+def windows(
+    xp: np.ndarray, k: Sequence[int], s: Sequence[int], d: Sequence[int], out: Sequence[int]
+) -> np.ndarray:
     """A strided view ``(N, out..., k..., C)`` of every window of ``xp`` (no copy).
 
     ``sliding_window_view`` gives ``(N, positions..., C, span...)``; stride and dilation are
@@ -71,8 +80,12 @@ def windows(xp: np.ndarray, k: Sequence[int], s: Sequence[int], d: Sequence[int]
     r = xp.ndim - 2
     span = tuple(dd * (kk - 1) + 1 for kk, dd in zip(k, d))
     v = sliding_window_view(xp, span, axis=tuple(range(1, r + 1)))
-    index = ((slice(None),) + tuple(slice(0, (o - 1) * st + 1, st) for o, st in zip(out, s))
-             + (slice(None),) + tuple(slice(None, None, dd) for dd in d))
+    index = (
+        (slice(None),)
+        + tuple(slice(0, (o - 1) * st + 1, st) for o, st in zip(out, s))
+        + (slice(None),)
+        + tuple(slice(None, None, dd) for dd in d)
+    )
     v = v[index]
     return np.moveaxis(v, r + 1, -1)
 
@@ -83,12 +96,12 @@ def taps(k: Sequence[int]) -> itertools.product:
 
 def tap_slices(win: np.ndarray, r: int) -> Callable[[tuple[int, ...]], np.ndarray]:
     """For a windows() view: the (N, out..., C) slice of one kernel tap."""
+
     def at(t: tuple[int, ...]) -> np.ndarray:
         return win[(slice(None),) * (r + 1) + t]
-    return at
 
+    return at
 
 
 def crop(x: np.ndarray, cropping: Pads) -> np.ndarray:
     return np.ascontiguousarray(pad(x, [(-b, -a) for b, a in cropping]))
-

@@ -28,9 +28,14 @@ def winograd_kernel(kernel: np.ndarray) -> np.ndarray:
     return u
 
 
-def winograd3x3(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
-                out: Sequence[int], pads: Pads,
-                act: Activation | None = None) -> np.ndarray:
+def winograd3x3(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    out: Sequence[int],
+    pads: Pads,
+    act: Activation | None = None,
+) -> np.ndarray:
     """3×3 stride-1 2-D convolution by Winograd F(2×2, 3×3): input transform ``B^T d B`` and
     output transform ``A^T m A`` as NumPy slices, one batched GEMM over the 16 transform
     points; in slabs of tile rows.
@@ -56,7 +61,7 @@ def winograd3x3(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
         k0 = (w0 + left) // 2
         cnt = min(len(range(w0, w, 2)), wh - k0)
         if cnt > 0 and rows_in > 0:
-            d[:, top:top + rows_in, q, k0:k0 + cnt] = x[:, :rows_in, w0:w0 + 2 * cnt:2]
+            d[:, top : top + rows_in, q, k0 : k0 + cnt] = x[:, :rows_in, w0 : w0 + 2 * cnt : 2]
     even = oh == 2 * th and ow == 2 * tw
     y = np.empty((n, oh, ow, f), dtype=F32)
     full = y if even else np.empty((n, 2 * th, 2 * tw, f), dtype=F32)
@@ -64,19 +69,22 @@ def winograd3x3(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
     # slabs of tile rows: small enough that the transformed buffers stay in cache (2 MiB),
     # large enough that each of the 16 GEMMs has TUNING.winograd_gemm_rows·max(C, F) rows or more
     # (measured on VGG16: 224x224x64 44 -> 32 ms, the deeper layers unchanged)
-    step = max(1, TUNING.winograd_slab // (16 * n * tw * max(c, f)),
-               -(-TUNING.winograd_gemm_rows * max(c, f) // (n * tw)))
+    step = max(
+        1,
+        TUNING.winograd_slab // (16 * n * tw * max(c, f)),
+        -(-TUNING.winograd_gemm_rows * max(c, f) // (n * tw)),
+    )
     for lo in range(0, th, step):
         hi = min(lo + step, th)
         rows_t = hi - lo
         t = SCRATCH.get("wino_t", (4, n, rows_t, 2, wh, c))
         v = SCRATCH.get("wino_v", (4, 4, n, rows_t, tw, c))
-        rows = [d[:, 2 * lo + i:2 * hi + i:2] for i in range(4)]  # B^T on rows
+        rows = [d[:, 2 * lo + i : 2 * hi + i : 2] for i in range(4)]  # B^T on rows
         np.subtract(rows[0], rows[2], out=t[0])
         np.add(rows[1], rows[2], out=t[1])
         np.subtract(rows[2], rows[1], out=t[2])
         np.subtract(rows[1], rows[3], out=t[3])
-        cols = [t[:, :, :, j % 2, j // 2:j // 2 + tw] for j in range(4)]  # B on columns
+        cols = [t[:, :, :, j % 2, j // 2 : j // 2 + tw] for j in range(4)]  # B on columns
         np.subtract(cols[0], cols[2], out=v[:, 0])
         np.add(cols[1], cols[2], out=v[:, 1])
         np.subtract(cols[2], cols[1], out=v[:, 2])
@@ -97,7 +105,7 @@ def winograd3x3(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None,
         o[:, 1] -= ss[:, 3]
         np.copyto(full6[:, lo:hi], o.transpose(2, 3, 0, 4, 1, 5))
         if even:
-            bias_act_into(full[:, 2 * lo:2 * hi], bias, act)
+            bias_act_into(full[:, 2 * lo : 2 * hi], bias, act)
     if not even:
         np.copyto(y, full[:, :oh, :ow])
         y = bias_act(y, bias, act)

@@ -35,8 +35,9 @@ def difference(o: Outcome) -> str:
         return ""
     if isinstance(o.expected, tuple) and isinstance(o.actual, tuple) and o.kind == "budget":
         low = o.key.startswith("min_")
-        return value_text(tuple(max((b - a) if low else (a - b), 0)
-                                for a, b in zip(o.actual, o.expected)))
+        return value_text(
+            tuple(max((b - a) if low else (a - b), 0) for a, b in zip(o.actual, o.expected))
+        )
     if o.excess is None:
         return ""
     if o.kind == "expect":
@@ -86,8 +87,10 @@ def _counts(results: list[SpecCheck]) -> dict[str, int]:
 def _summary_line(results: list[SpecCheck]) -> str:
     c = _counts(results)
     n = len(results)
-    return (f"{n} spec{'s' if n != 1 else ''}: {c['pass']} passed, {c['fail']} failed, "
-            f"{c['invalid']} invalid")
+    return (
+        f"{n} spec{'s' if n != 1 else ''}: {c['pass']} passed, {c['fail']} failed, "
+        f"{c['invalid']} invalid"
+    )
 
 
 # --- text ----------------------------------------------------------------------------------------
@@ -96,8 +99,7 @@ def render_text(results: list[SpecCheck]) -> str:
     for r in results:
         if r.error is not None:
             n = len(r.error.problems)
-            what = (r.error.problems[0].message if n == 1 else
-                    f"invalid spec, {n} problems")
+            what = r.error.problems[0].message if n == 1 else f"invalid spec, {n} problems"
             lines.append(f"ERROR  {r.file}: {what} (details on standard error)")
             continue
         total = len(r.outcomes)
@@ -106,8 +108,9 @@ def render_text(results: list[SpecCheck]) -> str:
         elif r.failures:
             lines.append(f"FAIL   {_spec_label(r)}: {len(r.failures)} of {total} checks failed")
         else:
-            lines.append(f"PASS   {_spec_label(r)}: {total} check"
-                         f"{'s hold' if total != 1 else ' holds'}")
+            lines.append(
+                f"PASS   {_spec_label(r)}: {total} check{'s hold' if total != 1 else ' holds'}"
+            )
         for o in r.failures:
             lines.append(f"       {o.loc}: {message(o)}")
     lines.append(_summary_line(results))
@@ -122,36 +125,70 @@ def _jsonable(v: Any) -> Any:
 def result_dict(r: SpecCheck) -> dict[str, Any]:
     d: dict[str, Any] = {"file": r.file, "name": r.name, "status": r.status}
     if r.error is not None:
-        d["errors"] = [{"file": p.loc.file, "line": p.loc.line, "col": p.loc.col,
-                        "layer": p.layer, "message": p.message, "hint": p.hint}
-                       for p in sorted(r.error.problems, key=lambda p: p.loc)]
+        d["errors"] = [
+            {
+                "file": p.loc.file,
+                "line": p.loc.line,
+                "col": p.loc.col,
+                "layer": p.layer,
+                "message": p.message,
+                "hint": p.hint,
+            }
+            for p in sorted(r.error.problems, key=lambda p: p.loc)
+        ]
         return d
-    d["checks"] = [{
-        "kind": o.kind, "key": o.key, "ok": o.ok, "expected": _jsonable(o.expected),
-        "actual": _jsonable(o.actual), "line": o.loc.line, "col": o.loc.col,
-        "difference": o.excess if o.kind == "expect" else None,
-        "excess": o.excess if o.kind == "budget" else None,
-        "note": o.note, "layer": o.layer, "message": message(o),
-    } for o in r.outcomes]
+    d["checks"] = [
+        {
+            "kind": o.kind,
+            "key": o.key,
+            "ok": o.ok,
+            "expected": _jsonable(o.expected),
+            "actual": _jsonable(o.actual),
+            "line": o.loc.line,
+            "col": o.loc.col,
+            "difference": o.excess if o.kind == "expect" else None,
+            "excess": o.excess if o.kind == "budget" else None,
+            "note": o.note,
+            "layer": o.layer,
+            "message": message(o),
+        }
+        for o in r.outcomes
+    ]
     if r.report is not None:
-        d["totals"] = {**r.report.totals.as_dict(),
-                       "output_shape": list(r.report.output_shape),
-                       "largest_activation": r.report.largest_activation}
+        d["totals"] = {
+            **r.report.totals.as_dict(),
+            "output_shape": list(r.report.output_shape),
+            "largest_activation": r.report.largest_activation,
+        }
     f = r.receptive_field
     if f is not None:
-        d["receptive_field"] = ({"size": list(f.size), "effective_stride": list(f.stride),
-                                 "effective_padding": list(f.padding),
-                                 "start": [float(x) for x in f.start], "aligned": f.aligned}
-                                if f.known else {"error": f.reason})
+        d["receptive_field"] = (
+            {
+                "size": list(f.size),
+                "effective_stride": list(f.stride),
+                "effective_padding": list(f.padding),
+                "start": [float(x) for x in f.start],
+                "aligned": f.aligned,
+            }
+            if f.known
+            else {"error": f.reason}
+        )
     return d
 
 
 def render_json(results: list[SpecCheck]) -> str:
     c = _counts(results)
-    doc = {"schema_version": SCHEMA_VERSION,
-           "summary": {"specs": len(results), "passed": c["pass"], "failed": c["fail"],
-                       "invalid": c["invalid"], "exit_code": exit_code(results)},
-           "specs": [result_dict(r) for r in results]}
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "summary": {
+            "specs": len(results),
+            "passed": c["pass"],
+            "failed": c["fail"],
+            "invalid": c["invalid"],
+            "exit_code": exit_code(results),
+        },
+        "specs": [result_dict(r) for r in results],
+    }
     return json.dumps(doc, indent=2) + "\n"
 
 
@@ -162,19 +199,27 @@ def render_junit(results: list[SpecCheck]) -> str:
     all_tests = all_failures = all_errors = 0
     for r in results:
         suite = ET.SubElement(root, "testsuite", name=r.file)
-        case = ET.SubElement(suite, "testcase", classname=r.name or r.file, name="spec",
-                             file=r.file)
+        case = ET.SubElement(
+            suite, "testcase", classname=r.name or r.file, name="spec", file=r.file
+        )
         tests, failures, errors = 1, 0, 0
         if r.error is not None:
             errors = 1
             first = min(r.error.problems, key=lambda p: p.loc)
-            err = ET.SubElement(case, "error", message=f"invalid spec: {first.message}",
-                                type="SpecError")
+            err = ET.SubElement(
+                case, "error", message=f"invalid spec: {first.message}", type="SpecError"
+            )
             err.text = r.error.render()
         for o in r.outcomes:
             tests += 1
-            case = ET.SubElement(suite, "testcase", classname=r.name, name=o.path,
-                                 file=o.loc.file, line=str(o.loc.line))
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=r.name,
+                name=o.path,
+                file=o.loc.file,
+                line=str(o.loc.line),
+            )
             if not o.ok:
                 failures += 1
                 fail = ET.SubElement(case, "failure", message=message(o), type=o.kind)
@@ -224,11 +269,19 @@ def render_github(results: list[SpecCheck]) -> str:
             for p in sorted(r.error.problems, key=lambda p: p.loc):
                 where = f"{p.layer}: " if p.layer else ""
                 hint = f" (hint: {p.hint})" if p.hint else ""
-                lines.append(_command(p.loc.file, p.loc.line, p.loc.col, "convcalc: invalid spec",
-                                      f"{where}{p.message}{hint}"))
+                lines.append(
+                    _command(
+                        p.loc.file,
+                        p.loc.line,
+                        p.loc.col,
+                        "convcalc: invalid spec",
+                        f"{where}{p.message}{hint}",
+                    )
+                )
         for o in r.failures:
-            lines.append(_command(o.loc.file, o.loc.line, o.loc.col,
-                                  f"convcalc check: {o.path}", message(o)))
+            lines.append(
+                _command(o.loc.file, o.loc.line, o.loc.col, f"convcalc check: {o.path}", message(o))
+            )
     return "\n".join(lines + [render_text(results).rstrip("\n")]) + "\n"
 
 
@@ -240,28 +293,39 @@ def _md(text: str) -> str:
 def render_markdown(results: list[SpecCheck]) -> str:
     c = _counts(results)
     bad = c["fail"] + c["invalid"]
-    head = (f"### convcalc check: all {len(results)} specs pass" if not bad else
-            f"### convcalc check: {bad} of {len(results)} specs need attention")
+    head = (
+        f"### convcalc check: all {len(results)} specs pass"
+        if not bad
+        else f"### convcalc check: {bad} of {len(results)} specs need attention"
+    )
     lines = [head, "", "| | Spec | Checks | Result |", "|:-:|:--|--:|:--|"]
     for r in results:
         if r.error is not None:
             n = len(r.error.problems)
-            lines.append(f"| ⚠️ | `{_md(r.file)}` | | invalid spec ({n} problem"
-                         f"{'s' if n != 1 else ''}) |")
+            lines.append(
+                f"| ⚠️ | `{_md(r.file)}` | | invalid spec ({n} problem{'s' if n != 1 else ''}) |"
+            )
         elif r.failures:
-            lines.append(f"| ❌ | `{_md(r.file)}` ({_md(r.name)}) | {len(r.outcomes)} | "
-                         f"{len(r.failures)} failed |")
+            lines.append(
+                f"| ❌ | `{_md(r.file)}` ({_md(r.name)}) | {len(r.outcomes)} | "
+                f"{len(r.failures)} failed |"
+            )
         else:
             lines.append(f"| ✅ | `{_md(r.file)}` ({_md(r.name)}) | {len(r.outcomes)} | pass |")
     failures = [(r, o) for r in results for o in r.failures]
     if failures:
-        lines += ["", "| Where | Check | Expected / bound | Actual | Difference |",
-                  "|:--|:--|--:|--:|--:|"]
-        for r, o in failures:
+        lines += [
+            "",
+            "| Where | Check | Expected / bound | Actual | Difference |",
+            "|:--|:--|--:|--:|--:|",
+        ]
+        for _, o in failures:
             unit = "B" if o.key.endswith("_bytes") else ""
             how = " ".join(x for x in (difference(o), f"({percent(o)})" if percent(o) else "") if x)
-            lines.append(f"| `{_md(str(o.loc))}` | {_md(o.path)} | {value_text(o.expected, unit)}"
-                         f" | {value_text(o.actual, unit)} | {_md(how or o.note)} |")
+            lines.append(
+                f"| `{_md(str(o.loc))}` | {_md(o.path)} | {value_text(o.expected, unit)}"
+                f" | {value_text(o.actual, unit)} | {_md(how or o.note)} |"
+            )
     problems = [p for r in results if r.error is not None for p in r.error.problems]
     if problems:
         lines += ["", "| Where | Problem |", "|:--|:--|"]
@@ -271,5 +335,10 @@ def render_markdown(results: list[SpecCheck]) -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"text": render_text, "json": render_json, "junit": render_junit,
-             "github": render_github, "markdown": render_markdown}
+RENDERERS = {
+    "text": render_text,
+    "json": render_json,
+    "junit": render_junit,
+    "github": render_github,
+    "markdown": render_markdown,
+}

@@ -35,14 +35,16 @@ def keras_order(report: Report) -> list[LayerRow]:
 
     for out in report.outputs:
         visit(out)
-    return sorted((r for r in report.rows if r.name in visit_order),
-                  key=lambda r: (-depth[r.name], visit_order[r.name]))
+    return sorted(
+        (r for r in report.rows if r.name in visit_order),
+        key=lambda r: (-depth[r.name], visit_order[r.name]),
+    )
 
 
 def render_keras(report: Report) -> str:
     sequential_like = report.sequential_like or report.model == "sequential"
     if sequential_like:
-        width, fractions = 65, (0.45, 0.85, 1.0)
+        width, fractions = 65, (0.45, 0.85, 1.0)  # type: tuple[int, tuple[float, ...]]
         header = ["Layer (type)", "Output Shape", "Param #"]
     else:
         width, fractions = 98, (0.33, 0.55, 0.67, 1.0)
@@ -56,7 +58,7 @@ def render_keras(report: Report) -> str:
             if i > 0:
                 line = line[:-1] + " "
             line += text
-            line = line[:positions[i]]
+            line = line[: positions[i]]
             line += " " * (positions[i] - len(line))
         lines.append(line)
 

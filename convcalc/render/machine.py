@@ -6,7 +6,8 @@ import csv
 import io
 import json
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from convcalc.render.common import SCHEMA_VERSION
 from convcalc.render.units import grouped, keras_shape, plain_shape
@@ -23,20 +24,33 @@ def report_dict(report: Report) -> dict[str, Any]:
         "file": report.file,
         "data_format": report.data_format,
         "model": report.model,
-        "input_shape": list(inputs[0].output_shape) if len(inputs) == 1
+        "input_shape": list(inputs[0].output_shape)
+        if len(inputs) == 1
         else [list(r.output_shape) for r in inputs],
         "output_shape": list(report.output_shape),
         "outputs": list(report.outputs),
-        "layers": [{
-            "name": r.name, "type": r.kind, "inputs": list(r.inputs),
-            "output_shape": list(r.output_shape), "params": r.params,
-            "trainable_params": r.trainable_params,
-            "non_trainable_params": r.non_trainable_params, "macs": r.macs,
-            "weights": [{"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
-                        for w in r.weights],
-        } for r in report.rows],
-        "totals": {**t.as_dict(), "flops": t.flops,
-                   "param_bytes_float32": t.param_bytes("float32")},
+        "layers": [
+            {
+                "name": r.name,
+                "type": r.kind,
+                "inputs": list(r.inputs),
+                "output_shape": list(r.output_shape),
+                "params": r.params,
+                "trainable_params": r.trainable_params,
+                "non_trainable_params": r.non_trainable_params,
+                "macs": r.macs,
+                "weights": [
+                    {"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
+                    for w in r.weights
+                ],
+            }
+            for r in report.rows
+        ],
+        "totals": {
+            **t.as_dict(),
+            "flops": t.flops,
+            "param_bytes_float32": t.param_bytes("float32"),
+        },
     }
 
 
@@ -46,8 +60,12 @@ _FLAT_LIST = re.compile(r"\[\s+([-\d.,\s]*?)\s+\]")
 def dumps(doc: Any) -> str:
     """Indented JSON with lists of numbers (shapes) kept on one line."""
     text = json.dumps(doc, indent=2)
-    return _FLAT_LIST.sub(lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(","))
-                          + "]", text) + "\n"
+    return (
+        _FLAT_LIST.sub(
+            lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text
+        )
+        + "\n"
+    )
 
 
 def render_json(report: Report) -> str:
@@ -57,18 +75,23 @@ def render_json(report: Report) -> str:
 def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] = ()) -> str:
     """``extra``: more columns, (header, cell text by layer name), e.g. the --run columns."""
     t = report.totals
-    lines = [f"**{report.name}**: {grouped(t.params)} params "
-             f"({grouped(t.trainable_params)} trainable, {grouped(t.non_trainable_params)} "
-             f"non-trainable), {grouped(t.macs)} MACs", "",
-             "| Layer (type) | Output Shape | Param # | MACs |"
-             + "".join(f" {h} |" for h, _ in extra),
-             "|:--|:--|--:|--:|" + "--:|" * len(extra)]
+    lines = [
+        f"**{report.name}**: {grouped(t.params)} params "
+        f"({grouped(t.trainable_params)} trainable, {grouped(t.non_trainable_params)} "
+        f"non-trainable), {grouped(t.macs)} MACs",
+        "",
+        "| Layer (type) | Output Shape | Param # | MACs |" + "".join(f" {h} |" for h, _ in extra),
+        "|:--|:--|--:|--:|" + "--:|" * len(extra),
+    ]
     for r in report.rows:
-        lines.append(f"| {r.name} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
-                     f"{grouped(r.params)} | {grouped(r.macs)} |"
-                     + "".join(f" {cells.get(r.name, '')} |" for _, cells in extra))
-    lines.append(f"| **Total** | | **{grouped(t.params)}** | **{grouped(t.macs)}** |"
-                 + " |" * len(extra))
+        lines.append(
+            f"| {r.name} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
+            f"{grouped(r.params)} | {grouped(r.macs)} |"
+            + "".join(f" {cells.get(r.name, '')} |" for _, cells in extra)
+        )
+    lines.append(
+        f"| **Total** | | **{grouped(t.params)}** | **{grouped(t.macs)}** |" + " |" * len(extra)
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -76,10 +99,31 @@ def render_csv(report: Report, extra: Sequence[tuple[str, dict[str, Any]]] = ())
     """``extra``: more columns, (header, value by layer name), e.g. the --run columns."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["name", "type", "inputs", "output_shape", "params", "trainable_params",
-                     "non_trainable_params", "macs"] + [h for h, _ in extra])
+    writer.writerow(
+        [
+            "name",
+            "type",
+            "inputs",
+            "output_shape",
+            "params",
+            "trainable_params",
+            "non_trainable_params",
+            "macs",
+        ]
+        + [h for h, _ in extra]
+    )
     for r in report.rows:
-        writer.writerow([r.name, r.kind, ";".join(r.inputs), plain_shape(r.output_shape),
-                         r.params, r.trainable_params, r.non_trainable_params, r.macs]
-                        + [values.get(r.name, "") for _, values in extra])
+        writer.writerow(
+            [
+                r.name,
+                r.kind,
+                ";".join(r.inputs),
+                plain_shape(r.output_shape),
+                r.params,
+                r.trainable_params,
+                r.non_trainable_params,
+                r.macs,
+            ]
+            + [values.get(r.name, "") for _, values in extra]
+        )
     return buf.getvalue()

@@ -24,10 +24,10 @@ STATS = ("mean", "std", "min", "max")
 def run_cells(report: Report, result: RunResult) -> list[tuple[str, dict[str, str]]]:
     """(header, text by layer name) for each run column."""
     layers = result.layers
-    cols = [("Executed", {n: batch_shape(result.batch, lr.executed_shape)
-                          for n, lr in layers.items()}),
-            ("Time", {n: seconds(lr.time_s) for n, lr in layers.items()
-                      if not report.row(n).is_input})]
+    cols = [
+        ("Executed", {n: batch_shape(result.batch, lr.executed_shape) for n, lr in layers.items()}),
+        ("Time", {n: seconds(lr.time_s) for n, lr in layers.items() if not report.row(n).is_input}),
+    ]
     for s in STATS:
         cols.append((s.capitalize(), {n: stat(getattr(lr, s)) for n, lr in layers.items()}))
     return cols
@@ -41,28 +41,45 @@ def throughput(report: Report, result: RunResult) -> str:
 
 
 def footer(report: Report, result: RunResult) -> list[tuple[str, str, str]]:
-    passes = ("1 pass" if result.passes == 1 and not result.warmup
-              else f"median of {result.passes} after a warm-up")
-    return [("Forward:", seconds(result.forward_s),
-             f"(batch {result.batch}, {passes}, {throughput(report, result)}; seed "
-             f"{result.seed}; weight creation excluded)")]
+    passes = (
+        "1 pass"
+        if result.passes == 1 and not result.warmup
+        else f"median of {result.passes} after a warm-up"
+    )
+    return [
+        (
+            "Forward:",
+            seconds(result.forward_s),
+            f"(batch {result.batch}, {passes}, {throughput(report, result)}; seed "
+            f"{result.seed}; weight creation excluded)",
+        )
+    ]
 
 
 def render_run(report: Report, result: RunResult, fmt: str, color: bool = False) -> str:
     cells = run_cells(report, result)
     if fmt == "table":
-        return render_table(report, color=color,
-                            extra=[(h, h != "Executed", c) for h, c in cells],
-                            footer=footer(report, result))
+        return render_table(
+            report,
+            color=color,
+            extra=[(h, h != "Executed", c) for h, c in cells],
+            footer=footer(report, result),
+        )
     if fmt == "json":
         return machine.dumps(run_dict(report, result))
     if fmt == "markdown":
         text = machine.render_markdown(report, extra=[(h, c) for h, c in cells])
         return text + f"\nForward: {seconds(result.forward_s)} (batch {result.batch})\n"
     values: list[tuple[str, dict[str, Any]]] = [
-        ("executed_shape", {n: plain_shape((result.batch,) + lr.executed_shape)
-                            for n, lr in result.layers.items()}),
-        ("time_s", {n: f"{lr.time_s:.6g}" for n, lr in result.layers.items()})]
+        (
+            "executed_shape",
+            {
+                n: plain_shape((result.batch,) + lr.executed_shape)
+                for n, lr in result.layers.items()
+            },
+        ),
+        ("time_s", {n: f"{lr.time_s:.6g}" for n, lr in result.layers.items()}),
+    ]
     values += [(s, {n: repr(getattr(lr, s)) for n, lr in result.layers.items()}) for s in STATS]
     return machine.render_csv(report, extra=values)
 
@@ -82,8 +99,14 @@ def run_dict(report: Report, result: RunResult) -> dict[str, Any]:
         layer["time_s"] = lr.time_s
         layer["stats"] = {s: _finite(getattr(lr, s)) for s in STATS}
     doc["forward_s"] = result.forward_s
-    doc["run"] = {"batch": result.batch, "seed": result.seed, "passes": result.passes,
-                  "warmup": result.warmup, "forward_s": result.forward_s,
-                  "flops_per_s": (report.totals.flops * result.batch / result.forward_s
-                                  if result.forward_s > 0 else None)}
+    doc["run"] = {
+        "batch": result.batch,
+        "seed": result.seed,
+        "passes": result.passes,
+        "warmup": result.warmup,
+        "forward_s": result.forward_s,
+        "flops_per_s": (
+            report.totals.flops * result.batch / result.forward_s if result.forward_s > 0 else None
+        ),
+    }
     return doc

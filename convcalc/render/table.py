@@ -22,16 +22,22 @@ if TYPE_CHECKING:
 Column = tuple[str, bool, dict[str, str]]
 
 
-def build_table(report: Report, extra: Sequence[Column] = (),
-                footer: Sequence[tuple[str, str, str]] = ()) -> RenderableType:
+def build_table(
+    report: Report, extra: Sequence[Column] = (), footer: Sequence[tuple[str, str, str]] = ()
+) -> RenderableType:
     from rich import box
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     connected = not report.sequential_like
-    table = Table(title=f'Model: "{report.name}"', box=box.SIMPLE_HEAD, show_footer=False,
-                  title_justify="left", pad_edge=False)
+    table = Table(
+        title=f'Model: "{report.name}"',
+        box=box.SIMPLE_HEAD,
+        show_footer=False,
+        title_justify="left",
+        pad_edge=False,
+    )
     table.add_column("Layer (type)", no_wrap=True)
     table.add_column("Output Shape", no_wrap=True)
     table.add_column("Param #", justify="right", no_wrap=True)
@@ -43,8 +49,12 @@ def build_table(report: Report, extra: Sequence[Column] = (),
     for r in report.rows:
         if report.model == "sequential" and r.is_input:
             continue
-        cells = [f"{r.name} ({r.kind})", keras_shape(r.output_shape), grouped(r.params),
-                 grouped(r.macs)] + [cells.get(r.name, "") for _, _, cells in extra]
+        cells = [
+            f"{r.name} ({r.kind})",
+            keras_shape(r.output_shape),
+            grouped(r.params),
+            grouped(r.macs),
+        ] + [cells.get(r.name, "") for _, _, cells in extra]
         if connected:
             cells.append("\n".join(r.inputs))
         table.add_row(*cells)
@@ -53,8 +63,9 @@ def build_table(report: Report, extra: Sequence[Column] = (),
     totals.add_column(no_wrap=True)
     totals.add_column(justify="right", no_wrap=True)
     totals.add_column(no_wrap=True)
-    totals.add_row("Total params:", grouped(t.params),
-                   f"({binary_bytes(t.param_bytes('float32'))} at float32)")
+    totals.add_row(
+        "Total params:", grouped(t.params), f"({binary_bytes(t.param_bytes('float32'))} at float32)"
+    )
     totals.add_row("Trainable params:", grouped(t.trainable_params), "")
     totals.add_row("Non-trainable params:", grouped(t.non_trainable_params), "")
     totals.add_row("Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP)")
@@ -64,8 +75,12 @@ def build_table(report: Report, extra: Sequence[Column] = (),
     return Group(table, totals, note)
 
 
-def render_table(report: Report, color: bool | None = None, extra: Sequence[Column] = (),
-                 footer: Sequence[tuple[str, str, str]] = ()) -> str:
+def render_table(
+    report: Report,
+    color: bool | None = None,
+    extra: Sequence[Column] = (),
+    footer: Sequence[tuple[str, str, str]] = (),
+) -> str:
     """The table as text (with ANSI colours only when ``color`` is true).
 
     Rendered on a console far wider than any table, so nothing is wrapped or cut whatever the
@@ -78,8 +93,16 @@ def to_text(renderable: RenderableType, color: bool | None = None) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
-    console = Console(width=10_000, file=buf, force_terminal=bool(color), no_color=not color,
-                      color_system="standard" if color else None, highlight=False,
-                      emoji=False, legacy_windows=False, soft_wrap=False)
+    console = Console(
+        width=10_000,
+        file=buf,
+        force_terminal=bool(color),
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+        soft_wrap=False,
+    )
     console.print(renderable)
     return "\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n"

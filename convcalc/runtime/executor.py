@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -49,11 +49,11 @@ class LayerRun:
 class RunResult:
     batch: int
     seed: int
-    passes: int                       # timed passes (the median is over them)
-    warmup: bool                      # an untimed warm-up pass ran first
+    passes: int  # timed passes (the median is over them)
+    warmup: bool  # an untimed warm-up pass ran first
     layers: dict[str, LayerRun]
-    forward_s: float                  # median whole forward
-    outputs: dict[str, np.ndarray]    # the model's outputs, batch first, in the spec's layout
+    forward_s: float  # median whole forward
+    outputs: dict[str, np.ndarray]  # the model's outputs, batch first, in the spec's layout
     activations: dict[str, np.ndarray] = field(default_factory=dict)  # with keep_activations
 
 
@@ -79,14 +79,18 @@ def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.n
         given = {k: data[k] for k in data.files}
         missing = [r.name for r in rows if r.name not in given]
         if missing:
-            raise UsageError(f"--input {path} has no array for input "
-                             f"{', '.join(repr(m) for m in missing)} (keys: "
-                             f"{', '.join(sorted(given)) or 'none'})")
+            raise UsageError(
+                f"--input {path} has no array for input "
+                f"{', '.join(repr(m) for m in missing)} (keys: "
+                f"{', '.join(sorted(given)) or 'none'})"
+            )
     elif len(rows) == 1:
         given = {rows[0].name: data}
     else:
-        raise UsageError(f"--input {path}: the spec has {len(rows)} inputs ("
-                         f"{', '.join(r.name for r in rows)}); pass an .npz keyed by their names")
+        raise UsageError(
+            f"--input {path}: the spec has {len(rows)} inputs ("
+            f"{', '.join(r.name for r in rows)}); pass an .npz keyed by their names"
+        )
     out: dict[str, np.ndarray] = {}
     for r in rows:
         a = np.asarray(given[r.name])
@@ -94,12 +98,15 @@ def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.n
         if tuple(a.shape) == want:
             a = a[None]
         if tuple(a.shape[1:]) != want:
-            raise UsageError(f"--input {path}: array{'' if len(rows) == 1 else ' ' + r.name}"
-                             f" has shape {tuple(a.shape)}; the spec's input is "
-                             f"{(None,) + want} (one sample {want}, or a batch)")
+            raise UsageError(
+                f"--input {path}: array{'' if len(rows) == 1 else ' ' + r.name}"
+                f" has shape {tuple(a.shape)}; the spec's input is "
+                f"{(None,) + want} (one sample {want}, or a batch)"
+            )
         if opts.batch is not None and a.shape[0] != opts.batch:
-            raise UsageError(f"--batch {opts.batch} but --input {path} holds a batch of "
-                             f"{a.shape[0]}")
+            raise UsageError(
+                f"--batch {opts.batch} but --input {path} holds a batch of {a.shape[0]}"
+            )
         out[r.name] = np.ascontiguousarray(to_canonical(a.astype(F32), cf))
     return out
 
@@ -113,11 +120,15 @@ def _stats(a: np.ndarray) -> tuple[float, float, float, float]:
     if a.size == 0:
         return (float("nan"),) * 4
     flat = a.reshape(-1)
-    chunks = [flat[i:i + STATS_CHUNK] for i in range(0, flat.size, STATS_CHUNK)]
+    chunks = [flat[i : i + STATS_CHUNK] for i in range(0, flat.size, STATS_CHUNK)]
     mean = sum(float(c.sum(dtype=np.float64)) for c in chunks) / flat.size
     var = sum(float(np.square(c.astype(np.float64) - mean).sum()) for c in chunks) / flat.size
-    return (mean, var ** 0.5, float(min(c.min() for c in chunks)),
-            float(max(c.max() for c in chunks)))
+    return (
+        mean,
+        var**0.5,
+        float(min(c.min() for c in chunks)),
+        float(max(c.max() for c in chunks)),
+    )
 
 
 class Execution:
@@ -127,8 +138,13 @@ class Execution:
     statistics (outside the timed region); every pass records per-layer times.
     """
 
-    def __init__(self, spec: Spec, report: Report, opts: RunOptions | None = None,
-                 params: dict[str, dict[str, np.ndarray]] | None = None) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        report: Report,
+        opts: RunOptions | None = None,
+        params: dict[str, dict[str, np.ndarray]] | None = None,
+    ) -> None:
         """``params``: every layer's weights (Keras layout, float32) to use instead of
         creating or loading them (for the API and benchmarks)."""
         self.opts = opts = opts or RunOptions()
@@ -138,10 +154,19 @@ class Execution:
         self.inputs = _read_inputs(spec, report, opts)
         self.batch = next(iter(self.inputs.values())).shape[0]
         weight_list: list[tuple[LayerSpec, list[Weight]]] = [
-            (ls, list(self.rows[ls.name].weights)) for ls in self.layer_specs]
-        self.params = params if params is not None else weights.build(
-            weight_list, opts.seed, opts.weights_path, opts.weights_layout,
-            opts.true_convolution)
+            (ls, list(self.rows[ls.name].weights)) for ls in self.layer_specs
+        ]
+        self.params = (
+            params
+            if params is not None
+            else weights.build(
+                weight_list,
+                opts.seed,
+                opts.weights_path,
+                opts.weights_layout,
+                opts.true_convolution,
+            )
+        )
         self.last_use: dict[str, int] = {}
         for i, ls in enumerate(self.layer_specs):
             for name in ls.inputs:
@@ -194,9 +219,12 @@ class Execution:
         expected = self.rows[ls.name].output_shape
         if executed != expected or y.shape[0] != self.batch or y.dtype != F32:
             raise RuntimeMismatch(
-                ls.loc, ls.describe(), f"executed output {(y.shape[0],) + executed} "
+                ls.loc,
+                ls.describe(),
+                f"executed output {(y.shape[0],) + executed} "
                 f"({y.dtype}) differs from the analytic {(self.batch,) + tuple(expected)} "
-                f"(float32); this is a bug in convcalc, please report it with the spec")
+                f"(float32); this is a bug in convcalc, please report it with the spec",
+            )
         self.shapes[ls.name] = executed
         self.stats[ls.name] = _stats(y)
 
@@ -206,19 +234,31 @@ class Execution:
         layers: dict[str, LayerRun] = {}
         for r in self.report.rows:  # in the report's order, inputs included
             if r.is_input:
-                layers[r.name] = LayerRun(r.name, tuple(r.output_shape), 0.0,
-                                          *_stats(self.inputs[r.name]))
+                layers[r.name] = LayerRun(
+                    r.name, tuple(r.output_shape), 0.0, *_stats(self.inputs[r.name])
+                )
             else:
-                layers[r.name] = LayerRun(r.name, self.shapes[r.name],
-                                          statistics.median(self.times[r.name][timed]),
-                                          *self.stats[r.name])
-        return RunResult(self.batch, self.opts.seed, len(self.forward_times[timed]), warmup,
-                         layers, statistics.median(self.forward_times[timed]), self.outputs,
-                         self.saved)
+                layers[r.name] = LayerRun(
+                    r.name,
+                    self.shapes[r.name],
+                    statistics.median(self.times[r.name][timed]),
+                    *self.stats[r.name],
+                )
+        return RunResult(
+            self.batch,
+            self.opts.seed,
+            len(self.forward_times[timed]),
+            warmup,
+            layers,
+            statistics.median(self.forward_times[timed]),
+            self.outputs,
+            self.saved,
+        )
 
 
-def execute(spec: Spec, report: Report, opts: RunOptions | None = None,
-            progress: Progress | None = None) -> RunResult:
+def execute(
+    spec: Spec, report: Report, opts: RunOptions | None = None, progress: Progress | None = None
+) -> RunResult:
     """Run ``spec`` (already analysed into ``report``): one pass, or with ``opts.repeat`` a
     warm-up and that many timed passes. Returns times, statistics and outputs."""
     ex = Execution(spec, report, opts)
@@ -234,4 +274,4 @@ def save_activations(result: RunResult, path: Path, force: bool) -> None:
     an interrupted write leaves no partial file."""
     RunOptions(output=path, force=force).check_output()
     with atomic.replacing(path) as fh:
-        np.savez(fh, **result.activations)
+        np.savez(fh, **result.activations)  # type: ignore[arg-type]

@@ -15,17 +15,17 @@ from convcalc.errors import UsageError
 class RunOptions:
     """How to execute a spec with the NumPy ops."""
 
-    seed: int = 0                     # seed of the random input and weights
-    input_path: Path | None = None    # .npy (one sample or a batch) or .npz keyed by input name
-    batch: int | None = None          # default 1, or the batch of the input file
+    seed: int = 0  # seed of the random input and weights
+    input_path: Path | None = None  # .npy (one sample or a batch) or .npz keyed by input name
+    batch: int | None = None  # default 1, or the batch of the input file
     weights_path: Path | None = None  # .npz keyed '<layer>/<weight>'
-    weights_layout: str = "keras"     # keras | torch
-    output: Path | None = None        # save every layer's activation here (.npz)
-    force: bool = False               # let output replace a file
-    repeat: int | None = None         # None: one pass; N: a warm-up, then N timed passes
-    threads: int | None = None        # BLAS threads
-    true_convolution: bool = False    # flip kernels (true convolution)
-    keep_activations: bool = False    # keep every layer's output (implied by output)
+    weights_layout: str = "keras"  # keras | torch
+    output: Path | None = None  # save every layer's activation here (.npz)
+    force: bool = False  # let output replace a file
+    repeat: int | None = None  # None: one pass; N: a warm-up, then N timed passes
+    threads: int | None = None  # BLAS threads
+    true_convolution: bool = False  # flip kernels (true convolution)
+    keep_activations: bool = False  # keep every layer's output (implied by output)
 
     @property
     def keeps_activations(self) -> bool:

@@ -69,7 +69,7 @@ def flip_spatial(a: np.ndarray, rank: int) -> np.ndarray:
 def _split_key(key: str, names: list[str]) -> tuple[str, str] | None:
     for name in names:  # longest names first, so 'conv1.bn' wins over 'conv1'
         if key.startswith(name) and len(key) > len(name) + 1 and key[len(name)] in "./":
-            return name, key[len(name) + 1:]
+            return name, key[len(name) + 1 :]
     return None
 
 
@@ -82,8 +82,10 @@ def _read(path: Path) -> dict[str, np.ndarray]:
     except (OSError, ValueError) as exc:
         raise UsageError(f"--weights {path}: not a NumPy .npz file ({exc})") from None
     if arrays is None:
-        raise UsageError(f"--weights {path}: expected an .npz archive keyed by layer "
-                         f"name, e.g. 'conv1/kernel'; received a single array")
+        raise UsageError(
+            f"--weights {path}: expected an .npz archive keyed by layer "
+            f"name, e.g. 'conv1/kernel'; received a single array"
+        )
     return arrays
 
 
@@ -97,40 +99,64 @@ def load(path: Path, layout: str, layers: Layers) -> Params:
     for key, a in arrays.items():
         split = _split_key(key, names)
         if split is None:
-            problems.append(Problem(loc, f"'{key}' names no layer of the spec",
-                                    hint="keys are '<layer name>/<weight>', e.g. "
-                                         f"'{names[-1] if names else 'conv1'}/kernel'"))
+            problems.append(
+                Problem(
+                    loc,
+                    f"'{key}' names no layer of the spec",
+                    hint="keys are '<layer name>/<weight>', e.g. "
+                    f"'{names[-1] if names else 'conv1'}/kernel'",
+                )
+            )
             continue
         found.setdefault(split[0], {})[split[1]] = a
     _check_layout(path, layout, layers, found)
     result: Params = {}
     for ls, weights in layers:
-        result[ls.name] = _layer_params(ls, weights, found.pop(ls.name, {}), layout, loc,
-                                        problems)
-    for name in found:  # layers without weights that the file still names
-        problems.append(Problem(loc, f"'{name}' has no weights, but the file names "
-                                     f"{', '.join(sorted(found[name]))}"))
+        result[ls.name] = _layer_params(ls, weights, found.pop(ls.name, {}), layout, loc, problems)
+    for name, named in found.items():  # layers without weights that the file still names
+        problems.append(
+            Problem(loc, f"'{name}' has no weights, but the file names {', '.join(sorted(named))}")
+        )
     if problems:
         raise SpecError(problems)
     return result
 
 
-def _layer_params(ls: LayerSpec, weights: list[Weight], given: dict[str, np.ndarray],
-                  layout: str, loc: Location, problems: list[Problem]) -> dict[str, np.ndarray]:
+def _layer_params(
+    ls: LayerSpec,
+    weights: list[Weight],
+    given: dict[str, np.ndarray],
+    layout: str,
+    loc: Location,
+    problems: list[Problem],
+) -> dict[str, np.ndarray]:
     params: dict[str, np.ndarray] = {}
     for w in weights:
         name, want = file_name(w, layout), file_shape(w, layout)
         if name not in given:
-            problems.append(Problem(loc, f"missing weight '{ls.name}/{name}' ({layout} "
-                                    f"layout, shape {want})", ls.describe()))
+            problems.append(
+                Problem(
+                    loc,
+                    f"missing weight '{ls.name}/{name}' ({layout} layout, shape {want})",
+                    ls.describe(),
+                )
+            )
             continue
         a = given.pop(name)
         if tuple(a.shape) != tuple(want):
-            problems.append(Problem(
-                loc, f"weight '{ls.name}/{name}' has shape {tuple(a.shape)}; expected {want} "
-                f"({layout} layout)", ls.describe(),
-                hint=("--weights-layout torch reads PyTorch layouts" if layout == "keras"
-                      else "--weights-layout keras reads Keras layouts")))
+            problems.append(
+                Problem(
+                    loc,
+                    f"weight '{ls.name}/{name}' has shape {tuple(a.shape)}; expected {want} "
+                    f"({layout} layout)",
+                    ls.describe(),
+                    hint=(
+                        "--weights-layout torch reads PyTorch layouts"
+                        if layout == "keras"
+                        else "--weights-layout keras reads Keras layouts"
+                    ),
+                )
+            )
             continue
         a = np.asarray(a, dtype=F32)
         params[w.name] = np.ascontiguousarray(w.from_torch(a)) if layout == "torch" else a
@@ -138,27 +164,39 @@ def _layer_params(ls: LayerSpec, weights: list[Weight], given: dict[str, np.ndar
         if layout == "torch" and extra in IGNORED_TORCH:
             continue
         expected = [file_name(w, layout) for w in weights]
-        problems.append(Problem(loc, f"unexpected weight '{ls.name}/{extra}'", ls.describe(),
-                                hint="this layer's weights: " + (", ".join(expected) or "none")))
+        problems.append(
+            Problem(
+                loc,
+                f"unexpected weight '{ls.name}/{extra}'",
+                ls.describe(),
+                hint="this layer's weights: " + (", ".join(expected) or "none"),
+            )
+        )
     return params
 
 
-def _check_layout(path: Path, layout: str, layers: Layers,
-                  found: dict[str, dict[str, np.ndarray]]) -> None:
+def _check_layout(
+    path: Path, layout: str, layers: Layers, found: dict[str, dict[str, np.ndarray]]
+) -> None:
     """A file whose names all belong to the other layout is one mistake, not one per weight."""
+
     def names(lay: str) -> set[str]:
         return {f"{ls.name}/{file_name(w, lay)}" for ls, weights in layers for w in weights}
+
     have = {f"{layer}/{name}" for layer, ws in found.items() for name in ws}
     other = "keras" if layout == "torch" else "torch"
     mine, theirs = names(layout) - names(other), names(other) - names(layout)  # not 'bias'
     if not have & mine and have & theirs:
         name = sorted(have & theirs)[0].replace("/", "." if other == "torch" else "/", 1)
-        raise UsageError(f"--weights {path} uses {LAYOUT_NAMES[other]} names and layouts "
-                         f"(e.g. '{name}'); pass --weights-layout {other}")
+        raise UsageError(
+            f"--weights {path} uses {LAYOUT_NAMES[other]} names and layouts "
+            f"(e.g. '{name}'); pass --weights-layout {other}"
+        )
 
 
-def build(layers: Layers, seed: int, path: Path | None, layout: str,
-          true_convolution: bool) -> Params:
+def build(
+    layers: Layers, seed: int, path: Path | None, layout: str, true_convolution: bool
+) -> Params:
     """Every layer's params (Keras layout, float32): loaded from ``path`` or seeded."""
     if path is not None:
         params = load(path, layout, layers)

@@ -17,8 +17,18 @@ from convcalc.errors import ArgError
 from convcalc.fields import REQUIRED, Arg, is_int, json_schema, nonneg_int, suggest
 
 # decimal (SI) and binary multipliers accepted in budget strings such as "16G" or "512MiB"
-QUANTITY_SUFFIXES = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-                     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+QUANTITY_SUFFIXES = {
+    "": 1,
+    "k": 10**3,
+    "K": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
 # a budget string: number, suffix, then "B" for byte budgets (the JSON schema uses it too)
 QUANTITY_PATTERN = r"\s*([0-9][0-9_]*(?:\.[0-9]+)?)\s*([KMGT]i|[kKMGT])?"
 
@@ -43,10 +53,10 @@ def text(v: Any) -> str:
 @json_schema(_SHAPE)
 def sample_shape(v: Any) -> tuple[int, ...]:
     if not _positive_list(v):
-        raise ArgError(f"must be one sample's shape, a list of positive integers (no batch); "
-                       f"received {v!r}",
-                       hint="e.g. input: [224, 224, 3] (channels_last) or [3, 224, 224] "
-                            "(channels_first)")
+        raise ArgError(
+            f"must be one sample's shape, a list of positive integers (no batch); received {v!r}",
+            hint="e.g. input: [224, 224, 3] (channels_last) or [3, 224, 224] (channels_first)",
+        )
     return tuple(v)
 
 
@@ -60,8 +70,10 @@ def data_format(v: Any) -> str:
 @json_schema({"enum": ["functional", "sequential"]})
 def model_kind(v: Any) -> str:
     if v not in ("functional", "sequential"):
-        raise ArgError(f"must be 'functional' (Keras Model: InputLayer row shown) or "
-                       f"'sequential' (keras.Sequential: no InputLayer row); received {v!r}")
+        raise ArgError(
+            f"must be 'functional' (Keras Model: InputLayer row shown) or "
+            f"'sequential' (keras.Sequential: no InputLayer row); received {v!r}"
+        )
     return str(v)
 
 
@@ -74,6 +86,7 @@ def layer_list(v: Any) -> list[Any]:
 
 def mapping(example: str, ref: str) -> Any:
     """A section that is a mapping (or empty: ``expect:`` with only comments under it)."""
+
     @json_schema({"$ref": f"#/$defs/{ref}"})
     def check(v: Any) -> dict[str, Any]:
         if v is None:
@@ -81,6 +94,7 @@ def mapping(example: str, ref: str) -> Any:
         if not isinstance(v, dict):
             raise ArgError(f"must be a mapping such as {example}")
         return v
+
     return check
 
 
@@ -98,8 +112,9 @@ def per_axis(v: Any) -> int | tuple[int, ...]:
         return int(v)
     if _positive_list(v):
         return tuple(v)
-    raise ArgError(f"must be a positive integer or a list of them (one per spatial axis); "
-                   f"received {v!r}")
+    raise ArgError(
+        f"must be a positive integer or a list of them (one per spatial axis); received {v!r}"
+    )
 
 
 @json_schema({"type": "object", "additionalProperties": {"$ref": "#/$defs/layer_expect"}})
@@ -113,8 +128,10 @@ def layer_expectations(v: Any) -> dict[str, Any]:
 def dtype(v: Any) -> str:
     if v not in DTYPE_BYTES:
         near = suggest(str(v), list(DTYPE_BYTES))
-        raise ArgError(f"must be one of {', '.join(DTYPE_BYTES)}; received {v!r}",
-                       hint=f"did you mean '{near}'?" if near else "")
+        raise ArgError(
+            f"must be one of {', '.join(DTYPE_BYTES)}; received {v!r}",
+            hint=f"did you mean '{near}'?" if near else "",
+        )
     return str(v)
 
 
@@ -146,11 +163,14 @@ def quantity(unit: str) -> Any:
         n = parse_quantity(v, unit)
         if n is None:
             example = "528MiB, 500MB or 553430176" if unit else "140M, 15.5G or 138357544"
-            raise ArgError(f"must be an integer >= 0 or a number with a suffix k, M, G, T (10^3 "
-                           f"steps) or Ki, Mi, Gi, Ti (2^10 steps)"
-                           f"{' and an optional B' if unit else ''}; received {v!r}",
-                           hint=f"e.g. {example}")
+            raise ArgError(
+                f"must be an integer >= 0 or a number with a suffix k, M, G, T (10^3 "
+                f"steps) or Ki, Mi, Gi, Ti (2^10 steps)"
+                f"{' and an optional B' if unit else ''}; received {v!r}",
+                hint=f"e.g. {example}",
+            )
         return n
+
     return check
 
 
@@ -158,11 +178,18 @@ def quantity(unit: str) -> Any:
 TOP: dict[str, Arg] = {
     "name": Arg(text, None, doc="model name (default: the file name)"),
     "description": Arg(text, None, doc=""),
-    "input": Arg(sample_shape, None, doc="one sample's shape, without the batch, e.g. "
-                 "[224, 224, 3] (channels_last) or [3, 224, 224] (channels_first)"),
+    "input": Arg(
+        sample_shape,
+        None,
+        doc="one sample's shape, without the batch, e.g. "
+        "[224, 224, 3] (channels_last) or [3, 224, 224] (channels_first)",
+    ),
     "data_format": Arg(data_format, "channels_last", doc=""),
-    "model": Arg(model_kind, "functional", doc="functional: Keras Model (InputLayer row shown); "
-                 "sequential: keras.Sequential"),
+    "model": Arg(
+        model_kind,
+        "functional",
+        doc="functional: Keras Model (InputLayer row shown); sequential: keras.Sequential",
+    ),
     "layers": Arg(layer_list, doc=""),
     "expect": Arg(mapping("{params: 138357544}", "expect"), None, doc=""),
     "budget": Arg(mapping("{max_params: 140M}", "budget"), None, doc=""),
@@ -171,16 +198,23 @@ TOP: dict[str, Arg] = {
 # the keys every layer takes besides its own arguments
 COMMON: dict[str, dict[str, Any]] = {
     "name": {"type": "string", "minLength": 1, "description": "unique layer name"},
-    "inputs": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"},
-                                               "minItems": 1}],
-               "description": "names of the layers feeding this one (default: the previous "
-               "layer)"},
+    "inputs": {
+        "anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        ],
+        "description": "names of the layers feeding this one (default: the previous layer)",
+    },
     "trainable": {"type": "boolean", "default": True},
 }
 
 EXPECT: dict[str, Arg] = {
-    **{key: Arg(nonneg_int, None, doc="weight multiply-accumulates per sample"
-                if key == "macs" else "") for key in TOTAL_FIELDS},
+    **{
+        key: Arg(
+            nonneg_int, None, doc="weight multiply-accumulates per sample" if key == "macs" else ""
+        )
+        for key in TOTAL_FIELDS
+    },
     "output_shape": Arg(shape_value, None, doc=""),
     "layers": Arg(layer_expectations, None, doc="expectations per layer name"),
 }
@@ -189,17 +223,20 @@ EXPECT_LAYER: dict[str, Arg] = {
     "output_shape": Arg(shape_value, None, doc=""),
     "params": Arg(nonneg_int, None, doc=""),
     "macs": Arg(nonneg_int, None, doc=""),
-    "receptive_field": Arg(per_axis, None, doc="receptive field size, one int for every spatial "
-                           "axis or one per axis"),
+    "receptive_field": Arg(
+        per_axis, None, doc="receptive field size, one int for every spatial axis or one per axis"
+    ),
 }
 
 BUDGET: dict[str, Arg] = {
     "max_params": Arg(quantity(""), None, doc="e.g. 140M (10^6) or 138357544"),
     "max_macs": Arg(quantity(""), None, doc="e.g. 16G"),
-    "max_param_bytes": Arg(quantity("B"), None, doc="params x the dtype's size; e.g. 528MiB "
-                           "(2^20) or 554MB (10^6)"),
-    "max_activation_bytes": Arg(quantity("B"), None, doc="the largest layer output, one sample, "
-                                "at dtype"),
+    "max_param_bytes": Arg(
+        quantity("B"), None, doc="params x the dtype's size; e.g. 528MiB (2^20) or 554MB (10^6)"
+    ),
+    "max_activation_bytes": Arg(
+        quantity("B"), None, doc="the largest layer output, one sample, at dtype"
+    ),
     "dtype": Arg(dtype, "float32", doc=""),
     "max_receptive_field": Arg(per_axis, None, doc=""),
     "min_receptive_field": Arg(per_axis, None, doc=""),

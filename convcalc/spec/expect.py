@@ -28,9 +28,12 @@ class SectionParser:
     def unknown_key(self, path: tuple[Any, ...], what: str, allowed: tuple[str, ...]) -> None:
         """``unknown <what> 'key'`` at the key, with a did-you-mean and the allowed keys."""
         near = suggest(str(path[-1]), list(allowed))
-        self.fail(path, f"unknown {what} '{path[-1]}'", key=True,
-                  hint=(f"did you mean '{near}'? " if near else "") + "allowed: "
-                  + ", ".join(allowed))
+        self.fail(
+            path,
+            f"unknown {what} '{path[-1]}'",
+            key=True,
+            hint=(f"did you mean '{near}'? " if near else "") + "allowed: " + ", ".join(allowed),
+        )
 
     def value(self, arg: Arg, path: tuple[Any, ...], what: str, value: Any) -> Any:
         """``arg``'s validator on ``value``; a failure is recorded as ``<what> must be ...``."""
@@ -40,8 +43,7 @@ class SectionParser:
             self.fail(path, f"{what} {exc.message}", hint=exc.hint)
             return None
 
-    def expect(self, expect: dict[str, Any], layer_names: set[str] | None = None
-               ) -> dict[str, Any]:
+    def expect(self, expect: dict[str, Any], layer_names: set[str] | None = None) -> dict[str, Any]:
         """Validate ``expect:``; ``layer_names`` (when every layer parsed) checks the names in
         ``expect.layers``."""
         for key, value in expect.items():
@@ -60,13 +62,19 @@ class SectionParser:
         for lname, lexp in value.items():
             if layer_names is not None and lname not in layer_names:
                 near = suggest(str(lname), sorted(layer_names))
-                self.fail(path + (lname,), f"expect.layers names '{lname}', which is not a "
-                          f"layer of this spec", key=True,
-                          hint=f"did you mean '{near}'?" if near else
-                          "expectations are keyed by layer name")
+                self.fail(
+                    path + (lname,),
+                    f"expect.layers names '{lname}', which is not a layer of this spec",
+                    key=True,
+                    hint=f"did you mean '{near}'?"
+                    if near
+                    else "expectations are keyed by layer name",
+                )
             if not isinstance(lexp, dict):
-                self.fail(path + (lname,), f"expect.layers.{lname} must be a mapping such as "
-                          f"{{params: 1792}}")
+                self.fail(
+                    path + (lname,),
+                    f"expect.layers.{lname} must be a mapping such as {{params: 1792}}",
+                )
                 continue
             for k, v in lexp.items():
                 if k not in EXPECT_LAYER:

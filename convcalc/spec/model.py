@@ -14,15 +14,15 @@ from convcalc.spec.yaml_source import Path, Source
 class LayerSpec:
     """One entry of the layer list, validated: the layer object plus its place in the graph."""
 
-    index: int                 # position in the expanded layer list (-1 for the implicit input)
-    kind: str                  # canonical Keras class name
+    index: int  # position in the expanded layer list (-1 for the implicit input)
+    kind: str  # canonical Keras class name
     name: str
     layer: Layer
     inputs: list[str]
     loc: Location
     trainable: bool = True
-    written_kind: str = ""     # the spelling the user wrote (e.g. Conv2d)
-    path: Path = ()            # where its entry is in the YAML document, e.g. ("layers", 3)
+    written_kind: str = ""  # the spelling the user wrote (e.g. Conv2d)
+    path: Path = ()  # where its entry is in the YAML document, e.g. ("layers", 3)
 
     @property
     def is_input(self) -> bool:
@@ -45,7 +45,7 @@ class Spec:
     file: str
     name: str
     data_format: str
-    model: str                 # "functional" (InputLayer row shown) or "sequential"
+    model: str  # "functional" (InputLayer row shown) or "sequential"
     layers: list[LayerSpec]
     source: Source
     expect: dict[str, Any] = field(default_factory=dict)

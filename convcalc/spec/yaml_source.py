@@ -58,8 +58,15 @@ def load_yaml(text: str, file: str) -> Source:
         mark = exc.problem_mark or exc.context_mark
         loc = _loc(file, mark) if mark is not None else Location(file, 1, 1)
         what = " ".join(x for x in (exc.context, exc.problem) if x)
-        raise SpecError([Problem(loc, f"malformed YAML: {what}",
-                                 hint="check the indentation and the ':' after each key")]) from None
+        raise SpecError(
+            [
+                Problem(
+                    loc,
+                    f"malformed YAML: {what}",
+                    hint="check the indentation and the ':' after each key",
+                )
+            ]
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(Location(file, 1, 1), f"malformed YAML: {exc}")]) from None
     src = Source(file, None)
@@ -80,14 +87,22 @@ def _build(node: Any, path: Path, src: Source, cons: Any, problems: list[Problem
         for key_node, value_node in node.value:
             key = cons.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int, float, bool)) or key is None:
-                problems.append(Problem(_loc(src.file, key_node.start_mark),
-                                        f"a key must be a plain name; received {key!r}"))
+                problems.append(
+                    Problem(
+                        _loc(src.file, key_node.start_mark),
+                        f"a key must be a plain name; received {key!r}",
+                    )
+                )
                 continue
             if key in out:
                 first = src.keys[path + (key,)]
-                problems.append(Problem(_loc(src.file, key_node.start_mark),
-                                        f"duplicate key '{key}' (first given at line {first.line})",
-                                        hint="remove one of the two; YAML keeps only the last"))
+                problems.append(
+                    Problem(
+                        _loc(src.file, key_node.start_mark),
+                        f"duplicate key '{key}' (first given at line {first.line})",
+                        hint="remove one of the two; YAML keeps only the last",
+                    )
+                )
                 continue
             src.keys[path + (key,)] = _loc(src.file, key_node.start_mark)
             out[key] = _build(value_node, path + (key,), src, cons, problems)

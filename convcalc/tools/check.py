@@ -32,14 +32,14 @@ class Outcome:
     Shapes and per-axis receptive fields are tuples.
     """
 
-    kind: str                      # "expect" | "budget"
+    kind: str  # "expect" | "budget"
     key: str
     expected: Any
     actual: Any
     ok: bool
     loc: Location
-    note: str = ""                 # e.g. "float32", the largest layer, why it is unknown
-    layer: str = ""                # the layer an expectation or a budget figure belongs to
+    note: str = ""  # e.g. "float32", the largest layer, why it is unknown
+    layer: str = ""  # the layer an expectation or a budget figure belongs to
 
     @property
     def path(self) -> str:
@@ -65,7 +65,7 @@ class SpecCheck:
     outcomes: list[Outcome] = field(default_factory=list)
     error: SpecError | None = None
     report: Report | None = None
-    receptive_field: Field | None = None      # the model's receptive field
+    receptive_field: Field | None = None  # the model's receptive field
     spec: Spec | None = None
 
     @property
@@ -89,9 +89,20 @@ def expand_paths(patterns: list[str]) -> list[str | SpecCheck]:
         if glob.has_magic(pattern) and not os.path.exists(pattern):
             matches = sorted(m for m in glob.glob(pattern, recursive=True) if os.path.isfile(m))
             if not matches:
-                found.append(SpecCheck(pattern, error=SpecError([Problem(
-                    Location(pattern), "no file matches this pattern",
-                    hint="check the folder and the extension (.yaml or .yml)")])))
+                found.append(
+                    SpecCheck(
+                        pattern,
+                        error=SpecError(
+                            [
+                                Problem(
+                                    Location(pattern),
+                                    "no file matches this pattern",
+                                    hint="check the folder and the extension (.yaml or .yml)",
+                                )
+                            ]
+                        ),
+                    )
+                )
         else:
             matches = [pattern]
         for m in matches:
@@ -103,8 +114,10 @@ def expand_paths(patterns: list[str]) -> list[str | SpecCheck]:
 
 def check_files(patterns: list[str]) -> list[SpecCheck]:
     """Load, analyse and check every spec matched by ``patterns``; never raises SpecError."""
-    return [entry if isinstance(entry, SpecCheck) else check_path(entry)
-            for entry in expand_paths(patterns)]
+    return [
+        entry if isinstance(entry, SpecCheck) else check_path(entry)
+        for entry in expand_paths(patterns)
+    ]
 
 
 def check_path(path: str) -> SpecCheck:
@@ -124,10 +137,11 @@ def check_spec(spec: Spec, report: Report | None = None) -> SpecCheck:
     budget cannot be evaluated (e.g. a per-axis bound with the wrong number of axes)."""
     report = report or analyze(spec)
     fields = report.fields
-    result = SpecCheck(spec.file, spec.name, report=report,
-                       receptive_field=model_field(fields, report.outputs), spec=spec)
-    result.outcomes = _expectations(spec, report, fields) + _budgets(spec, report, result.receptive_field)
-    return result
+    field = model_field(fields, report.outputs)
+    outcomes = _expectations(spec, report, fields) + _budgets(spec, report, field)
+    return SpecCheck(
+        spec.file, spec.name, outcomes, report=report, receptive_field=field, spec=spec
+    )
 
 
 def _expectations(spec: Spec, report: Report, fields: dict[str, Field]) -> list[Outcome]:
@@ -141,8 +155,17 @@ def _expectations(spec: Spec, report: Report, fields: dict[str, Field]) -> list[
             out.append(Outcome("expect", key, expected, actual, actual == expected, loc))
         elif key == "output_shape":
             actual = report.output_shape
-            out.append(Outcome("expect", key, tuple(expected), actual,
-                               actual == tuple(expected), loc, layer=report.outputs[-1]))
+            out.append(
+                Outcome(
+                    "expect",
+                    key,
+                    tuple(expected),
+                    actual,
+                    actual == tuple(expected),
+                    loc,
+                    layer=report.outputs[-1],
+                )
+            )
     for lname, lexp in (spec.expect.get("layers") or {}).items():
         row = report.row(lname)
         for key, expected in lexp.items():
@@ -150,18 +173,45 @@ def _expectations(spec: Spec, report: Report, fields: dict[str, Field]) -> list[
             dotted = f"layers.{lname}.{key}"
             if key == "receptive_field":
                 f = fields[lname]
-                want = (_per_axis(expected, len(f.size), loc, dotted) if f.known
-                        else expected if isinstance(expected, int) else tuple(expected))
+                want = (
+                    _per_axis(expected, len(f.size), loc, dotted)
+                    if f.known
+                    else expected
+                    if isinstance(expected, int)
+                    else tuple(expected)
+                )
                 actual = f.size if f.known else None
-                out.append(Outcome("expect", dotted, want, actual, actual == want, loc,
-                                   note=f.reason, layer=lname))
+                out.append(
+                    Outcome(
+                        "expect",
+                        dotted,
+                        want,
+                        actual,
+                        actual == want,
+                        loc,
+                        note=f.reason,
+                        layer=lname,
+                    )
+                )
             elif key == "output_shape":
-                out.append(Outcome("expect", dotted, tuple(expected), row.output_shape,
-                                   row.output_shape == tuple(expected), loc, layer=lname))
+                out.append(
+                    Outcome(
+                        "expect",
+                        dotted,
+                        tuple(expected),
+                        row.output_shape,
+                        row.output_shape == tuple(expected),
+                        loc,
+                        layer=lname,
+                    )
+                )
             else:
                 actual = getattr(row, key)
-                out.append(Outcome("expect", dotted, expected, actual, actual == expected, loc,
-                                   layer=lname))
+                out.append(
+                    Outcome(
+                        "expect", dotted, expected, actual, actual == expected, loc, layer=lname
+                    )
+                )
     return out
 
 
@@ -184,28 +234,52 @@ def _budgets(spec: Spec, report: Report, rf: Field) -> list[Outcome]:
         elif key == "max_activation_bytes":
             largest = max(report.rows, key=lambda r: r.output_elements)
             actual = largest.output_elements * size
-            out.append(Outcome("budget", key, bound, actual, actual <= bound, loc, note=dtype,
-                               layer=largest.name))
+            out.append(
+                Outcome(
+                    "budget",
+                    key,
+                    bound,
+                    actual,
+                    actual <= bound,
+                    loc,
+                    note=dtype,
+                    layer=largest.name,
+                )
+            )
         elif key in ("max_receptive_field", "min_receptive_field"):
             if not rf.known:
                 out.append(Outcome("budget", key, bound, None, False, loc, note=rf.reason))
                 continue
             want = _per_axis(bound, len(rf.size), loc, f"budget.{key}")
-            ok = all((a <= b) if key.startswith("max") else (a >= b)
-                     for a, b in zip(rf.size, want))
-            out.append(Outcome("budget", key, want, rf.size, ok, loc,
-                               layer=", ".join(report.outputs)))
+            ok = all((a <= b) if key.startswith("max") else (a >= b) for a, b in zip(rf.size, want))
+            out.append(
+                Outcome("budget", key, want, rf.size, ok, loc, layer=", ".join(report.outputs))
+            )
     return out
 
 
 def _per_axis(value: Any, n: int, loc: Location, what: str) -> tuple[int, ...]:
     """An int (every spatial axis) or a list with one int per spatial axis -> a tuple."""
     if n == 0:
-        raise SpecError([Problem(loc, f"{what}: this spec's input has no spatial axes, so it "
-                                 f"has no receptive field", hint="remove this entry")])
+        raise SpecError(
+            [
+                Problem(
+                    loc,
+                    f"{what}: this spec's input has no spatial axes, so it has no receptive field",
+                    hint="remove this entry",
+                )
+            ]
+        )
     if isinstance(value, int):
         return (value,) * n
     if len(value) != n:
-        raise SpecError([Problem(loc, f"{what} lists {len(value)} values but the input has "
-                                 f"{n} spatial axes", hint=f"give one int, or a list of {n}")])
+        raise SpecError(
+            [
+                Problem(
+                    loc,
+                    f"{what} lists {len(value)} values but the input has {n} spatial axes",
+                    hint=f"give one int, or a list of {n}",
+                )
+            ]
+        )
     return tuple(value)

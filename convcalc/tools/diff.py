@@ -24,7 +24,7 @@ FIELDS = ("kind", "output_shape", "params", "macs")
 @dataclass(frozen=True)
 class LayerDiff:
     name: str
-    status: str                    # "same" | "changed" | "added" | "removed"
+    status: str  # "same" | "changed" | "added" | "removed"
     old: LayerRow | None
     new: LayerRow | None
 
@@ -47,8 +47,11 @@ class SpecDiff:
 
     @property
     def differs(self) -> bool:
-        return (any(d.status != "same" for d in self.layers) or self.old.totals != self.new.totals
-                or self.old.output_shape != self.new.output_shape)
+        return (
+            any(d.status != "same" for d in self.layers)
+            or self.old.totals != self.new.totals
+            or self.old.output_shape != self.new.output_shape
+        )
 
     def count(self, status: str) -> int:
         return sum(1 for d in self.layers if d.status == status)
@@ -91,12 +94,19 @@ def spec_at_revision(path: str | Path, rev: str) -> Spec:
         raise UsageError(f"{path}: no such folder")
 
     def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["git", "-C", str(folder), *args], capture_output=True,
-                              text=True, encoding="utf-8", errors="replace", check=False)
+        return subprocess.run(
+            ["git", "-C", str(folder), *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            check=False,
+        )
 
     if git("rev-parse", "--show-toplevel").returncode != 0:
-        raise UsageError(f"{path} is not inside a git repository, so --git {rev} has "
-                         f"nothing to compare with")
+        raise UsageError(
+            f"{path} is not inside a git repository, so --git {rev} has nothing to compare with"
+        )
     shown = git("show", f"{rev}:./{p.name}")
     if shown.returncode != 0:
         why = (shown.stderr.strip().splitlines() or ["git show failed"])[0]

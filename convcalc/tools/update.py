@@ -49,8 +49,7 @@ class Edit:
 
 def current_values(spec: Spec, report: Report, fields: dict[str, Field]) -> dict[str, Any]:
     """What the expect block should say: the totals, plus the per-layer keys it already has."""
-    values: dict[str, Any] = {**report.totals.as_dict(),
-                              "output_shape": list(report.output_shape)}
+    values: dict[str, Any] = {**report.totals.as_dict(), "output_shape": list(report.output_shape)}
     layers: dict[str, dict[str, Any]] = {}
     for lname, lexp in (spec.expect.get("layers") or {}).items():
         row = report.row(lname)
@@ -81,10 +80,15 @@ def updated_text(text: str, spec: Spec, report: Report) -> str:
 
 def unified_diff(old: str, new: str, path: str) -> str:
     """A unified diff as git prints it (including its "No newline at end of file" marker)."""
-    lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
-                                 fromfile=_diff_name("a", path), tofile=_diff_name("b", path))
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-                   for line in lines)
+    lines = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=_diff_name("a", path),
+        tofile=_diff_name("b", path),
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
 
 
 def _diff_name(side: str, path: str) -> str:
@@ -101,8 +105,9 @@ def update_file(spec: Spec, report: Report) -> str:
     try:
         atomic.write_text(path, new)
     except OSError as exc:
-        raise UpdateRefused([Problem(Location(spec.file), f"--update cannot write this file: "
-                                     f"{exc.strerror}")]) from None
+        raise UpdateRefused(
+            [Problem(Location(spec.file), f"--update cannot write this file: {exc.strerror}")]
+        ) from None
     return unified_diff(old, new, spec.file)
 
 
@@ -169,7 +174,7 @@ class _Editor:
                 raise self.refuse(node, "expect is not a mapping")
         text = self.text
         for e in sorted(self.edits, key=lambda e: e.start, reverse=True):
-            text = text[:e.start] + e.text + text[e.end:]
+            text = text[: e.start] + e.text + text[e.end :]
         return text
 
     # --- finding things ----------------------------------------------------------------------
@@ -184,15 +189,15 @@ class _Editor:
         """End of the last character that belongs to ``node`` (block collections end at the
         next token, which may be lines further down: use their last child instead)."""
         if getattr(node, "flow_style", False) or isinstance(node, yaml.ScalarNode):
-            return node.end_mark.index
+            return int(node.end_mark.index)
         if isinstance(node, yaml.MappingNode) and node.value:
             k, v = node.value[-1]
             if isinstance(v, yaml.ScalarNode) and v.value == "" and v.tag.endswith(":null"):
-                return k.end_mark.index
+                return int(k.end_mark.index)
             return self.content_end(v)
         if isinstance(node, yaml.SequenceNode) and node.value:
             return self.content_end(node.value[-1])
-        return node.end_mark.index
+        return int(node.end_mark.index)
 
     def line_after(self, index: int) -> int:
         """Index of the start of the line after the one holding ``index``."""
@@ -202,8 +207,11 @@ class _Editor:
     def check_inside(self, node: Any) -> None:
         lo, hi = self.within
         if not lo <= node.start_mark.index <= hi:
-            raise self.refuse(node, "a value of expect: is a YAML alias (*name)",
-                              hint="write the value itself, or update it by hand")
+            raise self.refuse(
+                node,
+                "a value of expect: is a YAML alias (*name)",
+                hint="write the value itself, or update it by hand",
+            )
 
     # --- edits -------------------------------------------------------------------------------
     def replace_value(self, key_node: Any, node: Any, value: Any) -> None:
@@ -212,16 +220,20 @@ class _Editor:
             # a block list: rewrite everything after the key's colon as a flow list
             colon = self.text.index(":", key_node.end_mark.index)
             end = self.content_end(node)
-            if "#" in self.text[colon + 1:end]:
-                raise self.refuse(node, "a block-style list with comments inside",
-                                  hint="write it as [a, b, c] or update it by hand")
+            if "#" in self.text[colon + 1 : end]:
+                raise self.refuse(
+                    node,
+                    "a block-style list with comments inside",
+                    hint="write it as [a, b, c] or update it by hand",
+                )
             self.edits.append(Edit(colon + 1, end, " " + _scalar(value)))
             return
         if isinstance(node, yaml.MappingNode):
             raise self.refuse(node, f"'{key_node.value}' holds a mapping, not a value")
-        old_text = self.text[node.start_mark.index:node.end_mark.index]
-        self.edits.append(Edit(node.start_mark.index, node.end_mark.index,
-                               _scalar(value, old_text)))
+        old_text = self.text[node.start_mark.index : node.end_mark.index]
+        self.edits.append(
+            Edit(node.start_mark.index, node.end_mark.index, _scalar(value, old_text))
+        )
 
     def update_mapping(self, node: Any, old: dict[str, Any], values: dict[str, Any]) -> None:
         for k, v in node.value:
@@ -230,8 +242,9 @@ class _Editor:
                 if isinstance(v, yaml.MappingNode):
                     for lk, lv in v.value:
                         if isinstance(lv, yaml.MappingNode):
-                            self.update_leaves(lv, old["layers"][lk.value],
-                                               values["layers"].get(lk.value, {}))
+                            self.update_leaves(
+                                lv, old["layers"][lk.value], values["layers"].get(lk.value, {})
+                            )
             elif key in values and old.get(key) != values[key]:
                 self.replace_value(k, v, values[key])
         missing = [k for k in TOTAL_KEYS if k not in old]
@@ -247,8 +260,13 @@ class _Editor:
         if node.flow_style:
             body = ", ".join(f"{k}: {_scalar(v)}" for k, v in items)
             if node.value:
-                self.edits.append(Edit(self.content_end(node.value[-1][1]),
-                                       self.content_end(node.value[-1][1]), ", " + body))
+                self.edits.append(
+                    Edit(
+                        self.content_end(node.value[-1][1]),
+                        self.content_end(node.value[-1][1]),
+                        ", " + body,
+                    )
+                )
             else:
                 at = self.text.index("{", node.start_mark.index) + 1
                 self.edits.append(Edit(at, at, body))
@@ -265,30 +283,41 @@ class _Editor:
             self.edits.append(Edit(node.start_mark.index, node.end_mark.index, ""))
         indent = " " * (key_node.start_mark.column + 2)
         at = self.line_after(key_node.end_mark.index)
-        lead = "" if self.text[at - 1:at] == "\n" else self.nl
+        lead = "" if self.text[at - 1 : at] == "\n" else self.nl
         body = "".join(f"{indent}{k}: {_scalar(values[k])}{self.nl}" for k in TOTAL_KEYS)
         self.edits.append(Edit(at, at, lead + body))
 
     def append_block(self, root: Any, values: dict[str, Any]) -> None:
         if root.flow_style:
-            raise self.refuse(root, "the spec is one flow-style mapping ({...})",
-                              hint="write expect: by hand, or use block style")
-        tail = self.text[self.content_end(root):]
-        if any(line.strip() and not line.strip().startswith("#")
-               for line in tail.splitlines()[1:]):
+            raise self.refuse(
+                root,
+                "the spec is one flow-style mapping ({...})",
+                hint="write expect: by hand, or use block style",
+            )
+        tail = self.text[self.content_end(root) :]
+        if any(line.strip() and not line.strip().startswith("#") for line in tail.splitlines()[1:]):
             raise self.refuse(root, "there is YAML after the spec's mapping (a '...' marker?)")
         base = " " * root.value[0][0].start_mark.column
         lead = "" if not self.text or self.text.endswith("\n") else self.nl
-        body = f"{base}expect:{self.nl}" + "".join(f"{base}  {k}: {_scalar(values[k])}{self.nl}"
-                                                   for k in TOTAL_KEYS)
+        body = f"{base}expect:{self.nl}" + "".join(
+            f"{base}  {k}: {_scalar(values[k])}{self.nl}" for k in TOTAL_KEYS
+        )
         self.edits.append(Edit(len(self.text), len(self.text), lead + body))
 
 
 def _verify(new: str, spec: Spec, values: dict[str, Any]) -> None:
     """Parse the edited text and make sure it now expects exactly ``values``."""
+
     def refuse(why: str) -> UpdateRefused:
-        return UpdateRefused([Problem(Location(spec.file), f"--update cannot edit this file: "
-                                      f"{why}", hint="update the expect: block by hand")])
+        return UpdateRefused(
+            [
+                Problem(
+                    Location(spec.file),
+                    f"--update cannot edit this file: {why}",
+                    hint="update the expect: block by hand",
+                )
+            ]
+        )
 
     try:
         expect = parse_spec(new, spec.file).expect
@@ -300,5 +329,7 @@ def _verify(new: str, spec: Spec, values: dict[str, Any]) -> None:
     for lname, entry in values["layers"].items():
         for key, value in entry.items():
             if expect["layers"][lname].get(key) != value:
-                raise refuse(f"after the edit expect.layers.{lname}.{key} reads "
-                             f"{expect['layers'][lname].get(key)!r}")
+                raise refuse(
+                    f"after the edit expect.layers.{lname}.{key} reads "
+                    f"{expect['layers'][lname].get(key)!r}"
+                )

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VGG16 = ROOT / "specs" / "vgg16.yaml"
 
 
-def run(*args: str):  # noqa: ANN201
+def run(*args: str):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
@@ -42,23 +42,57 @@ def test_widening_one_layer_changes_exactly_that_layer_and_its_successor(widened
     #   56*56*256*320*9 = 2,312,110,080 MACs; its output stays (56, 56, 256), so nothing after it
     #   changes.
     assert doc["counts"] == {"changed": 2, "added": 0, "removed": 0, "same": 21}
-    rows = [(d["name"], d["status"], d["changed"], d["old"]["output_shape"],
-             d["new"]["output_shape"], d["old"]["params"], d["new"]["params"], d["delta"])
-            for d in doc["layers"]]
+    rows = [
+        (
+            d["name"],
+            d["status"],
+            d["changed"],
+            d["old"]["output_shape"],
+            d["new"]["output_shape"],
+            d["old"]["params"],
+            d["new"]["params"],
+            d["delta"],
+        )
+        for d in doc["layers"]
+    ]
     assert rows == [
-        ("block3_conv2", "changed", ["output_shape", "params", "macs"], [56, 56, 256],
-         [56, 56, 320], 590_080, 737_600, {"params": 147_520, "macs": 462_422_016}),
-        ("block3_conv3", "changed", ["params", "macs"], [56, 56, 256], [56, 56, 256],
-         590_080, 737_536, {"params": 147_456, "macs": 462_422_016}),
+        (
+            "block3_conv2",
+            "changed",
+            ["output_shape", "params", "macs"],
+            [56, 56, 256],
+            [56, 56, 320],
+            590_080,
+            737_600,
+            {"params": 147_520, "macs": 462_422_016},
+        ),
+        (
+            "block3_conv3",
+            "changed",
+            ["params", "macs"],
+            [56, 56, 256],
+            [56, 56, 256],
+            590_080,
+            737_536,
+            {"params": 147_456, "macs": 462_422_016},
+        ),
     ]
     assert [d["new"]["macs"] for d in doc["layers"]] == [2_312_110_080, 2_312_110_080]
     # totals: 138,357,544 + 147,520 + 147,456 = 138,652,520 params;
     # 15,470,264,320 + 2*462,422,016 = 16,395,108,352 MACs
-    assert doc["totals"]["old"] == {"params": 138_357_544, "trainable_params": 138_357_544,
-                                    "non_trainable_params": 0, "macs": 15_470_264_320,
-                                    "output_shape": [1000]}
-    assert doc["totals"]["delta"] == {"params": 294_976, "trainable_params": 294_976,
-                                      "non_trainable_params": 0, "macs": 924_844_032}
+    assert doc["totals"]["old"] == {
+        "params": 138_357_544,
+        "trainable_params": 138_357_544,
+        "non_trainable_params": 0,
+        "macs": 15_470_264_320,
+        "output_shape": [1000],
+    }
+    assert doc["totals"]["delta"] == {
+        "params": 294_976,
+        "trainable_params": 294_976,
+        "non_trainable_params": 0,
+        "macs": 924_844_032,
+    }
     assert doc["totals"]["new"]["params"] == 138_652_520
     assert doc["totals"]["new"]["macs"] == 16_395_108_352
     assert doc["differs"] is True
@@ -66,7 +100,9 @@ def test_widening_one_layer_changes_exactly_that_layer_and_its_successor(widened
 
 def test_widened_markdown(widened: Path) -> None:
     result = run("diff", VGG16, widened, "-f", "markdown")
-    assert result.stdout == f"""**convcalc diff** `{VGG16}` → `{widened}`: 2 layers changed, 0 added, 0 removed
+    assert (
+        result.stdout
+        == f"""**convcalc diff** `{VGG16}` → `{widened}`: 2 layers changed, 0 added, 0 removed
 
 | | Layer (type) | Output Shape | Param # | Δ Params | MACs | Δ MACs |
 |:-:|:--|:--|--:|--:|--:|--:|
@@ -81,6 +117,7 @@ def test_widened_markdown(widened: Path) -> None:
 | MACs | 15,470,264,320 | 16,395,108,352 | +924,844,032 (+5.98%) |
 | Output shape | `(None, 1000)` | `(None, 1000)` | unchanged |
 """
+    )
 
 
 def test_widened_text_table(widened: Path) -> None:
@@ -89,13 +126,16 @@ def test_widened_text_table(widened: Path) -> None:
     assert lines[1] == "2 layers changed, 0 added, 0 removed"
     rows = [line for line in lines if line.startswith((" ~", " +", " -"))]
     assert [r.split()[:2] for r in rows] == [["~", "block3_conv2"], ["~", "block3_conv3"]]
-    assert "590,080 -> 737,600" in rows[0] and "(None, 56, 56, 256) -> (None, 56, 56, 320)" in rows[0]
+    assert (
+        "590,080 -> 737,600" in rows[0] and "(None, 56, 56, 256) -> (None, 56, 56, 320)" in rows[0]
+    )
     assert lines[-5:] == [
         "Total params:            138,357,544 ->    138,652,520 (+294,976, +0.21%)",
         "Trainable params:        138,357,544 ->    138,652,520 (+294,976, +0.21%)",
         "Non-trainable params:              0 ->              0 (unchanged)",
         "Total MACs:           15,470,264,320 -> 16,395,108,352 (+924,844,032, +5.98%)",
-        "Output shape:           (None, 1000) ->   (None, 1000) (unchanged)"]
+        "Output shape:           (None, 1000) ->   (None, 1000) (unchanged)",
+    ]
 
 
 OLD = """input: [8, 8, 3]
@@ -123,7 +163,9 @@ def test_added_and_removed_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     # d flattens 3*3*4 = 36 instead of 6*6*4 = 144 -> 132 params, 4,464 MACs.
     result = run("diff", "old.yaml", "new.yaml", "--all", "--no-color", "--exit-code")
     assert result.exit_code == 1
-    assert result.stdout == """Model: "old" (old.yaml) -> "new" (new.yaml)
+    assert (
+        result.stdout
+        == """Model: "old" (old.yaml) -> "new" (new.yaml)
 1 layer changed, 1 added, 1 removed
 
      Layer (type)           Output Shape                Param #   Δ Params    MACs   Δ MACs
@@ -141,9 +183,13 @@ Non-trainable params:           0 ->          0 (unchanged)
 Total MACs:                 5,040 ->      4,464 (-576, -11.43%)
 Output shape:         (None, 144) -> (None, 36) (changed)
 """
+    )
     doc = json.loads(run("diff", "old.yaml", "new.yaml", "-f", "json").stdout)
     assert [(d["name"], d["status"]) for d in doc["layers"]] == [
-        ("b", "removed"), ("x", "added"), ("d", "changed")]
+        ("b", "removed"),
+        ("x", "added"),
+        ("d", "changed"),
+    ]
 
 
 def test_no_difference(tmp_path: Path) -> None:
@@ -155,11 +201,15 @@ def test_no_difference(tmp_path: Path) -> None:
 def test_argument_errors(tmp_path: Path) -> None:
     result = run("diff", VGG16)
     assert (result.exit_code, result.stderr) == (
-        2, "error: give two specs (OLD NEW), or one spec and --git REV\n")
+        2,
+        "error: give two specs (OLD NEW), or one spec and --git REV\n",
+    )
     result = run("diff", VGG16, VGG16, "--git", "HEAD")
     assert (result.exit_code, result.stderr) == (
-        2, "error: give one spec with --git REV (it is compared with its version at REV), or "
-           "two specs without --git\n")
+        2,
+        "error: give one spec with --git REV (it is compared with its version at REV), or "
+        "two specs without --git\n",
+    )
 
 
 # --- --git ---------------------------------------------------------------------------------------
@@ -167,8 +217,11 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not i
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c",
-                    "user.name=t", *args], check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture()
@@ -180,8 +233,9 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @needs_git
-def test_git_compares_with_a_revision(isolated: Path, widened: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_git_compares_with_a_revision(
+    isolated: Path, widened: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = isolated / "repo"
     (repo / "specs").mkdir(parents=True)
     spec = repo / "specs" / "vgg16.yaml"
@@ -207,8 +261,9 @@ def test_git_outside_a_repository(isolated: Path) -> None:
     (isolated / "m.yaml").write_text(OLD)
     result = run("diff", "m.yaml", "--git", "HEAD")
     assert (result.exit_code, result.stderr) == (
-        2, "error: m.yaml is not inside a git repository, so --git HEAD has nothing to compare "
-           "with\n")
+        2,
+        "error: m.yaml is not inside a git repository, so --git HEAD has nothing to compare with\n",
+    )
 
 
 def test_git_not_installed(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,4 +271,6 @@ def test_git_not_installed(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("PATH", str(isolated / "empty"))
     result = run("diff", "m.yaml", "--git", "HEAD")
     assert (result.exit_code, result.stderr) == (
-        2, "error: --git needs git, which was not found on PATH\n")
+        2,
+        "error: --git needs git, which was not found on PATH\n",
+    )

@@ -17,9 +17,19 @@ def test_hook_definition() -> None:
     assert hook["language"] == "python"
     assert hook.get("pass_filenames", True) is True  # the files are check's SPEC arguments
     files = re.compile(hook["files"])
-    matched = [p for p in ("specs/vgg16.yaml", "models/specs/resnet.yml", "specs/a/b.yaml",
-                           ".github/workflows/ci.yml", "docker-compose.yaml", "myspecs/x.yaml",
-                           "specs/notes.txt") if files.search(p)]
+    matched = [
+        p
+        for p in (
+            "specs/vgg16.yaml",
+            "models/specs/resnet.yml",
+            "specs/a/b.yaml",
+            ".github/workflows/ci.yml",
+            "docker-compose.yaml",
+            "myspecs/x.yaml",
+            "specs/notes.txt",
+        )
+        if files.search(p)
+    ]
     assert matched == ["specs/vgg16.yaml", "models/specs/resnet.yml", "specs/a/b.yaml"]
 
 

@@ -35,7 +35,7 @@ layers:
 """
 
 
-def cli(*args: object):  # noqa: ANN201
+def cli(*args: object):
     return CliRunner().invoke(app, [str(a) for a in args])
 
 
@@ -56,9 +56,15 @@ def test_run_json_has_executed_shapes_times_and_forward(small: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert [layer["executed_shape"] for layer in doc["layers"]] == [
-        layer["output_shape"] for layer in doc["layers"]]
+        layer["output_shape"] for layer in doc["layers"]
+    ]
     assert [layer["output_shape"] for layer in doc["layers"]] == [
-        [6, 5, 2], [6, 5, 3], [3, 2, 3], [18], [4]]
+        [6, 5, 2],
+        [6, 5, 3],
+        [3, 2, 3],
+        [18],
+        [4],
+    ]
     assert all(layer["time_s"] >= 0 for layer in doc["layers"])
     assert doc["forward_s"] > 0
     assert doc["run"]["batch"] == 3 and doc["run"]["passes"] == 2 and doc["run"]["warmup"]
@@ -70,12 +76,13 @@ def test_summary_run_table_adds_the_run_columns(small: Path) -> None:
     result = cli("summary", small, "--run", "--no-color")
     assert result.exit_code == 0, result.output
     header = result.stdout.splitlines()[2].split()
-    assert header[-9:] == ["Param", "#", "MACs", "Executed", "Time", "Mean", "Std", "Min",
-                           "Max"]
+    assert header[-9:] == ["Param", "#", "MACs", "Executed", "Time", "Mean", "Std", "Min", "Max"]
     conv_row = next(line for line in result.stdout.splitlines() if line.startswith(" conv "))
     assert "(None, 6, 5, 3)" in conv_row and "(1, 6, 5, 3)" in conv_row
-    assert any(line.startswith("Forward:") and "batch 1, 1 pass" in line
-               for line in result.stdout.splitlines())
+    assert any(
+        line.startswith("Forward:") and "batch 1, 1 pass" in line
+        for line in result.stdout.splitlines()
+    )
 
 
 def test_summary_without_run_is_unchanged(small: Path) -> None:
@@ -83,23 +90,29 @@ def test_summary_without_run_is_unchanged(small: Path) -> None:
     assert "Executed" not in plain and "Forward" not in plain
 
 
-@pytest.mark.parametrize("fmt,needle", [("markdown", "| Executed | Time | Mean | Std | Min | "
-                                                    "Max |"),
-                                        ("csv", "macs,executed_shape,time_s,mean,std,min,max")])
+@pytest.mark.parametrize(
+    "fmt,needle",
+    [
+        ("markdown", "| Executed | Time | Mean | Std | Min | Max |"),
+        ("csv", "macs,executed_shape,time_s,mean,std,min,max"),
+    ],
+)
 def test_run_markdown_and_csv(small: Path, fmt: str, needle: str) -> None:
     result = cli("run", small, "--format", fmt)
     assert result.exit_code == 0, result.output
     assert needle in result.stdout
     if fmt == "csv":
         # MACs 6·5·3·(2·3·3) = 1,620
-        assert result.stdout.splitlines()[2].startswith("conv,Conv2D,input_1,6x5x3,57,57,0,1620,"
-                                                        "1x6x5x3,")
+        assert result.stdout.splitlines()[2].startswith(
+            "conv,Conv2D,input_1,6x5x3,57,57,0,1620,1x6x5x3,"
+        )
 
 
 def test_seed_changes_values_and_is_reproducible(small: Path) -> None:
     def fc_stats(seed: int) -> dict:
         doc = json.loads(cli("run", small, "--format", "json", "--seed", seed).stdout)
         return doc["layers"][-1]["stats"]
+
     # the same seed gives the same values (up to the BLAS's summation order, which can depend
     # on how an array happens to be aligned in memory)
     assert fc_stats(1) == pytest.approx(fc_stats(1), rel=1e-5)
@@ -109,28 +122,44 @@ def test_seed_changes_values_and_is_reproducible(small: Path) -> None:
 def test_input_weights_output_torch_layout(tiny: Path, tmp_path: Path) -> None:
     """A channels_first Conv1d -> Flatten -> Linear with PyTorch-layout weights, checked by hand:
     Flatten reads (C, L) order, as torch.flatten does."""
-    x = np.arange(8, dtype=np.float32).reshape(1, 2, 4)      # (N, C, L)
-    w = np.zeros((3, 2, 3), dtype=np.float32)                 # (out, in, k)
-    w[0, 0, 0] = 1.0                                          # out0[l] = x[0, l]
-    w[1, 1, 2] = 2.0                                          # out1[l] = 2·x[1, l + 2]
-    b = np.array([0.0, 0.0, 0.5], dtype=np.float32)           # out2 = 0.5
+    x = np.arange(8, dtype=np.float32).reshape(1, 2, 4)  # (N, C, L)
+    w = np.zeros((3, 2, 3), dtype=np.float32)  # (out, in, k)
+    w[0, 0, 0] = 1.0  # out0[l] = x[0, l]
+    w[1, 1, 2] = 2.0  # out1[l] = 2·x[1, l + 2]
+    b = np.array([0.0, 0.0, 0.5], dtype=np.float32)  # out2 = 0.5
     fc_w = np.zeros((2, 6), dtype=np.float32)
-    fc_w[0, 1] = 1.0                                          # flat[1] = out0[1] = 1
-    fc_w[1, 2] = 1.0                                          # flat[2] = out1[0] = 2·x[1, 2] = 12
+    fc_w[0, 1] = 1.0  # flat[1] = out0[1] = 1
+    fc_w[1, 2] = 1.0  # flat[2] = out1[0] = 2·x[1, 2] = 12
     np.save(tmp_path / "x.npy", x)
-    np.savez(tmp_path / "w.npz", **{"conv.weight": w, "conv.bias": b, "fc.weight": fc_w,
-                                    "fc.bias": np.zeros(2, np.float32)})
+    np.savez(
+        tmp_path / "w.npz",
+        **{"conv.weight": w, "conv.bias": b, "fc.weight": fc_w, "fc.bias": np.zeros(2, np.float32)},
+    )
     out = tmp_path / "acts.npz"
-    result = cli("run", tiny, "--input", tmp_path / "x.npy", "--weights", tmp_path / "w.npz",
-                 "--weights-layout", "torch", "--output", out, "--format", "json")
+    result = cli(
+        "run",
+        tiny,
+        "--input",
+        tmp_path / "x.npy",
+        "--weights",
+        tmp_path / "w.npz",
+        "--weights-layout",
+        "torch",
+        "--output",
+        out,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     acts = np.load(out)
     assert sorted(acts.files) == ["conv", "fc", "flat", "input_1"]
     assert np.array_equal(acts["conv"], [[[0, 1], [12, 14], [0.5, 0.5]]])
     assert np.array_equal(acts["fc"], [[1, 12]])
     again = cli("run", tiny, "--output", out)
-    assert (again.exit_code, again.stderr) == (2, f"error: --output {out} exists; pass --force "
-                                                  f"to overwrite it\n")
+    assert (again.exit_code, again.stderr) == (
+        2,
+        f"error: --output {out} exists; pass --force to overwrite it\n",
+    )
     assert cli("run", tiny, "--output", out, "--force").exit_code == 0
 
 
@@ -139,14 +168,33 @@ def test_true_convolution_flips_the_kernel(tiny: Path, tmp_path: Path) -> None:
     w = np.zeros((3, 2, 3), dtype=np.float32)
     w[0, 0] = [1, 10, 100]
     np.save(tmp_path / "x.npy", x)
-    np.savez(tmp_path / "w.npz", **{"conv.weight": w, "conv.bias": np.zeros(3, np.float32),
-                                    "fc.weight": np.zeros((2, 6), np.float32),
-                                    "fc.bias": np.zeros(2, np.float32)})
-    for flag, expected in (([], [1 + 20 + 400, 2 + 40 + 800]),       # cross-correlation
-                           (["--true-convolution"], [100 + 20 + 4, 200 + 40 + 8])):
+    np.savez(
+        tmp_path / "w.npz",
+        **{
+            "conv.weight": w,
+            "conv.bias": np.zeros(3, np.float32),
+            "fc.weight": np.zeros((2, 6), np.float32),
+            "fc.bias": np.zeros(2, np.float32),
+        },
+    )
+    for flag, expected in (
+        ([], [1 + 20 + 400, 2 + 40 + 800]),  # cross-correlation
+        (["--true-convolution"], [100 + 20 + 4, 200 + 40 + 8]),
+    ):
         out = tmp_path / f"a{len(flag)}.npz"
-        result = cli("run", tiny, "--input", tmp_path / "x.npy", "--weights",
-                     tmp_path / "w.npz", "--weights-layout", "torch", "--output", out, *flag)
+        result = cli(
+            "run",
+            tiny,
+            "--input",
+            tmp_path / "x.npy",
+            "--weights",
+            tmp_path / "w.npz",
+            "--weights-layout",
+            "torch",
+            "--output",
+            out,
+            *flag,
+        )
         assert result.exit_code == 0, result.output
         assert np.load(out)["conv"][0, 0].tolist() == expected
 
@@ -155,22 +203,31 @@ def test_input_shape_mismatch(small: Path, tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.zeros((5, 5, 2), np.float32))
     result = cli("run", small, "--input", tmp_path / "x.npy")
     assert result.exit_code == 2
-    assert result.stderr == (f"error: --input {tmp_path / 'x.npy'}: array has shape (5, 5, 2); "
-                             f"the spec's input is (None, 6, 5, 2) (one sample (6, 5, 2), or a "
-                             f"batch)\n")
+    assert result.stderr == (
+        f"error: --input {tmp_path / 'x.npy'}: array has shape (5, 5, 2); "
+        f"the spec's input is (None, 6, 5, 2) (one sample (6, 5, 2), or a "
+        f"batch)\n"
+    )
 
 
 def test_batch_disagrees_with_input(small: Path, tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", np.zeros((2, 6, 5, 2), np.float32))
     result = cli("run", small, "--input", tmp_path / "x.npy", "--batch", "3")
     assert (result.exit_code, result.stderr) == (
-        2, f"error: --batch 3 but --input {tmp_path / 'x.npy'} holds a batch of 2\n")
+        2,
+        f"error: --batch 3 but --input {tmp_path / 'x.npy'} holds a batch of 2\n",
+    )
 
 
 def test_weight_shape_mismatch_names_layer_and_shapes(tiny: Path, tmp_path: Path) -> None:
-    np.savez(tmp_path / "w.npz", **{"conv.weight": np.zeros((3, 2, 5), np.float32),
-                                    "conv.bias": np.zeros(3, np.float32),
-                                    "fc.weight": np.zeros((2, 6), np.float32)})
+    np.savez(
+        tmp_path / "w.npz",
+        **{
+            "conv.weight": np.zeros((3, 2, 5), np.float32),
+            "conv.bias": np.zeros(3, np.float32),
+            "fc.weight": np.zeros((2, 6), np.float32),
+        },
+    )
     result = cli("run", tiny, "--weights", tmp_path / "w.npz", "--weights-layout", "torch")
     w = tmp_path / "w.npz"
     assert result.exit_code == 2
@@ -180,26 +237,42 @@ def test_weight_shape_mismatch_names_layer_and_shapes(tiny: Path, tmp_path: Path
         f"  hint: --weights-layout keras reads Keras layouts\n"
         f"{w}: error: layers[2] 'fc' (Dense): missing weight 'fc/bias' (torch layout, "
         f"shape (2,))\n"
-        f"2 problems in {w}\n")
+        f"2 problems in {w}\n"
+    )
 
 
 def test_torch_names_read_as_keras_layout(tiny: Path, tmp_path: Path) -> None:
     """A PyTorch state_dict given without --weights-layout torch is one mistake, said once."""
     w = tmp_path / "w.npz"
-    np.savez(w, **{"conv.weight": np.zeros((3, 2, 3), np.float32),
-                   "conv.bias": np.zeros(3, np.float32), "fc.weight": np.zeros((2, 6), np.float32),
-                   "fc.bias": np.zeros(2, np.float32)})
+    np.savez(
+        w,
+        **{
+            "conv.weight": np.zeros((3, 2, 3), np.float32),
+            "conv.bias": np.zeros(3, np.float32),
+            "fc.weight": np.zeros((2, 6), np.float32),
+            "fc.bias": np.zeros(2, np.float32),
+        },
+    )
     result = cli("run", tiny, "--weights", w)
     assert (result.exit_code, result.stderr) == (
-        2, f"error: --weights {w} uses PyTorch names and layouts (e.g. 'conv.weight'); pass "
-           f"--weights-layout torch\n")
+        2,
+        f"error: --weights {w} uses PyTorch names and layouts (e.g. 'conv.weight'); pass "
+        f"--weights-layout torch\n",
+    )
 
 
 def test_unknown_and_unexpected_weight_names(tiny: Path, tmp_path: Path) -> None:
     w = tmp_path / "w.npz"
-    np.savez(w, **{"conv/kernel": np.zeros((3, 2, 3), np.float32),
-                   "conv/gamma": np.zeros(3, np.float32), "fc/kernel": np.zeros((6, 2), np.float32),
-                   "fc/bias": np.zeros(2, np.float32), "fx/kernel": np.zeros(1, np.float32)})
+    np.savez(
+        w,
+        **{
+            "conv/kernel": np.zeros((3, 2, 3), np.float32),
+            "conv/gamma": np.zeros(3, np.float32),
+            "fc/kernel": np.zeros((6, 2), np.float32),
+            "fc/bias": np.zeros(2, np.float32),
+            "fx/kernel": np.zeros(1, np.float32),
+        },
+    )
     result = cli("run", tiny, "--weights", w)
     assert result.exit_code == 2
     assert result.stderr == (
@@ -209,20 +282,25 @@ def test_unknown_and_unexpected_weight_names(tiny: Path, tmp_path: Path) -> None
         f"shape (3,))\n"
         f"{w}: error: layers[0] 'conv' (Conv1D): unexpected weight 'conv/gamma'\n"
         f"  hint: this layer's weights: kernel, bias\n"
-        f"3 problems in {w}\n")
+        f"3 problems in {w}\n"
+    )
 
 
 def test_run_options_need_run(small: Path) -> None:
     result = cli("summary", small, "--seed", "3", "--batch", "2")
     assert (result.exit_code, result.stderr) == (
-        2, "error: --seed, --batch apply only with --run\n")
+        2,
+        "error: --seed, --batch apply only with --run\n",
+    )
 
 
 def test_keras_style_has_no_run_columns(small: Path) -> None:
     result = cli("summary", small, "--run", "--style", "keras")
     assert (result.exit_code, result.stderr) == (
-        2, "error: --style keras prints Keras's summary exactly and has no room for the --run "
-           "columns; drop --style keras\n")
+        2,
+        "error: --style keras prints Keras's summary exactly and has no room for the --run "
+        "columns; drop --style keras\n",
+    )
 
 
 def test_unsupported_feature_is_a_spec_error(tmp_path: Path) -> None:
@@ -230,9 +308,11 @@ def test_unsupported_feature_is_a_spec_error(tmp_path: Path) -> None:
     spec.write_text("input: [2, 2, 1]\nlayers:\n  - UpSampling2D: {interpolation: bicubic}\n")
     result = cli("run", spec)
     assert (result.exit_code, result.stderr) == (
-        2, f"{spec}:3:35: error: layers[0] 'up_sampling2d' (UpSampling2D): --run supports "
-           f"interpolation 'nearest' and 'bilinear'; received 'bicubic' (PyTorch and Keras "
-           f"define it differently)\n")
+        2,
+        f"{spec}:3:35: error: layers[0] 'up_sampling2d' (UpSampling2D): --run supports "
+        f"interpolation 'nearest' and 'bilinear'; received 'bicubic' (PyTorch and Keras "
+        f"define it differently)\n",
+    )
 
 
 def test_shape_mismatch_is_loud(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,7 +324,8 @@ def test_shape_mismatch_is_loud(small: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert result.stderr == (
         f"{small}:5:5: error: layers[1] 'pool' (MaxPooling2D): executed output (1, 6, 5, 3) "
         f"(float32) differs from the analytic (1, 3, 2, 3) (float32); this is a bug in "
-        f"convcalc, please report it with the spec\n")
+        f"convcalc, please report it with the spec\n"
+    )
 
 
 def test_numpy_stays_out_of_layers_and_runtime_package() -> None:
@@ -253,8 +334,7 @@ def test_numpy_stays_out_of_layers_and_runtime_package() -> None:
         import convcalc.layers, convcalc.runtime, convcalc.render.run, convcalc.cli
         print('numpy' in sys.modules)
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
@@ -269,8 +349,7 @@ def test_threads_in_a_fresh_process(small: Path) -> None:
             assert exc.code in (0, None), exc.code
         sys.stderr.write(os.environ["OPENBLAS_NUM_THREADS"])
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr == "1"
     assert json.loads(out.stdout)["forward_s"] > 0
 
@@ -285,9 +364,12 @@ def test_progress_bar_counts_layers(small: Path, capsys: pytest.CaptureFixture[s
     seen: list[tuple[int, int, str]] = []
     with progress_bar(True, "running small") as update:
         assert update is not None
-        execute(spec, analyze(spec), RunOptions(repeat=2),
-                lambda done, total, name: (seen.append((done, total, name)),
-                                           update(done, total, name)))
+        execute(
+            spec,
+            analyze(spec),
+            RunOptions(repeat=2),
+            lambda done, total, name: (seen.append((done, total, name)), update(done, total, name)),
+        )
     assert [s[0] for s in seen] == list(range(1, 13))  # 4 layers x (warm-up + 2 passes)
     assert {s[1] for s in seen} == {12} and seen[-1][2] == "fc"
     with progress_bar(False, "off") as update:
@@ -297,8 +379,19 @@ def test_progress_bar_counts_layers(small: Path, capsys: pytest.CaptureFixture[s
 
 def test_compare_run_times_each_variant() -> None:
     """`convcalc compare ... --run` times every variant with this runtime."""
-    result = cli("compare", "--input", "10x10x4", "--kernel", "3", "--filters", "8",
-                 "--separable", "--run", "--format", "json")
+    result = cli(
+        "compare",
+        "--input",
+        "10x10x4",
+        "--kernel",
+        "3",
+        "--filters",
+        "8",
+        "--separable",
+        "--run",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     variants = json.loads(result.stdout)["variants"]
     assert len(variants) == 2 and all(v["median_ns"] > 0 for v in variants)
@@ -307,8 +400,9 @@ def test_compare_run_times_each_variant() -> None:
 def test_compare_spec_run_times_the_network_before_and_after() -> None:
     """`convcalc compare SPEC --bottleneck 4 --run`: the whole network is timed before and after
     the rewrite, beside the counted MACs (inception (3a): 3x3 and 5x5 get a 1x1 to 48)."""
-    result = cli("compare", "specs/inception_3a.yaml", "--bottleneck", "4", "--run",
-                 "--format", "json")
+    result = cli(
+        "compare", "specs/inception_3a.yaml", "--bottleneck", "4", "--run", "--format", "json"
+    )
     assert result.exit_code == 0, result.output
     totals = json.loads(result.stdout)["totals"]
     assert totals["forward_ns_before"] > 0 and totals["forward_ns_after"] > 0
@@ -319,6 +413,7 @@ def test_compare_spec_run_times_the_network_before_and_after() -> None:
 
 def test_stats_in_chunks_match_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     from convcalc.runtime import executor
+
     monkeypatch.setattr(executor, "STATS_CHUNK", 7)
     a = (np.random.default_rng(3).standard_normal((5, 9, 4)) * 3 + 100).astype(np.float32)
     mean, std, lo, hi = executor._stats(a)
@@ -348,12 +443,16 @@ def test_several_inputs_from_an_npz(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", a)
     result = cli("run", spec, "--input", tmp_path / "x.npy")
     assert (result.exit_code, result.stderr) == (
-        2, f"error: --input {tmp_path / 'x.npy'}: the spec has 2 inputs (a, b); pass an .npz "
-           f"keyed by their names\n")
+        2,
+        f"error: --input {tmp_path / 'x.npy'}: the spec has 2 inputs (a, b); pass an .npz "
+        f"keyed by their names\n",
+    )
     np.savez(tmp_path / "y.npz", a=a)
     result = cli("run", spec, "--input", tmp_path / "y.npz")
     assert (result.exit_code, result.stderr) == (
-        2, f"error: --input {tmp_path / 'y.npz'} has no array for input 'b' (keys: a)\n")
+        2,
+        f"error: --input {tmp_path / 'y.npz'} has no array for input 'b' (keys: a)\n",
+    )
 
 
 def test_threads_after_numpy_is_imported() -> None:
@@ -361,12 +460,14 @@ def test_threads_after_numpy_is_imported() -> None:
     import os
 
     from convcalc.runtime import set_threads
+
     assert set_threads(1) is True
     assert set_threads(os.cpu_count() or 1) is True
 
 
 def test_python_api(small: Path) -> None:
     from convcalc import load_spec, run
+
     result = run(load_spec(small), batch=2, repeat=1)
     assert result.outputs["fc"].shape == (2, 4)
     assert result.layers["pool"].executed_shape == (3, 2, 3)

@@ -35,9 +35,15 @@ def test_table_has_keras_columns_macs_and_totals(cli):
 def test_table_does_not_depend_on_terminal_width():
     def run(columns: str) -> str:
         env = dict(os.environ, COLUMNS=columns, LINES="20")
-        return subprocess.run([sys.executable, "-m", "convcalc", "summary", "specs/vgg16.yaml"],
-                              cwd=ROOT, env=env, capture_output=True, text=True,
-                              check=True).stdout
+        return subprocess.run(
+            [sys.executable, "-m", "convcalc", "summary", "specs/vgg16.yaml"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
     narrow, wide = run("40"), run("250")
     assert narrow == wide
     assert "block1_conv2 (Conv2D)" in narrow and "1,849,688,064" in narrow
@@ -55,30 +61,56 @@ def test_json_report(cli):
     assert {"name", "input_shape", "layers", "totals"} <= set(doc)
     assert doc["name"] == "inception_bottleneck" and doc["input_shape"] == [28, 28, 192]
     layer = {x["name"]: x for x in doc["layers"]}["reduce_1x1"]
-    assert {k: layer[k] for k in ("name", "type", "inputs", "output_shape", "params",
-                                  "trainable_params", "non_trainable_params", "macs")} == {
-        "name": "reduce_1x1", "type": "Conv2D", "inputs": ["input_1"],
-        "output_shape": [28, 28, 16], "params": 3088, "trainable_params": 3088,
-        "non_trainable_params": 0, "macs": 2408448}          # (192+1)·16; 28·28·16·192
-    assert doc["totals"] == {"params": 169552, "trainable_params": 169552,
-                             "non_trainable_params": 0, "macs": 132866048,
-                             "flops": 265732096, "param_bytes_float32": 678208}
+    assert {
+        k: layer[k]
+        for k in (
+            "name",
+            "type",
+            "inputs",
+            "output_shape",
+            "params",
+            "trainable_params",
+            "non_trainable_params",
+            "macs",
+        )
+    } == {
+        "name": "reduce_1x1",
+        "type": "Conv2D",
+        "inputs": ["input_1"],
+        "output_shape": [28, 28, 16],
+        "params": 3088,
+        "trainable_params": 3088,
+        "non_trainable_params": 0,
+        "macs": 2408448,
+    }  # (192+1)·16; 28·28·16·192
+    assert doc["totals"] == {
+        "params": 169552,
+        "trainable_params": 169552,
+        "non_trainable_params": 0,
+        "macs": 132866048,
+        "flops": 265732096,
+        "param_bytes_float32": 678208,
+    }
 
 
 def test_json_shapes_follow_the_data_format(cli, tmp_path):
     spec = tmp_path / "cf.yaml"
-    spec.write_text("input: [16, 50, 100]\ndata_format: channels_first\nlayers:\n"
-                    "  - Conv2d: {in_channels: 16, out_channels: 33, kernel_size: 3, stride: 2}\n")
+    spec.write_text(
+        "input: [16, 50, 100]\ndata_format: channels_first\nlayers:\n"
+        "  - Conv2d: {in_channels: 16, out_channels: 33, kernel_size: 3, stride: 2}\n"
+    )
     doc = json.loads(cli("summary", spec, "-f", "json").stdout)
     assert doc["input_shape"] == [16, 50, 100]
-    assert doc["layers"][1]["output_shape"] == [33, 24, 49]    # seed 001, PyTorch docs
+    assert doc["layers"][1]["output_shape"] == [33, 24, 49]  # seed 001, PyTorch docs
 
 
 def test_markdown_report(cli):
     out = cli("summary", "specs/vgg16.yaml", "--format", "markdown").stdout
     lines = out.splitlines()
-    assert lines[0] == ("**vgg16**: 138,357,544 params (138,357,544 trainable, 0 non-trainable), "
-                        "15,470,264,320 MACs")
+    assert lines[0] == (
+        "**vgg16**: 138,357,544 params (138,357,544 trainable, 0 non-trainable), "
+        "15,470,264,320 MACs"
+    )
     assert lines[2] == "| Layer (type) | Output Shape | Param # | MACs |"
     assert "| block1_conv1 (Conv2D) | `(None, 224, 224, 64)` | 1,792 | 86,704,128 |" in lines
     assert lines[-1] == "| **Total** | | **138,357,544** | **15,470,264,320** |"
@@ -102,8 +134,11 @@ def test_per_layer_values_add_up_to_the_printed_totals(cli, spec, fmt):
     """The invariant torchinfo checks on its golden files: rows sum to the totals."""
     doc = json.loads(cli("summary", spec, "-f", "json").stdout)
     totals = doc["totals"]
-    out = cli("summary", spec, "-f", fmt, "--no-color").stdout if fmt == "text" else \
-        cli("summary", spec, "-f", fmt).stdout
+    out = (
+        cli("summary", spec, "-f", fmt, "--no-color").stdout
+        if fmt == "text"
+        else cli("summary", spec, "-f", fmt).stdout
+    )
     if fmt == "json":
         params = sum(x["params"] for x in doc["layers"])
         macs = sum(x["macs"] for x in doc["layers"])
@@ -124,8 +159,9 @@ def test_per_layer_values_add_up_to_the_printed_totals(cli, spec, fmt):
         keras = cli("summary", spec, "--style", "keras").stdout.splitlines()
         width = len(keras[0])
         p_start, p_end = (55, 65) if width == 65 else (53, 65)
-        params = sum(int(line[p_start:p_end]) for line in keras
-                     if line[p_start:p_end].strip().isdigit())
+        params = sum(
+            int(line[p_start:p_end]) for line in keras if line[p_start:p_end].strip().isdigit()
+        )
         macs = totals["macs"]
         assert f"Total params: {params:,}" in keras
         assert f"{totals['macs']:,}" in out
@@ -175,25 +211,40 @@ def test_help_is_useful(cli, command):
 
 
 def test_version_and_python_m():
-    out = subprocess.run([sys.executable, "-m", "convcalc", "--version"], cwd=ROOT,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "convcalc", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert out.startswith("convcalc ")
 
 
 def test_summary_does_not_import_numpy():
-    code = ("import sys\nfrom convcalc.cli import app\n"
-            "try:\n    app(['summary', 'specs/vgg16.yaml', '--style', 'keras'])\n"
-            "except SystemExit:\n    pass\n"
-            "sys.stderr.write('NUMPY' if 'numpy' in sys.modules else 'CLEAN')\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    code = (
+        "import sys\nfrom convcalc.cli import app\n"
+        "try:\n    app(['summary', 'specs/vgg16.yaml', '--style', 'keras'])\n"
+        "except SystemExit:\n    pass\n"
+        "sys.stderr.write('NUMPY' if 'numpy' in sys.modules else 'CLEAN')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert proc.stderr.endswith("CLEAN"), proc.stderr
     assert "Total params: 138,357,544" in proc.stdout
 
 
 def test_entry_point_builds_the_requested_command_or_all():
     def run(*args: str) -> str:
-        return subprocess.run([sys.executable, "-m", "convcalc", *args], cwd=ROOT,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            [sys.executable, "-m", "convcalc", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+
     assert "Usage: convcalc summary [OPTIONS]" in run("summary", "--help")
     top = run("--help")
     for command in ("summary", "layers", "compare", "check", "diff", "schema"):

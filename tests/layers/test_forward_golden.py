@@ -28,9 +28,16 @@ RTOL = 1e-5
 
 def run_stack(name: str) -> dict[str, np.ndarray]:
     spec = load_spec(GOLDEN / f"{name}.yaml")
-    result = execute(spec, analyze(spec), RunOptions(
-        input_path=GOLDEN / f"{name}_input.npy", weights_path=GOLDEN / f"{name}_weights.npz",
-        weights_layout=STACKS[name], keep_activations=True))
+    result = execute(
+        spec,
+        analyze(spec),
+        RunOptions(
+            input_path=GOLDEN / f"{name}_input.npy",
+            weights_path=GOLDEN / f"{name}_weights.npz",
+            weights_layout=STACKS[name],
+            keep_activations=True,
+        ),
+    )
     return result.activations
 
 

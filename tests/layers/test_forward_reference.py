@@ -20,11 +20,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from convcalc import analyze
+from convcalc.analysis import parse_spec
 from convcalc.errors import SpecError
 from convcalc.layers import REGISTRY
 from convcalc.layers.base import Layer
 from convcalc.shapes import to_canonical
-from convcalc.analysis import parse_spec
 
 # too_slow: generation is timed too, and a loaded CI machine must not fail a correct kernel
 QUIET = [HealthCheck.too_slow]
@@ -35,8 +35,7 @@ RNG = np.random.default_rng(7)
 # --- harness -----------------------------------------------------------------------------------
 def build(entry: str, inputs: list[list[int]], channels_first: bool = False):
     """Parse a one-layer spec (several inputs become InputLayers) -> (layer, canonical out)."""
-    lines = [f"data_format: {'channels_first' if channels_first else 'channels_last'}",
-             "layers:"]
+    lines = [f"data_format: {'channels_first' if channels_first else 'channels_last'}", "layers:"]
     names = []
     for i, shape in enumerate(inputs):
         names.append(f"in{i}")
@@ -49,10 +48,16 @@ def build(entry: str, inputs: list[list[int]], channels_first: bool = False):
     return spec.layers[-1].layer, to_canonical(report.rows[-1].output_shape, channels_first)
 
 
-def check(layer: Layer, analytic: tuple[int, ...], xs: list[np.ndarray],
-          params: dict[str, np.ndarray], ref: np.ndarray) -> None:
-    y = layer.forward([x.astype(np.float32) for x in xs],
-                      {k: v.astype(np.float32) for k, v in params.items()})
+def check(
+    layer: Layer,
+    analytic: tuple[int, ...],
+    xs: list[np.ndarray],
+    params: dict[str, np.ndarray],
+    ref: np.ndarray,
+) -> None:
+    y = layer.forward(
+        [x.astype(np.float32) for x in xs], {k: v.astype(np.float32) for k, v in params.items()}
+    )
     assert y.dtype == np.float32
     assert y.shape == ref.shape
     assert y.shape[1:] == analytic
@@ -113,8 +118,7 @@ def ref_conv(x, w, b, s, d, pads, groups, mode="zeros", act=None):
     k = w.shape[:r]
     cg, f = w.shape[r], w.shape[r + 1]
     n = x.shape[1:-1]
-    out = [(n[i] + pads[i][0] + pads[i][1] - d[i] * (k[i] - 1) - 1) // s[i] + 1
-           for i in range(r)]
+    out = [(n[i] + pads[i][0] + pads[i][1] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(r)]
     y = np.zeros((x.shape[0], *out, f))
     fg = f // groups
     for bi in range(x.shape[0]):
@@ -165,8 +169,9 @@ def ref_pool(x, op, k, s, d, pads, ceil, include_pad):
     n = x.shape[1:-1]
     out = []
     for i in range(r):
-        o = (n[i] + pads[i][0] + pads[i][1] - d[i] * (k[i] - 1) - 1
-             + (s[i] - 1 if ceil else 0)) // s[i] + 1
+        o = (
+            n[i] + pads[i][0] + pads[i][1] - d[i] * (k[i] - 1) - 1 + (s[i] - 1 if ceil else 0)
+        ) // s[i] + 1
         if ceil and (o - 1) * s[i] >= n[i] + pads[i][0]:
             o -= 1
         out.append(o)
@@ -175,9 +180,19 @@ def ref_pool(x, op, k, s, d, pads, ceil, include_pad):
         for o in positions(tuple(out)):
             for ci in range(x.shape[-1]):
                 if op == "max":
-                    vals = [x[(bi, *p, ci)] for p in itertools.product(*(
-                        [o[a] * s[a] - pads[a][0] + t * d[a] for t in range(k[a])
-                         if 0 <= o[a] * s[a] - pads[a][0] + t * d[a] < n[a]] for a in range(r)))]
+                    vals = [
+                        x[(bi, *p, ci)]
+                        for p in itertools.product(
+                            *(
+                                [
+                                    o[a] * s[a] - pads[a][0] + t * d[a]
+                                    for t in range(k[a])
+                                    if 0 <= o[a] * s[a] - pads[a][0] + t * d[a] < n[a]
+                                ]
+                                for a in range(r)
+                            )
+                        )
+                    ]
                     y[(bi, *o, ci)] = max(vals)
                     continue
                 lo = [o[a] * s[a] - pads[a][0] for a in range(r)]
@@ -185,22 +200,28 @@ def ref_pool(x, op, k, s, d, pads, ceil, include_pad):
                 pool_size = math.prod(hi[a] - lo[a] for a in range(r))
                 lo = [max(v, 0) for v in lo]
                 hi = [min(hi[a], n[a]) for a in range(r)]
-                total = sum(x[(bi, *p, ci)] for p in itertools.product(
-                    *(range(lo[a], hi[a]) for a in range(r))))
+                total = sum(
+                    x[(bi, *p, ci)]
+                    for p in itertools.product(*(range(lo[a], hi[a]) for a in range(r)))
+                )
                 div = pool_size if include_pad else math.prod(hi[a] - lo[a] for a in range(r))
                 y[(bi, *o, ci)] = total / div
     return y
 
 
 SCALAR_ACTS = {
-    "relu": lambda v: max(v, 0.0), "relu6": lambda v: min(max(v, 0.0), 6.0),
-    "sigmoid": lambda v: 1 / (1 + math.exp(-v)), "tanh": math.tanh,
-    "softplus": lambda v: math.log1p(math.exp(v)), "softsign": lambda v: v / (1 + abs(v)),
-    "selu": lambda v: 1.0507009873554805 * (v if v > 0 else 1.6732632423543772
-                                            * (math.exp(v) - 1)),
-    "elu": lambda v: v if v > 0 else math.exp(v) - 1, "exponential": math.exp,
+    "relu": lambda v: max(v, 0.0),
+    "relu6": lambda v: min(max(v, 0.0), 6.0),
+    "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+    "tanh": math.tanh,
+    "softplus": lambda v: math.log1p(math.exp(v)),
+    "softsign": lambda v: v / (1 + abs(v)),
+    "selu": lambda v: 1.0507009873554805 * (v if v > 0 else 1.6732632423543772 * (math.exp(v) - 1)),
+    "elu": lambda v: v if v > 0 else math.exp(v) - 1,
+    "exponential": math.exp,
     "gelu": lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
-    "silu": lambda v: v / (1 + math.exp(-v)), "swish": lambda v: v / (1 + math.exp(-v)),
+    "silu": lambda v: v / (1 + math.exp(-v)),
+    "swish": lambda v: v / (1 + math.exp(-v)),
     "hard_sigmoid": lambda v: min(max(v + 3, 0), 6) / 6,
     "hard_silu": lambda v: v * min(max(v + 3, 0), 6) / 6,
     "hard_swish": lambda v: v * min(max(v + 3, 0), 6) / 6,
@@ -253,7 +274,7 @@ def conv_case(draw, kind: str):
     if padding == "explicit":
         padding = [(draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(r)]
     mode = "zeros"
-    if kind == "Conv" and not isinstance(padding, str) or padding == "same" and kind == "Conv":
+    if (kind == "Conv" and not isinstance(padding, str)) or (padding == "same" and kind == "Conv"):
         mode = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"]))
     groups = draw(st.sampled_from([1, 2])) if kind in ("Conv", "Transposed") else 1
     c = groups * draw(st.integers(1, 3))
@@ -267,12 +288,28 @@ def conv_case(draw, kind: str):
         op = [draw(st.integers(0, max(s[i], d[i]) - 1)) for i in range(r)]
         if isinstance(padding, str) and draw(st.booleans()):
             op = None
-    return dict(r=r, k=k, d=d, s=s, n=n, padding=padding, mode=mode, groups=groups, c=c, f=f,
-                dm=dm, bias=bias, act=act, batch=batch, op=op)
+    return dict(
+        r=r,
+        k=k,
+        d=d,
+        s=s,
+        n=n,
+        padding=padding,
+        mode=mode,
+        groups=groups,
+        c=c,
+        f=f,
+        dm=dm,
+        bias=bias,
+        act=act,
+        batch=batch,
+        op=op,
+    )
 
 
 def _spec_or_reject(entry, shapes, cf=False):
     from hypothesis import reject
+
     try:
         return build(entry, shapes, cf)
     except SpecError:
@@ -291,10 +328,12 @@ def check_conv(case) -> None:
     pads = conv_pads(case["padding"], n, k, s, d)
     if case["mode"] == "reflect" and any(max(p) >= nn for p, nn in zip(pads, n)):
         return  # PyTorch requires reflect padding < input size
-    entry = (f"Conv{r}D: {{filters: {case['f']}, kernel_size: {k}, strides: {s}, "
-             f"dilation_rate: {d}, padding: {yaml_pads(case['padding'])}, groups: "
-             f"{case['groups']}, use_bias: {str(case['bias']).lower()}, padding_mode: "
-             f"{case['mode']}, activation: {case['act'] or 'linear'}}}")
+    entry = (
+        f"Conv{r}D: {{filters: {case['f']}, kernel_size: {k}, strides: {s}, "
+        f"dilation_rate: {d}, padding: {yaml_pads(case['padding'])}, groups: "
+        f"{case['groups']}, use_bias: {str(case['bias']).lower()}, padding_mode: "
+        f"{case['mode']}, activation: {case['act'] or 'linear'}}}"
+    )
     layer, analytic = _spec_or_reject(entry, [n + [case["c"]]])
     x = rand(case["batch"], *n, case["c"])
     w = rand(*k, case["c"] // case["groups"], case["f"])
@@ -309,27 +348,43 @@ def check_conv(case) -> None:
 def test_conv3d(case) -> None:
     k, d, s, n = case["k"], case["d"], case["s"], case["n"]
     pads = conv_pads(case["padding"], n, k, s, d)
-    entry = (f"Conv3D: {{filters: {case['f']}, kernel_size: {k}, strides: {s}, dilation_rate: "
-             f"{d}, padding: {yaml_pads(case['padding'])}, groups: {case['groups']}}}")
+    entry = (
+        f"Conv3D: {{filters: {case['f']}, kernel_size: {k}, strides: {s}, dilation_rate: "
+        f"{d}, padding: {yaml_pads(case['padding'])}, groups: {case['groups']}}}"
+    )
     layer, analytic = _spec_or_reject(entry, [n + [case["c"]]])
     x = rand(1, *n, case["c"])
     w, b = rand(*k, case["c"] // case["groups"], case["f"]), rand(case["f"])
-    check(layer, analytic, [x], {"kernel": w, "bias": b},
-          ref_conv(x, w, b, s, d, pads, case["groups"]))
+    check(
+        layer,
+        analytic,
+        [x],
+        {"kernel": w, "bias": b},
+        ref_conv(x, w, b, s, d, pads, case["groups"]),
+    )
 
 
 @SETTINGS
 @given(conv_case("Depthwise"), st.booleans())
 def test_depthwise_and_separable(case, separable: bool) -> None:
-    r, k, d, s, n, c, dm = case["r"], case["k"], case["d"], case["s"], case["n"], case["c"], \
-        case["dm"]
+    r, k, d, s, n, c, dm = (
+        case["r"],
+        case["k"],
+        case["d"],
+        case["s"],
+        case["n"],
+        case["c"],
+        case["dm"],
+    )
     if separable:
         s = [1] * r  # Keras: strides > 1 with dilation > 1 is not allowed; keep it simple
     pads = conv_pads(case["padding"], n, k, s, d)
     kind = f"SeparableConv{r}D" if separable else f"DepthwiseConv{r}D"
     filters = f"filters: {case['f']}, " if separable else ""
-    entry = (f"{kind}: {{{filters}kernel_size: {k}, strides: {s}, dilation_rate: {d}, "
-             f"padding: {yaml_pads(case['padding'])}, depth_multiplier: {dm}}}")
+    entry = (
+        f"{kind}: {{{filters}kernel_size: {k}, strides: {s}, dilation_rate: {d}, "
+        f"padding: {yaml_pads(case['padding'])}, depth_multiplier: {dm}}}"
+    )
     layer, analytic = _spec_or_reject(entry, [n + [c]])
     x = rand(case["batch"], *n, c)
     dw = rand(*k, c, dm)
@@ -348,27 +403,39 @@ def test_depthwise_and_separable(case, separable: bool) -> None:
 @SETTINGS
 @given(conv_case("Transposed"))
 def test_transposed(case) -> None:
-    r, k, d, s, n, c, f, g = (case["r"], case["k"], case["d"], case["s"], case["n"], case["c"],
-                              case["f"], case["groups"])
+    r, k, d, s, n, c, f, g = (
+        case["r"],
+        case["k"],
+        case["d"],
+        case["s"],
+        case["n"],
+        case["c"],
+        case["f"],
+        case["groups"],
+    )
     padding, op = case["padding"], case["op"]
     ke = [d[i] * (k[i] - 1) + 1 for i in range(r)]
     if padding == "valid":  # Keras deconv_output_length
-        out = [(n[i] - 1) * s[i] + ke[i] + (max(ke[i], s[i]) - ke[i] if op is None else op[i])
-               for i in range(r)]
+        out = [
+            (n[i] - 1) * s[i] + ke[i] + (max(ke[i], s[i]) - ke[i] if op is None else op[i])
+            for i in range(r)
+        ]
         crop = [0] * r
     elif padding == "same":
-        out = [n[i] * s[i] if op is None else (n[i] - 1) * s[i] + ke[i] % 2 + op[i]
-               for i in range(r)]
+        out = [
+            n[i] * s[i] if op is None else (n[i] - 1) * s[i] + ke[i] % 2 + op[i] for i in range(r)
+        ]
         crop = [tf_same(out[i], k[i], s[i], d[i])[0] for i in range(r)]
     else:
         opp = op or [0] * r
-        out = [(n[i] - 1) * s[i] - padding[i][0] - padding[i][1] + ke[i] + opp[i]
-               for i in range(r)]
+        out = [(n[i] - 1) * s[i] - padding[i][0] - padding[i][1] + ke[i] + opp[i] for i in range(r)]
         crop = [p[0] for p in padding]
     op_yaml = "null" if op is None else str(op)
-    entry = (f"Conv{r}DTranspose: {{filters: {f}, kernel_size: {k}, strides: {s}, "
-             f"dilation_rate: {d}, padding: {yaml_pads(padding)}, groups: {g}, "
-             f"output_padding: {op_yaml}}}")
+    entry = (
+        f"Conv{r}DTranspose: {{filters: {f}, kernel_size: {k}, strides: {s}, "
+        f"dilation_rate: {d}, padding: {yaml_pads(padding)}, groups: {g}, "
+        f"output_padding: {op_yaml}}}"
+    )
     layer, analytic = _spec_or_reject(entry, [n + [c]])
     x = rand(case["batch"], *n, c)
     w, b = rand(*k, f // g, c), rand(f)
@@ -391,13 +458,35 @@ def pool_case(draw):
         padding = [(p, p) for p in (draw(st.integers(0, kk // 2)) for kk in k)]
         ceil = draw(st.booleans())
     include = draw(st.booleans())
-    return dict(r=r, op=op, k=k, s=s, d=d, n=n, padding=padding, ceil=ceil, include=include,
-                c=draw(st.integers(1, 3)), batch=draw(st.integers(1, 2)))
+    return dict(
+        r=r,
+        op=op,
+        k=k,
+        s=s,
+        d=d,
+        n=n,
+        padding=padding,
+        ceil=ceil,
+        include=include,
+        c=draw(st.integers(1, 3)),
+        batch=draw(st.integers(1, 2)),
+    )
 
 
 def _pool(r=1, op="avg", k=3, s=2, d=1, n=6, p=0, ceil=True, include=True):
-    return dict(r=r, op=op, k=[k] * r, s=[s] * r, d=[d] * r, n=[n] * r,
-                padding=[(p, p)] * r, ceil=ceil, include=include, c=2, batch=1)
+    return dict(
+        r=r,
+        op=op,
+        k=[k] * r,
+        s=[s] * r,
+        d=[d] * r,
+        n=[n] * r,
+        padding=[(p, p)] * r,
+        ceil=ceil,
+        include=include,
+        c=2,
+        batch=1,
+    )
 
 
 @SETTINGS
@@ -412,27 +501,39 @@ def _pool(r=1, op="avg", k=3, s=2, d=1, n=6, p=0, ceil=True, include=True):
 def test_pooling(case) -> None:
     r, k, s, d, n = case["r"], case["k"], case["s"], case["d"], case["n"]
     kind = f"{'Max' if case['op'] == 'max' else 'Average'}Pooling{r}D"
-    extra = (f", dilation_rate: {d}" if case["op"] == "max"
-             else f", count_include_pad: {str(case['include']).lower()}")
-    entry = (f"{kind}: {{pool_size: {k}, strides: {s}, padding: {yaml_pads(case['padding'])}, "
-             f"ceil_mode: {str(case['ceil']).lower()}{extra}}}")
+    extra = (
+        f", dilation_rate: {d}"
+        if case["op"] == "max"
+        else f", count_include_pad: {str(case['include']).lower()}"
+    )
+    entry = (
+        f"{kind}: {{pool_size: {k}, strides: {s}, padding: {yaml_pads(case['padding'])}, "
+        f"ceil_mode: {str(case['ceil']).lower()}{extra}}}"
+    )
     layer, analytic = _spec_or_reject(entry, [n + [case["c"]]])
     pads = conv_pads(case["padding"], n, k, s, d)
     include = case["include"] and not isinstance(case["padding"], str)
     x = rand(case["batch"], *n, case["c"])
-    check(layer, analytic, [x], {}, ref_pool(x, case["op"], k, s, d, pads, case["ceil"],
-                                            include))
+    check(layer, analytic, [x], {}, ref_pool(x, case["op"], k, s, d, pads, case["ceil"], include))
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
 @given(rank_st, st.sampled_from(["Max", "Average"]), st.booleans(), st.integers(1, 5))
 def test_global_pooling(r: int, op: str, keepdims: bool, n: int) -> None:
-    layer, analytic = build(f"Global{op}Pooling{r}D: {{keepdims: {str(keepdims).lower()}}}",
-                            [[n] * r + [3]])
+    layer, analytic = build(
+        f"Global{op}Pooling{r}D: {{keepdims: {str(keepdims).lower()}}}", [[n] * r + [3]]
+    )
     x = rand(2, *([n] * r), 3)
     flat = x.reshape(2, -1, 3)
-    ref = np.array([[(max if op == "Max" else lambda v: sum(v) / len(v))(list(flat[b, :, c]))
-                     for c in range(3)] for b in range(2)])
+    ref = np.array(
+        [
+            [
+                (max if op == "Max" else lambda v: sum(v) / len(v))(list(flat[b, :, c]))
+                for c in range(3)
+            ]
+            for b in range(2)
+        ]
+    )
     if keepdims:
         ref = ref.reshape((2,) + (1,) * r + (3,))
     check(layer, analytic, [x], {}, ref)
@@ -443,8 +544,12 @@ def test_global_pooling(r: int, op: str, keepdims: bool, n: int) -> None:
 @given(st.integers(1, 4), st.integers(1, 5), st.booleans(), st.booleans(), st.booleans())
 def test_batch_norm(c: int, n: int, scale: bool, center: bool, channels_first: bool) -> None:
     shape = [c, n, n] if channels_first else [n, n, c]
-    layer, analytic = build(f"BatchNormalization: {{scale: {str(scale).lower()}, center: "
-                            f"{str(center).lower()}, epsilon: 0.01}}", [shape], channels_first)
+    layer, analytic = build(
+        f"BatchNormalization: {{scale: {str(scale).lower()}, center: "
+        f"{str(center).lower()}, epsilon: 0.01}}",
+        [shape],
+        channels_first,
+    )
     x = rand(2, n, n, c)
     gamma, beta, mean, var = rand(c), rand(c), rand(c), np.abs(rand(c)) + 0.1
     ref = np.empty_like(x)
@@ -461,14 +566,21 @@ def test_batch_norm(c: int, n: int, scale: bool, center: bool, channels_first: b
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
-@given(st.integers(1, 6), st.integers(1, 5), st.booleans(),
-       st.sampled_from(sorted(SCALAR_ACTS) + ["softmax", "log_softmax", "sparsemax"]))
+@given(
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.booleans(),
+    st.sampled_from(sorted(SCALAR_ACTS) + ["softmax", "log_softmax", "sparsemax"]),
+)
 def test_dense(n_in: int, units: int, bias: bool, act: str) -> None:
-    layer, analytic = build(f"Dense: {{units: {units}, use_bias: {str(bias).lower()}, "
-                            f"activation: {act}}}", [[n_in]])
+    layer, analytic = build(
+        f"Dense: {{units: {units}, use_bias: {str(bias).lower()}, activation: {act}}}", [[n_in]]
+    )
     x, w, b = rand(3, n_in), rand(n_in, units), rand(units)
-    pre = [[sum(x[i, j] * w[j, u] for j in range(n_in)) + (b[u] if bias else 0)
-            for u in range(units)] for i in range(3)]
+    pre = [
+        [sum(x[i, j] * w[j, u] for j in range(n_in)) + (b[u] if bias else 0) for u in range(units)]
+        for i in range(3)
+    ]
     if act in SCALAR_ACTS:
         ref = np.array([[SCALAR_ACTS[act](v) for v in row] for row in pre])
     else:
@@ -477,8 +589,9 @@ def test_dense(n_in: int, units: int, bias: bool, act: str) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=QUIET)
-@given(st.sampled_from(sorted(SCALAR_ACTS) + ["softmax", "log_softmax", "sparsemax"]),
-       st.booleans())
+@given(
+    st.sampled_from(sorted(SCALAR_ACTS) + ["softmax", "log_softmax", "sparsemax"]), st.booleans()
+)
 def test_activation_layer(act: str, channels_first: bool) -> None:
     """Axis-wise activations act on the last axis of the spec's data_format, as Keras does."""
     shape = [4, 3, 5]
@@ -495,13 +608,20 @@ def test_activation_layer(act: str, channels_first: bool) -> None:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=QUIET)
-@given(st.sampled_from(["ReLU", "LeakyReLU", "ELU", "Softmax"]), st.sampled_from([0.0, 0.1, 0.5]),
-       st.sampled_from([-0.5, 0.0, 0.3]), st.sampled_from([None, 1.0, 6.0]))
+@given(
+    st.sampled_from(["ReLU", "LeakyReLU", "ELU", "Softmax"]),
+    st.sampled_from([0.0, 0.1, 0.5]),
+    st.sampled_from([-0.5, 0.0, 0.3]),
+    st.sampled_from([None, 1.0, 6.0]),
+)
 def test_activation_kinds(kind: str, slope: float, threshold: float, max_value) -> None:
-    args = {"ReLU": f"negative_slope: {slope}, threshold: {threshold}, max_value: "
-                    f"{'null' if max_value is None else max_value}",
-            "LeakyReLU": f"negative_slope: {slope}", "ELU": f"alpha: {slope}",
-            "Softmax": "axis: 1"}[kind]
+    args = {
+        "ReLU": f"negative_slope: {slope}, threshold: {threshold}, max_value: "
+        f"{'null' if max_value is None else max_value}",
+        "LeakyReLU": f"negative_slope: {slope}",
+        "ELU": f"alpha: {slope}",
+        "Softmax": "axis: 1",
+    }[kind]
     layer, analytic = build(f"{kind}: {{{args}}}", [[3, 4]])
     x = rand(2, 3, 4) * 2
 
@@ -510,26 +630,41 @@ def test_activation_kinds(kind: str, slope: float, threshold: float, max_value) 
         return y if max_value is None else min(y, max_value)
 
     if kind == "Softmax":  # axis 1 (batch = 0) is the first sample axis
-        ref = np.moveaxis(np.apply_along_axis(lambda r: ref_along("softmax", list(r)), -1,
-                                              np.moveaxis(x, 1, -1)), -1, 1)
+        ref = np.moveaxis(
+            np.apply_along_axis(lambda r: ref_along("softmax", list(r)), -1, np.moveaxis(x, 1, -1)),
+            -1,
+            1,
+        )
     else:
-        fn = {"ReLU": relu, "LeakyReLU": lambda v: v if v >= 0 else slope * v,
-              "ELU": lambda v: v if v > 0 else slope * (math.exp(v) - 1)}[kind]
+        fn = {
+            "ReLU": relu,
+            "LeakyReLU": lambda v: v if v >= 0 else slope * v,
+            "ELU": lambda v: v if v > 0 else slope * (math.exp(v) - 1),
+        }[kind]
         ref = np.vectorize(fn, otypes=[float])(x)
     check(layer, analytic, [x], {}, ref)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=QUIET)
-@given(st.sampled_from(["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-                        "Concatenate"]), st.integers(2, 3))
+@given(
+    st.sampled_from(
+        ["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"]
+    ),
+    st.integers(2, 3),
+)
 def test_merges(kind: str, count: int) -> None:
     if kind == "Subtract":
         count = 2
     layer, analytic = build(f"{kind}: {{}}", [[3, 2]] * count)
     xs = [rand(2, 3, 2) for _ in range(count)]
-    fold = {"Add": lambda a, b: a + b, "Subtract": lambda a, b: a - b,
-            "Multiply": lambda a, b: a * b, "Average": lambda a, b: a + b,
-            "Maximum": max, "Minimum": min}
+    fold = {
+        "Add": lambda a, b: a + b,
+        "Subtract": lambda a, b: a - b,
+        "Multiply": lambda a, b: a * b,
+        "Average": lambda a, b: a + b,
+        "Maximum": max,
+        "Minimum": min,
+    }
     if kind == "Concatenate":
         ref = np.zeros((2, 3, 2 * count))
         for idx in itertools.product(range(2), range(3), range(2 * count)):
@@ -562,11 +697,12 @@ def test_upsampling(r: int, n: int, f: int, interpolation: str) -> None:
             weights = []
             for v in o:
                 src = max((v + 0.5) / f - 0.5, 0.0)
-                i0 = int(math.floor(src))
+                i0 = math.floor(src)
                 i1 = min(i0 + 1, n - 1)
                 weights.append(((i0, 1 - (src - i0)), (i1, src - i0)))
-            ref[(0, *o, c)] = sum(wa * wb * x[0, ia, ib, c]
-                                  for (ia, wa), (ib, wb) in itertools.product(*weights))
+            ref[(0, *o, c)] = sum(
+                wa * wb * x[0, ia, ib, c] for (ia, wa), (ib, wb) in itertools.product(*weights)
+            )
     check(layer, analytic, [x], {}, ref)
 
 
@@ -575,20 +711,20 @@ def test_upsampling(r: int, n: int, f: int, interpolation: str) -> None:
 def test_padding_and_cropping(r: int, n: int, widths: list[int]) -> None:
     pairs = [(widths[2 * i], widths[2 * i + 1]) for i in range(r)]
     x = rand(2, *([n] * r), 2)
-    layer, analytic = build(f"ZeroPadding{r}D: {{padding: {yaml_pads(pairs)}}}",
-                            [[n] * r + [2]])
+    layer, analytic = build(f"ZeroPadding{r}D: {{padding: {yaml_pads(pairs)}}}", [[n] * r + [2]])
     ref = np.zeros((2, *(n + a + b for a, b in pairs), 2))
     for i in positions((n,) * r):
-        ref[(slice(None), *(i[a] + pairs[a][0] for a in range(r)), slice(None))] = \
-            x[(slice(None), *i, slice(None))]
+        ref[(slice(None), *(i[a] + pairs[a][0] for a in range(r)), slice(None))] = x[
+            (slice(None), *i, slice(None))
+        ]
     check(layer, analytic, [x], {}, ref)
-    layer, analytic = build(f"Cropping{r}D: {{cropping: {yaml_pads(pairs)}}}",
-                            [[n] * r + [2]])
+    layer, analytic = build(f"Cropping{r}D: {{cropping: {yaml_pads(pairs)}}}", [[n] * r + [2]])
     out = [n - a - b for a, b in pairs]
     ref = np.zeros((2, *out, 2))
     for o in positions(tuple(out)):
-        ref[(slice(None), *o, slice(None))] = x[(slice(None), *(o[a] + pairs[a][0]
-                                                               for a in range(r)), slice(None))]
+        ref[(slice(None), *o, slice(None))] = x[
+            (slice(None), *(o[a] + pairs[a][0] for a in range(r)), slice(None))
+        ]
     check(layer, analytic, [x], {}, ref)
 
 
@@ -612,16 +748,20 @@ def test_flatten_reshape_dropout(channels_first: bool) -> None:
 
 def test_every_kind_has_a_forward() -> None:
     """Adding a layer kind means adding its forward (and a case above)."""
-    missing = [kind for kind, cls in REGISTRY.items()
-               if kind != "InputLayer" and cls.forward is Layer.forward]
+    missing = [
+        kind
+        for kind, cls in REGISTRY.items()
+        if kind != "InputLayer" and cls.forward is Layer.forward
+    ]
     assert missing == []
 
 
 @pytest.fixture()
-def fast_paths(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def fast_paths(monkeypatch: pytest.MonkeyPatch):
     """Winograd for every 3x3 stride-1 convolution, thread slabs and scratch chunks for tiny
     arrays, so the small hypothesis cases take the paths that large layers take."""
     from convcalc.ops.base import TUNING, WORKERS
+
     monkeypatch.setattr(TUNING, "winograd_min_channels", 1)
     monkeypatch.setattr(TUNING, "parallel_min", 4)
     monkeypatch.setattr(TUNING, "chunk", 64)  # several slabs of im2col rows and Winograd tiles
@@ -633,23 +773,47 @@ def fast_paths(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     WORKERS.set(old)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture])  # the fixture is constant
-@given(st.integers(1, 2), st.integers(1, 9), st.integers(1, 9), st.integers(1, 4),
-       st.integers(1, 4), st.sampled_from(["same", "valid", "explicit"]),
-       st.sampled_from([None, "relu", "tanh", "softmax"]), st.booleans())
-def test_conv3x3_fast_paths(fast_paths, batch: int, h: int, w: int, c: int, f: int,
-                            padding: str, act: str | None, channels_first: bool) -> None:
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture],
+)  # the fixture is constant
+@given(
+    st.integers(1, 2),
+    st.integers(1, 9),
+    st.integers(1, 9),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.sampled_from(["same", "valid", "explicit"]),
+    st.sampled_from([None, "relu", "tanh", "softmax"]),
+    st.booleans(),
+)
+def test_conv3x3_fast_paths(
+    fast_paths,
+    batch: int,
+    h: int,
+    w: int,
+    c: int,
+    f: int,
+    padding: str,
+    act: str | None,
+    channels_first: bool,
+) -> None:
     """Winograd F(2x2, 3x3) (odd and even sizes, any padding) and the threaded slabs give the
     reference's values."""
     if padding == "valid" and min(h, w) < 3:
         return
-    pads = ([(2, 0), (1, 1)] if padding == "explicit" else
-            conv_pads(padding, [h, w], [3, 3], [1, 1], [1, 1]))
+    pads = (
+        [(2, 0), (1, 1)]
+        if padding == "explicit"
+        else conv_pads(padding, [h, w], [3, 3], [1, 1], [1, 1])
+    )
     shape = [c, h, w] if channels_first else [h, w, c]
-    entry = (f"Conv2D: {{filters: {f}, kernel_size: 3, padding: "
-             f"{yaml_pads(pads) if padding == 'explicit' else padding}, activation: "
-             f"{act or 'linear'}}}")
+    entry = (
+        f"Conv2D: {{filters: {f}, kernel_size: 3, padding: "
+        f"{yaml_pads(pads) if padding == 'explicit' else padding}, activation: "
+        f"{act or 'linear'}}}"
+    )
     layer, analytic = build(entry, [shape], channels_first)
     x = rand(batch, h, w, c)
     k, b = rand(3, 3, c, f), rand(f)
@@ -662,8 +826,11 @@ def test_conv3x3_fast_paths(fast_paths, batch: int, h: int, w: int, c: int, f: i
     check(layer, analytic, [x], {"kernel": k, "bias": b}, ref)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture],
+)
 @given(conv_case("Conv"))
 def test_conv_fast_paths(fast_paths, case) -> None:
     """Every convolution again with im2col in several row slabs and threaded copies."""

@@ -34,19 +34,33 @@ DIVERGENCES = {
 
 
 def _layer(case: dict) -> tuple[str, dict]:
-    (kind, args), = case["layer"].items()
+    ((kind, args),) = case["layer"].items()
     args = copy.deepcopy(args)
-    if case["source"] == "torch" and kind.startswith(("Conv", "Max", "Average")) \
-            and "padding" not in args and "Global" not in kind:
-        args["padding"] = 0          # PyTorch's default padding (Keras's is 'valid')
+    if (
+        case["source"] == "torch"
+        and kind.startswith(("Conv", "Max", "Average"))
+        and "padding" not in args
+        and "Global" not in kind
+    ):
+        args["padding"] = 0  # PyTorch's default padding (Keras's is 'valid')
     return kind, args
 
 
 def test_the_golden_file_is_big_enough():
     kinds = {next(iter(c["layer"])) for c in VALID}
     assert len(VALID) >= 200
-    assert {"Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose",
-            "MaxPooling2D", "AveragePooling3D", "BatchNormalization", "Dense"} <= kinds
+    assert {
+        "Conv1D",
+        "Conv2D",
+        "Conv3D",
+        "DepthwiseConv2D",
+        "SeparableConv2D",
+        "Conv2DTranspose",
+        "MaxPooling2D",
+        "AveragePooling3D",
+        "BatchNormalization",
+        "Dense",
+    } <= kinds
 
 
 @pytest.mark.parametrize("case", VALID, ids=[c["id"] for c in VALID])

@@ -36,56 +36,71 @@ ACCEPTED = {
 KERAS_GAMMA_ORDER = {"keras_layernormalization_ax1x-1_in5x6x3"}
 
 
-def analysed(case: dict):  # noqa: ANN201
-    (kind, args), = case["layer"].items()
+def analysed(case: dict):
+    ((kind, args),) = case["layer"].items()
     return one_layer(kind, dict(args), case["input"], case["data_format"])
 
 
 def test_the_golden_file_covers_every_new_kind() -> None:
     kinds = {next(iter(c["layer"])) for c in VALID}
-    assert {"ReLU6", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
-            "AdaptiveMaxPool2d", "AdaptiveAveragePooling2D", "LayerNorm",
-            "LayerNormalization"} <= kinds
+    assert {
+        "ReLU6",
+        "AdaptiveAvgPool1d",
+        "AdaptiveAvgPool2d",
+        "AdaptiveMaxPool1d",
+        "AdaptiveMaxPool2d",
+        "AdaptiveAveragePooling2D",
+        "LayerNorm",
+        "LayerNormalization",
+    } <= kinds
     assert len(WITH_VALUES) >= 100
 
 
-@pytest.mark.parametrize("case", [c for c in VALID if c["id"] not in REFUSED],
-                         ids=lambda c: c["id"])
+@pytest.mark.parametrize(
+    "case", [c for c in VALID if c["id"] not in REFUSED], ids=lambda c: c["id"]
+)
 def test_counts_match_the_frameworks(case: dict) -> None:
     row = analysed(case).rows[-1]
     assert list(row.output_shape) == case["output"]
     assert (row.params, row.trainable_params, row.non_trainable_params, row.macs) == (
-        case["params"], case["trainable_params"], case["non_trainable_params"], case["macs"])
+        case["params"],
+        case["trainable_params"],
+        case["non_trainable_params"],
+        case["macs"],
+    )
     if "weight_shapes" in case and case["id"] not in KERAS_GAMMA_ORDER:
         layout = "torch" if case["source"] == "torch" else "keras"
-        shapes = {(w.torch_name if layout == "torch" else w.name): list(w.shape)
-                  for w in row.weights}
+        shapes = {
+            (w.torch_name if layout == "torch" else w.name): list(w.shape) for w in row.weights
+        }
         assert shapes == case["weight_shapes"]
     if "epsilon" in case:
         spec_layer = analysed_layer(case)
         assert spec_layer.epsilon == pytest.approx(case["epsilon"])
 
 
-def analysed_layer(case: dict):  # noqa: ANN201
+def analysed_layer(case: dict):
     import yaml
 
     from convcalc.analysis import parse_spec
 
-    (kind, args), = case["layer"].items()
+    ((kind, args),) = case["layer"].items()
     doc = {"input": case["input"], "data_format": case["data_format"], "layers": [{kind: args}]}
     return parse_spec(yaml.safe_dump(doc), "t.yaml").layers[-1].layer
 
 
-@pytest.mark.parametrize("case", [c for c in ERRORS if c["id"] not in ACCEPTED]
-                         + [c for c in VALID if c["id"] in REFUSED], ids=lambda c: c["id"])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in ERRORS if c["id"] not in ACCEPTED] + [c for c in VALID if c["id"] in REFUSED],
+    ids=lambda c: c["id"],
+)
 def test_rejected_like_the_framework(case: dict) -> None:
     with pytest.raises(SpecError) as info:
         analysed(case)
     assert "t.yaml:" in str(info.value) and "error:" in str(info.value)
 
 
-@pytest.mark.parametrize("case", [c for c in ERRORS if c["id"] in ACCEPTED],
-                         ids=lambda c: c["id"])
+@pytest.mark.parametrize("case", [c for c in ERRORS if c["id"] in ACCEPTED], ids=lambda c: c["id"])
 def test_accepted_where_pytorch_accepts(case: dict) -> None:
     assert list(analysed(case).rows[-1].output_shape) == ACCEPTED[case["id"]]
 
@@ -103,8 +118,7 @@ def test_forward_matches_the_framework(case: dict) -> None:
     for w in row.weights:
         key = f"{case['id']}/{w.torch_name if case['source'] == 'torch' else w.name}"
         a = FORWARD[key].astype(np.float32)
-        params[w.name] = np.ascontiguousarray(w.from_torch(a)) if case["source"] == "torch" \
-            else a
+        params[w.name] = np.ascontiguousarray(w.from_torch(a)) if case["source"] == "torch" else a
     x = to_canonical(FORWARD[f"{case['id']}/input"], cf).astype(np.float32)
     y = layer.forward([np.ascontiguousarray(x)], params)
     expected = to_canonical(FORWARD[f"{case['id']}/output"], cf)

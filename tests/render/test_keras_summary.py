@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import GOLDEN, analyze_text
-
-from convcalc.analysis import analyze
+from convcalc.analysis import analyze, load_spec
 from convcalc.render.keras import render_keras
-from convcalc.analysis import load_spec
+from tests.conftest import GOLDEN, analyze_text
 
 
 def _collapse(text: str) -> list[str]:
@@ -39,15 +37,19 @@ def test_vgg16_column_positions():
     table = [line for line in lines if not line.endswith("params: 0") and "params:" not in line]
     assert all(len(line) == 65 for line in table)
     assert lines[1].index("Output Shape") == 29 and lines[1].index("Param #") == 55
-    row = lines[3]                                   # input_1 (InputLayer)
+    row = lines[3]  # input_1 (InputLayer)
     assert row[:29].rstrip() == "input_1 (InputLayer)"
     assert row[29:55].rstrip() == "(None, 224, 224, 3)" and row[55:].rstrip() == "0"
     fc1 = next(line for line in lines if line.startswith("fc1 "))
     # Keras fills a field to its column and then overwrites the last character with a space:
     # 102764544 takes 9 of Param #'s 10 characters.
     assert fc1[55:] == "102764544 "
-    assert lines[-4:] == ["Total params: 138,357,544", "Trainable params: 138,357,544",
-                          "Non-trainable params: 0", "_" * 65]
+    assert lines[-4:] == [
+        "Total params: 138,357,544",
+        "Trainable params: 138,357,544",
+        "Non-trainable params: 0",
+        "_" * 65,
+    ]
 
 
 def test_long_fields_are_cut_to_their_column():
@@ -61,7 +63,7 @@ layers:
     # the 29th becoming the separating space.
     assert line[:29] == "a_really_long_batch_norm_lay "
     assert line[29:55].rstrip() == "(None, 8, 8, 3)"
-    assert line[55:].rstrip() == "12"                 # 4·3: gamma, beta, moving mean, variance
+    assert line[55:].rstrip() == "12"  # 4·3: gamma, beta, moving mean, variance
 
 
 def test_sequential_model_has_no_input_row():
@@ -103,14 +105,30 @@ def test_functional_graph_rows_in_keras_order_with_one_connection_per_line(cli):
     result = cli("summary", "specs/inception_3a.yaml", "--style", "keras")
     lines = result.stdout.splitlines()
     names = [line[:32].split(" ")[0] for line in lines[3:] if re.match(r"^\S+ \(", line)]
-    assert names == ["input_1", "3a_3x3_reduce", "3a_5x5_reduce", "3a_pool", "3a_1x1", "3a_3x3",
-                     "3a_5x5", "3a_pool_proj", "3a_output"]
+    assert names == [
+        "input_1",
+        "3a_3x3_reduce",
+        "3a_5x5_reduce",
+        "3a_pool",
+        "3a_1x1",
+        "3a_3x3",
+        "3a_5x5",
+        "3a_pool_proj",
+        "3a_output",
+    ]
     concat = next(i for i, line in enumerate(lines) if line.startswith("3a_output"))
-    assert [line[65:].strip() for line in lines[concat:concat + 4]] == [
-        "3a_1x1[0][0]", "3a_3x3[0][0]", "3a_5x5[0][0]", "3a_pool_proj[0][0]"]
+    assert [line[65:].strip() for line in lines[concat : concat + 4]] == [
+        "3a_1x1[0][0]",
+        "3a_3x3[0][0]",
+        "3a_5x5[0][0]",
+        "3a_pool_proj[0][0]",
+    ]
     assert lines[concat][32:53].strip() == "(None, 28, 28, 256)"
-    assert lines[-4:-1] == ["Total params: 163,696", "Trainable params: 163,696",
-                            "Non-trainable params: 0"]
+    assert lines[-4:-1] == [
+        "Total params: 163,696",
+        "Trainable params: 163,696",
+        "Non-trainable params: 0",
+    ]
 
 
 def test_non_trainable_params_from_batch_norm():
@@ -125,5 +143,8 @@ layers:
   - Dense: {units: 80}
 """)
     text = render_keras(report)
-    assert text.splitlines()[-4:-1] == ["Total params: 2,140,752", "Trainable params: 2,139,728",
-                                        "Non-trainable params: 1,024"]
+    assert text.splitlines()[-4:-1] == [
+        "Total params: 2,140,752",
+        "Trainable params: 2,139,728",
+        "Non-trainable params: 1,024",
+    ]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from convcalc.tools.compare import compare_layer, layer_request
 
 
-def variants(cmp):  # noqa: ANN001, ANN201
+def variants(cmp):
     return {(v.key, v.setting): v for v in cmp.variants}
 
 
@@ -155,8 +155,9 @@ def test_channels_first_without_batch() -> None:
 
 def test_dilation_strides_no_bias_and_rectangular_kernel() -> None:
     # dilation 2: effective kernel 2*(3-1)+1 = 5, so 12 -> 8; stride 2: (12-5)//2 + 1 = 4
-    cmp = compare_layer(layer_request("12x12x3", "3", 16, dilation="2", strides="2",
-                                      use_bias=False, separable=True))
+    cmp = compare_layer(
+        layer_request("12x12x3", "3", 16, dilation="2", strides="2", use_bias=False, separable=True)
+    )
     std, sep = cmp.variants
     assert std.output_shape == (4, 4, 16)
     assert std.macs == 4 * 4 * 16 * 3 * 9
@@ -181,17 +182,34 @@ def test_explicit_padding_integer() -> None:
 
 # --- the closed forms against the engine, on random geometry ----------------------------------
 @settings(max_examples=40, deadline=None)
-@given(h=st.integers(5, 20), w=st.integers(5, 20), m_pow=st.integers(0, 4),
-       n_pow=st.integers(0, 5), k=st.integers(1, 5), s=st.integers(1, 3),
-       same=st.booleans(), dm=st.integers(1, 3), g_pow=st.integers(0, 4))
-def test_closed_forms_match_the_engine(h: int, w: int, m_pow: int, n_pow: int, k: int, s: int,
-                                       same: bool, dm: int, g_pow: int) -> None:
-    m, n, g = 3 * 2 ** m_pow, 2 ** n_pow, 2 ** min(g_pow, n_pow, m_pow)
+@given(
+    h=st.integers(5, 20),
+    w=st.integers(5, 20),
+    m_pow=st.integers(0, 4),
+    n_pow=st.integers(0, 5),
+    k=st.integers(1, 5),
+    s=st.integers(1, 3),
+    same=st.booleans(),
+    dm=st.integers(1, 3),
+    g_pow=st.integers(0, 4),
+)
+def test_closed_forms_match_the_engine(
+    h: int, w: int, m_pow: int, n_pow: int, k: int, s: int, same: bool, dm: int, g_pow: int
+) -> None:
+    m, n, g = 3 * 2**m_pow, 2**n_pow, 2 ** min(g_pow, n_pow, m_pow)
     if not same and k > min(h, w):
         return
-    req = layer_request(f"{h}x{w}x{m}", str(k), n, padding="same" if same else "valid",
-                        strides=str(s), separable=True, depth_multiplier=dm, groups=str(g),
-                        bottleneck=str(max(1, m // 2)) if m > 1 else None)
+    req = layer_request(
+        f"{h}x{w}x{m}",
+        str(k),
+        n,
+        padding="same" if same else "valid",
+        strides=str(s),
+        separable=True,
+        depth_multiplier=dm,
+        groups=str(g),
+        bottleneck=str(max(1, m // 2)) if m > 1 else None,
+    )
     cmp = compare_layer(req)
     got = variants(cmp)
     sep, grp = got[("separable", dm)], got[("grouped", g)]
@@ -199,16 +217,19 @@ def test_closed_forms_match_the_engine(h: int, w: int, m_pow: int, n_pow: int, k
     for v in (sep, grp):
         assert v.closed_form.exact
         assert v.closed_form.value == cmp.macs_ratio(v)
-        assert v.closed_form.value == Fraction(v.params_without_bias,
-                                               cmp.standard.params_without_bias)
+        assert v.closed_form.value == Fraction(
+            v.params_without_bias, cmp.standard.params_without_bias
+        )
     # the bottleneck's textbook form is exact iff the 1x1 sees as many positions as the KxK
     for (key, _), v in got.items():
         if key == "bottleneck":
-            same_positions = (h * w == v.parts[1].output_shape[0] * v.parts[1].output_shape[1])
+            same_positions = h * w == v.parts[1].output_shape[0] * v.parts[1].output_shape[1]
             assert v.closed_form.exact == same_positions
 
 
-@pytest.mark.parametrize("text,expected", [("12x12x3", (12, 12, 3)), ("12 x 12 x 3", (12, 12, 3)),
-                                           ("12X12X3", (12, 12, 3))])
+@pytest.mark.parametrize(
+    "text,expected",
+    [("12x12x3", (12, 12, 3)), ("12 x 12 x 3", (12, 12, 3)), ("12X12X3", (12, 12, 3))],
+)
 def test_input_spellings(text: str, expected: tuple[int, ...]) -> None:
     assert layer_request(text, "3", 8, separable=True).input_shape == expected

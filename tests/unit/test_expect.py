@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from convcalc.tools.check import check_spec
-from convcalc.errors import SpecError
 from convcalc.analysis import parse_spec
+from convcalc.errors import SpecError
 from convcalc.spec.document import parse_quantity
+from convcalc.tools.check import check_spec
 
 # 8x8x3 -> Conv2D 4 filters 3x3 valid: 6x6x4, params (3*3*3+1)*4 = 112,
 # MACs 6*6*4*3*3*3 = 3,888; largest output: the input, 8*8*3 = 192 elements (conv: 144).
@@ -24,7 +24,9 @@ def errors(text: str) -> str:
 
 
 def test_unknown_budget_and_expect_keys_are_errors_with_did_you_mean() -> None:
-    text = SMALL + """expect:
+    text = (
+        SMALL
+        + """expect:
   parms: 112
   layers:
     cc: {params: 1}
@@ -32,6 +34,7 @@ def test_unknown_budget_and_expect_keys_are_errors_with_did_you_mean() -> None:
 budget:
   max_param: 1
 """
+    )
     assert errors(text) == (
         "s.yaml:5:3: error: unknown expectation 'parms'\n"
         "  hint: did you mean 'params'? allowed: params, trainable_params, non_trainable_params, "
@@ -43,17 +46,21 @@ budget:
         "s.yaml:10:3: error: unknown budget 'max_param'\n"
         "  hint: did you mean 'max_params'? allowed: max_params, max_macs, max_param_bytes, "
         "max_activation_bytes, dtype, max_receptive_field, min_receptive_field\n"
-        "4 problems in s.yaml")
+        "4 problems in s.yaml"
+    )
 
 
 def test_budget_values_are_validated() -> None:
-    text = SMALL + """budget:
+    text = (
+        SMALL
+        + """budget:
   max_params: -3
   max_macs: 1.5k5
   max_param_bytes: 1.0001KB
   dtype: float8
   max_receptive_field: [0, 3]
 """
+    )
     assert errors(text) == (
         "s.yaml:5:15: error: budget.max_params must be an integer >= 0 or a number with a suffix "
         "k, M, G, T (10^3 steps) or Ki, Mi, Gi, Ti (2^10 steps); received -3\n"
@@ -70,16 +77,20 @@ def test_budget_values_are_validated() -> None:
         "  hint: did you mean 'float64'?\n"
         "s.yaml:9:24: error: budget.max_receptive_field must be a positive integer or a list of "
         "them (one per spatial axis); received [0, 3]\n"
-        "5 problems in s.yaml")
+        "5 problems in s.yaml"
+    )
 
 
 def test_expect_values_are_validated() -> None:
-    text = SMALL + """expect:
+    text = (
+        SMALL
+        + """expect:
   params: many
   output_shape: [6, 0]
   layers:
     c: {params: -1, output_shape: 6, receptive_field: [3, x]}
 """
+    )
     assert errors(text) == (
         "s.yaml:5:11: error: expect.params must be an integer >= 0; received 'many'\n"
         "s.yaml:6:17: error: expect.output_shape must be a list of positive integers; received "
@@ -89,29 +100,33 @@ def test_expect_values_are_validated() -> None:
         "received 6\n"
         "s.yaml:8:55: error: expect.layers.c.receptive_field must be a positive integer or a "
         "list of them (one per spatial axis); received [3, 'x']\n"
-        "5 problems in s.yaml")
+        "5 problems in s.yaml"
+    )
 
 
-@pytest.mark.parametrize(("text", "unit", "value"), [
-    (138357544, "", 138357544),
-    ("140M", "", 140_000_000),
-    ("15.47G", "", 15_470_000_000),
-    ("1_000k", "", 1_000_000),
-    ("16 G", "", 16_000_000_000),
-    ("1.5Ki", "", 1536),
-    ("512MiB", "B", 512 * 2**20),
-    ("500MB", "B", 500_000_000),
-    ("3B", "B", 3),
-    ("3B", "", None),          # B only on byte budgets
-    ("1.5", "", None),         # not a whole number
-    ("1.0001k", "", None),     # 1000.1
-    ("ki", "", None),
-    ("2ki", "", None),         # Ki, not ki
-    (True, "", None),
-    (-1, "", None),
-    (1.0, "", None),           # YAML floats are refused: write 1 or "1k"
-])
-def test_parse_quantity(text, unit, value) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("text", "unit", "value"),
+    [
+        (138357544, "", 138357544),
+        ("140M", "", 140_000_000),
+        ("15.47G", "", 15_470_000_000),
+        ("1_000k", "", 1_000_000),
+        ("16 G", "", 16_000_000_000),
+        ("1.5Ki", "", 1536),
+        ("512MiB", "B", 512 * 2**20),
+        ("500MB", "B", 500_000_000),
+        ("3B", "B", 3),
+        ("3B", "", None),  # B only on byte budgets
+        ("1.5", "", None),  # not a whole number
+        ("1.0001k", "", None),  # 1000.1
+        ("ki", "", None),
+        ("2ki", "", None),  # Ki, not ki
+        (True, "", None),
+        (-1, "", None),
+        (1.0, "", None),  # YAML floats are refused: write 1 or "1k"
+    ],
+)
+def test_parse_quantity(text, unit, value) -> None:
     assert parse_quantity(text, unit) == value
 
 
@@ -122,7 +137,9 @@ def test_empty_blocks_are_allowed() -> None:
 
 
 def test_outcomes_of_every_kind() -> None:
-    text = SMALL + """expect:
+    text = (
+        SMALL
+        + """expect:
   params: 112
   macs: 3889
   output_shape: [6, 6, 4]
@@ -137,9 +154,11 @@ budget:
   min_receptive_field: [3, 4]
   max_receptive_field: 3
 """
+    )
     result = check_spec(parse_spec(text, "s.yaml"))
-    got = [(o.path, o.expected, o.actual, o.ok, o.loc.line, o.note, o.layer)
-           for o in result.outcomes]
+    got = [
+        (o.path, o.expected, o.actual, o.ok, o.loc.line, o.note, o.layer) for o in result.outcomes
+    ]
     assert got == [
         ("expect.params", 112, 112, True, 5, "", ""),
         ("expect.macs", 3889, 3888, False, 6, "", ""),
@@ -166,13 +185,19 @@ def test_receptive_field_budget_with_wrong_axis_count_is_a_spec_error() -> None:
         check_spec(parse_spec(SMALL + "budget:\n  max_receptive_field: [3, 3, 3]\n", "s.yaml"))
     assert info.value.render() == (
         "s.yaml:5:3: error: budget.max_receptive_field lists 3 values but the input has 2 "
-        "spatial axes\n  hint: give one int, or a list of 2")
+        "spatial axes\n  hint: give one int, or a list of 2"
+    )
 
 
 def test_unknown_receptive_field_fails_the_budget_with_the_reason() -> None:
-    text = ("input: [8, 8, 1]\nlayers:\n  - UpSampling2D: {name: up}\n"
-            "budget:\n  max_receptive_field: 10\n")
+    text = (
+        "input: [8, 8, 1]\nlayers:\n  - UpSampling2D: {name: up}\n"
+        "budget:\n  max_receptive_field: 10\n"
+    )
     (outcome,) = check_spec(parse_spec(text, "s.yaml")).outcomes
     assert (outcome.ok, outcome.actual, outcome.note) == (
-        False, None, "'up' (UpSampling2D) up-samples (size [2, 2]): the field of an output "
-        "depends on its position")
+        False,
+        None,
+        "'up' (UpSampling2D) up-samples (size [2, 2]): the field of an output "
+        "depends on its position",
+    )

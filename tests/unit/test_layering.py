@@ -19,10 +19,21 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "convcalc"
 FLOORS = [
     {"errors", "shapes", "fields", "counting", "atomic", "ops"},
-    {"layers"}, {"spec"}, {"report"}, {"analysis"}, {"runtime"}, {"tools"}, {"render"}, {"cli"},
+    {"layers"},
+    {"spec"},
+    {"report"},
+    {"analysis"},
+    {"runtime"},
+    {"tools"},
+    {"render"},
+    {"cli"},
 ]
 LAZY_OK = ("numpy", "rich", "yaml", "convcalc.ops")
-LAZY_ANYTHING = ("cli", "__init__", "__main__")   # top-level units whose functions may import anything
+LAZY_ANYTHING = (
+    "cli",
+    "__init__",
+    "__main__",
+)  # top-level units whose functions may import anything
 
 
 def floor(unit: str) -> int:
@@ -33,7 +44,9 @@ def unit_of(module: str) -> str:
     """``convcalc.layers.conv`` -> ``layers``; ``convcalc.errors`` -> ``errors``; the package
     itself (and names imported from it, ``convcalc.__version__``) -> ``__init__``."""
     parts = module.split(".")
-    if len(parts) > 1 and any(parts[1] in names for names in FLOORS) or parts[1:2] == ["__main__"]:
+    if (len(parts) > 1 and any(parts[1] in names for names in FLOORS)) or parts[1:2] == [
+        "__main__"
+    ]:
         return parts[1]
     return "__init__"
 
@@ -63,7 +76,8 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 def module_name(path: Path) -> str:
     return ".".join(("convcalc",) + path.relative_to(PACKAGE).with_suffix("").parts).removesuffix(
-        ".__init__")
+        ".__init__"
+    )
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -74,14 +88,17 @@ def test_imports_go_down(path: Path) -> None:
     for name, line, lazy in imports(path):
         if name.startswith("convcalc.") or name == "convcalc":
             target = unit_of(name)
-            if target == "__init__" or target == mine:
+            if target in ("__init__", mine):
                 continue
             if mine == "ops":
                 bad.append(f"{line}: ops imports {name}: ops imports nothing from convcalc")
             elif mine not in ("__init__", "__main__") and floor(target) > floor(mine):
                 bad.append(f"{line}: {mine} imports {name}, which is above it")
-        if lazy and mine not in LAZY_ANYTHING and not any(
-                name == ok or name.startswith(ok + ".") for ok in LAZY_OK):
+        if (
+            lazy
+            and mine not in LAZY_ANYTHING
+            and not any(name == ok or name.startswith(ok + ".") for ok in LAZY_OK)
+        ):
             bad.append(f"{line}: {name} is imported inside a function")
     assert bad == []
 
@@ -95,7 +112,9 @@ def test_summary_imports_neither_numpy_nor_rich_at_startup() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, convcalc.cli, convcalc.layers, convcalc.analysis, convcalc.render; "
-            "print(sorted(m for m in ('numpy', 'rich') if m in sys.modules))")
+    code = (
+        "import sys, convcalc.cli, convcalc.layers, convcalc.analysis, convcalc.render; "
+        "print(sorted(m for m in ('numpy', 'rich') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -10,19 +10,17 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from convcalc.analysis import analyze
-from convcalc.errors import SpecError
+from convcalc.analysis import analyze, load_spec, parse_spec
 from convcalc.analysis.receptive import model_field, receptive_fields
-from convcalc.analysis import load_spec, parse_spec
+from convcalc.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def fields_of(text: str):  # noqa: ANN201
+def fields_of(text: str):
     spec = parse_spec(text, "t.yaml")
     report = analyze(spec)
     return receptive_fields(spec, report), report
@@ -41,8 +39,11 @@ def test_vgg16_last_pool_matches_google_research_table() -> None:
     fields = receptive_fields(spec, analyze(spec))
     pool5 = fields["block5_pool"]
     assert (pool5.size, pool5.stride, pool5.padding) == ((212, 212), (32, 32), (90, 90))
-    assert (fields["block1_pool"].size, fields["block1_pool"].stride,
-            fields["block1_pool"].padding) == ((6, 6), (2, 2), (2, 2))
+    assert (
+        fields["block1_pool"].size,
+        fields["block1_pool"].stride,
+        fields["block1_pool"].padding,
+    ) == ((6, 6), (2, 2), (2, 2))
     assert fields["block3_conv3"].size == (40, 40) and fields["block3_conv3"].padding == (18, 18)
     # Flatten sees the whole 7x7 map: 212 + (7-1)*32 = 404 (what google-research reports for
     # fc6, a 7x7 VALID convolution); the Dense layers after it add nothing.
@@ -71,11 +72,24 @@ def test_fangyh09_example() -> None:
     # start, with centres at i, is 0). By hand: 1 + 6*1 = 7; 7 + 2*2 = 11; 11 + 2*4 = 19.
     fields, report = fields_of(FANGYH09)
     assert [report.row(n).output_shape[1:] for n in ("conv", "maxpool", "avgpool")] == [
-        (128, 128), (64, 64), (32, 32)]
+        (128, 128),
+        (64, 64),
+        (32, 32),
+    ]
     assert [fields[n].stride[0] for n in ("conv", "bn", "relu", "maxpool", "avgpool")] == [
-        2, 2, 2, 4, 8]
+        2,
+        2,
+        2,
+        4,
+        8,
+    ]
     assert [fields[n].size[0] for n in ("conv", "bn", "relu", "maxpool", "avgpool")] == [
-        7, 7, 7, 11, 19]
+        7,
+        7,
+        7,
+        11,
+        19,
+    ]
     assert {fields[n].start for n in fields} == {(0, 0)}
     # "Receptive field size for layer 2, unit_position (1, 1), is [(0, 6.0), (0, 6.0)]":
     # layer 2 is the BatchNorm after the conv. Fangyh09 gives continuous edges (pixel i spans
@@ -87,8 +101,10 @@ def test_fangyh09_example() -> None:
 
 def test_dilation_uses_the_effective_kernel() -> None:
     # k=3, d=2: k_eff = 2*(3-1)+1 = 5, so r = 5; 'same' pads (5-1)/2 = 2 on the left
-    fields, _ = fields_of("input: [32, 32, 1]\nlayers:\n  - Conv2D: {filters: 1, kernel_size: "
-                          "3, dilation_rate: 2, padding: same}\n")
+    fields, _ = fields_of(
+        "input: [32, 32, 1]\nlayers:\n  - Conv2D: {filters: 1, kernel_size: "
+        "3, dilation_rate: 2, padding: same}\n"
+    )
     f = fields["conv2d"]
     assert (f.size, f.stride, f.padding) == ((5, 5), (1, 1), (2, 2))
 
@@ -110,7 +126,11 @@ layers:
     assert fields["b"].start == (0, 0)
     merged = fields["add"]
     assert (merged.size, merged.stride, merged.padding, merged.aligned) == (
-        (3, 3), (2, 2), (0, 0), False)
+        (3, 3),
+        (2, 2),
+        (0, 0),
+        False,
+    )
     fields, _ = fields_of(text % "1")
     assert fields["a"].padding == (1, 1) and fields["a"].start == (0, 0)
     merged = fields["add"]
@@ -148,27 +168,37 @@ layers:
 def test_transposed_convolution() -> None:
     # stride 1, 'valid' (Keras): the full convolution, i.e. a convolution padded k-1 = 2:
     # r = 3, P = 2. Stride 2 up-samples: not computable from there on.
-    fields, _ = fields_of("input: [8, 8, 1]\nlayers:\n  - Conv2DTranspose: {name: t, filters: 1,"
-                          " kernel_size: 3}\n  - Conv2D: {name: c, filters: 1, kernel_size: 3}\n")
+    fields, _ = fields_of(
+        "input: [8, 8, 1]\nlayers:\n  - Conv2DTranspose: {name: t, filters: 1,"
+        " kernel_size: 3}\n  - Conv2D: {name: c, filters: 1, kernel_size: 3}\n"
+    )
     assert (fields["t"].size, fields["t"].padding) == ((3, 3), (2, 2))
     assert (fields["c"].size, fields["c"].padding) == ((5, 5), (2, 2))
     # PyTorch ConvTranspose2d(k=3, padding=1, stride 1) is a 'same' convolution: P = 3-1-1 = 1
-    fields, _ = fields_of("input: [8, 8, 1]\nlayers:\n  - ConvTranspose2d: {name: t, "
-                          "out_channels: 1, kernel_size: 3, padding: 1}\n")
+    fields, _ = fields_of(
+        "input: [8, 8, 1]\nlayers:\n  - ConvTranspose2d: {name: t, "
+        "out_channels: 1, kernel_size: 3, padding: 1}\n"
+    )
     assert (fields["t"].size, fields["t"].padding) == ((3, 3), (1, 1))
-    fields, _ = fields_of("input: [8, 8, 1]\nlayers:\n  - Conv2DTranspose: {name: t, filters: 1,"
-                          " kernel_size: 3, strides: 2}\n  - Conv2D: {name: c, filters: 1, "
-                          "kernel_size: 3}\n")
-    reason = ("'t' (Conv2DTranspose) up-samples (strides [2, 2]): the field of an output "
-              "depends on its position")
+    fields, _ = fields_of(
+        "input: [8, 8, 1]\nlayers:\n  - Conv2DTranspose: {name: t, filters: 1,"
+        " kernel_size: 3, strides: 2}\n  - Conv2D: {name: c, filters: 1, "
+        "kernel_size: 3}\n"
+    )
+    reason = (
+        "'t' (Conv2DTranspose) up-samples (strides [2, 2]): the field of an output "
+        "depends on its position"
+    )
     assert fields["t"].reason == reason and fields["c"].reason == reason
     assert not fields["c"].known and fields["c"].size == ()
 
 
 def test_upsampling_is_not_computable() -> None:
     fields, _ = fields_of("input: [8, 8, 1]\nlayers:\n  - UpSampling2D: {name: up}\n")
-    assert fields["up"].reason == ("'up' (UpSampling2D) up-samples (size [2, 2]): the field of "
-                                   "an output depends on its position")
+    assert fields["up"].reason == (
+        "'up' (UpSampling2D) up-samples (size [2, 2]): the field of "
+        "an output depends on its position"
+    )
 
 
 def test_merge_with_different_strides_is_not_computable() -> None:
@@ -180,29 +210,38 @@ layers:
   - Add: {name: add, inputs: [p, other]}
 """
     fields, _ = fields_of(text)
-    assert fields["add"].reason == ("'add' (Add) merges branches with different effective "
-                                    "strides: [2, 2], [1, 1]")
+    assert fields["add"].reason == (
+        "'add' (Add) merges branches with different effective strides: [2, 2], [1, 1]"
+    )
 
 
 # --- brute force: which input indices does one output depend on? --------------------------------
-layer_1d = st.tuples(st.sampled_from(["conv", "pool"]), st.integers(1, 4), st.integers(1, 3),
-                     st.integers(1, 2), st.integers(0, 2))
+layer_1d = st.tuples(
+    st.sampled_from(["conv", "pool"]),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(1, 2),
+    st.integers(0, 2),
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(layer_1d, min_size=1, max_size=4), st.integers(0, 3))
-def test_sequential_1d_matches_brute_force(stack, unit) -> None:  # noqa: ANN001
+def test_sequential_1d_matches_brute_force(stack, unit) -> None:
     lines = ["input: [96, 2]", "layers:"]
     geometry = []
     for i, (op, k, s, d, p) in enumerate(stack):
         if op == "pool":
             p = min(p, k // 2)  # PyTorch's rule for pooling pads
             d = 1
-            lines.append(f"  - MaxPooling1D: {{name: l{i}, pool_size: {k}, strides: {s}, "
-                         f"padding: {p}}}")
+            lines.append(
+                f"  - MaxPooling1D: {{name: l{i}, pool_size: {k}, strides: {s}, padding: {p}}}"
+            )
         else:
-            lines.append(f"  - Conv1D: {{name: l{i}, filters: 2, kernel_size: {k}, strides: {s},"
-                         f" dilation_rate: {d}, padding: {p}}}")
+            lines.append(
+                f"  - Conv1D: {{name: l{i}, filters: 2, kernel_size: {k}, strides: {s},"
+                f" dilation_rate: {d}, padding: {p}}}"
+            )
         geometry.append((k, s, d, p))
     try:
         fields, report = fields_of("\n".join(lines) + "\n")
@@ -220,9 +259,13 @@ def test_sequential_1d_matches_brute_force(stack, unit) -> None:  # noqa: ANN001
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2), st.lists(st.integers(1, 5), min_size=2, max_size=3),
-       st.lists(st.integers(1, 5), min_size=2, max_size=3), st.integers(0, 2))
-def test_two_branch_merge_matches_brute_force(down, left, right, unit) -> None:  # noqa: ANN001
+@given(
+    st.integers(0, 2),
+    st.lists(st.integers(1, 5), min_size=2, max_size=3),
+    st.lists(st.integers(1, 5), min_size=2, max_size=3),
+    st.integers(0, 2),
+)
+def test_two_branch_merge_matches_brute_force(down, left, right, unit) -> None:
     # two conv branches from one 64-long input, each striding 2 in its first `down` layers,
     # TF 'same' padding (output ceil(n/s), left pad floor(total/2)) so the lengths agree; the
     # Add's field must span exactly the union of what both branches read.
@@ -233,15 +276,17 @@ def test_two_branch_merge_matches_brute_force(down, left, right, unit) -> None: 
         for i, k in enumerate(kernels):
             s = 2 if i < down else 1
             src = ", inputs: input_1" if i == 0 else ""
-            lines.append(f"  - Conv1D: {{name: {tag}{i}, filters: 1, kernel_size: {k}, "
-                         f"strides: {s}, padding: same{src}}}")
+            lines.append(
+                f"  - Conv1D: {{name: {tag}{i}, filters: 1, kernel_size: {k}, "
+                f"strides: {s}, padding: same{src}}}"
+            )
             out = -(-n // s)
             total = max((out - 1) * s + k - n, 0)  # FIELD-NOTES 5.4, TF kernel_shape_util
             walk.append((k, s, total // 2))
             n = out
         walks.append(walk)
     lines.append(f"  - Add: {{name: add, inputs: [a{len(left) - 1}, b{len(right) - 1}]}}")
-    fields, report = fields_of("\n".join(lines) + "\n")
+    fields, _report = fields_of("\n".join(lines) + "\n")
     ends, union = [], set()
     for walk in walks:
         positions = {unit}
@@ -251,6 +296,8 @@ def test_two_branch_merge_matches_brute_force(down, left, right, unit) -> None: 
         union |= positions
     merged = fields["add"]
     assert merged.interval((unit,)) == [(min(union), max(union))]
-    assert [fields[f"a{len(left) - 1}"].interval((unit,))[0],
-            fields[f"b{len(right) - 1}"].interval((unit,))[0]] == ends
+    assert [
+        fields[f"a{len(left) - 1}"].interval((unit,))[0],
+        fields[f"b{len(right) - 1}"].interval((unit,))[0],
+    ] == ends
     assert merged.aligned == (len({a + b for a, b in ends}) == 1)

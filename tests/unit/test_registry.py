@@ -14,7 +14,7 @@ import yaml
 from convcalc.analysis import analyze, parse_spec
 from convcalc.errors import LayerError
 from convcalc.layers import ALIASES, REGISTRY
-from convcalc.layers.base import RFStep, Layer
+from convcalc.layers.base import Layer, RFStep
 from convcalc.runtime import weights
 from tests.conftest import ROOT, load_golden_json
 from tests.layers.test_hand import HAND
@@ -43,9 +43,10 @@ def _cases() -> dict[str, list[Case]]:
         for c in load_golden_json(name)["cases"]:
             if "error" in c or 0 in c["output"]:  # (PyTorch's empty outputs: refused)
                 continue
-            (kind, args), = c["layer"].items()
+            ((kind, args),) = c["layer"].items()
             found.setdefault(ALIASES.get(kind, kind), []).append(
-                (kind, args, [c["input"]], c["data_format"]))
+                (kind, args, [c["input"]], c["data_format"])
+            )
     for _, kind, args, shape, fmt, *_ in HAND:
         found.setdefault(ALIASES.get(kind, kind), []).append((kind, args, [shape], fmt))
     for kind, (args, shapes) in MULTI.items():
@@ -56,7 +57,7 @@ def _cases() -> dict[str, list[Case]]:
 CASES = _cases()
 
 
-def build(kind: str, args: dict, shapes: list[list[int]], fmt: str):  # noqa: ANN201
+def build(kind: str, args: dict, shapes: list[list[int]], fmt: str):
     """The spec of one layer fed by len(shapes) inputs -> (spec, report)."""
     names = [f"in{i}" for i in range(len(shapes))]
     layers = [{"InputLayer": {"name": n, "shape": list(s)}} for n, s in zip(names, shapes)]
@@ -134,7 +135,8 @@ def test_schema_and_readme_list_it(kind: str) -> None:
     assert kind in schema["$defs"]
     for alias in REGISTRY[kind].aliases:
         assert schema["$defs"]["layer"]["anyOf"][1]["properties"][alias] == {
-            "$ref": f"#/$defs/{kind}"}
+            "$ref": f"#/$defs/{kind}"
+        }
     assert f"\n{kind} " in (ROOT / "README.md").read_text(), "README's `convcalc layers` block"
 
 
@@ -159,7 +161,7 @@ def test_aliases_and_defaults_are_consistent(kind: str) -> None:
     assert not set(torch_names) & set(cls.args)
     for arg in cls.args.values():
         if not arg.required and arg.default is not None:
-            arg.parse(arg.default)       # a default must pass its own validator
+            arg.parse(arg.default)  # a default must pass its own validator
         if arg.default_for(True) not in (None, arg.default):
             arg.parse(arg.default_for(True))
 
@@ -168,8 +170,9 @@ def test_ops_know_exactly_the_layers_names() -> None:
     from convcalc.layers.common import ACTIVATIONS, AXISWISE_ACTIVATIONS, PADDING_MODES
     from convcalc.ops import activations, windows
 
-    known = set(activations.ELEMENTWISE) | set(activations.ALONG_AXIS) | set(
-        activations.UNSUPPORTED)
+    known = (
+        set(activations.ELEMENTWISE) | set(activations.ALONG_AXIS) | set(activations.UNSUPPORTED)
+    )
     assert known == set(ACTIVATIONS)
     assert set(activations.ALONG_AXIS) == set(AXISWISE_ACTIVATIONS)
     assert set(windows.PAD_MODES) == set(PADDING_MODES)

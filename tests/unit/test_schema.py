@@ -15,22 +15,47 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from convcalc.cli import app
-from convcalc.errors import SpecError
-from convcalc.layers import ALIASES, REGISTRY
-from convcalc.errors import ArgError
-from convcalc.tools.schema import spec_schema
 from convcalc.analysis import parse_spec
+from convcalc.cli import app
+from convcalc.errors import ArgError, SpecError
+from convcalc.layers import ALIASES, REGISTRY
 from convcalc.spec.document import (
-    BUDGET_KEYS, COMMON_KEYS, EXPECT_KEYS, EXPECT_LAYER_KEYS, TOP_KEYS,
+    BUDGET_KEYS,
+    COMMON_KEYS,
+    EXPECT_KEYS,
+    EXPECT_LAYER_KEYS,
+    TOP_KEYS,
 )
+from convcalc.tools.schema import spec_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = spec_schema()
-KEYWORDS = {"$schema", "title", "description", "default", "$defs", "$ref", "type", "enum",
-            "const", "properties", "additionalProperties", "required", "minProperties",
-            "maxProperties", "items", "minItems", "maxItems", "minimum", "exclusiveMaximum",
-            "minLength", "pattern", "anyOf", "allOf", "not"}
+KEYWORDS = {
+    "$schema",
+    "title",
+    "description",
+    "default",
+    "$defs",
+    "$ref",
+    "type",
+    "enum",
+    "const",
+    "properties",
+    "additionalProperties",
+    "required",
+    "minProperties",
+    "maxProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "minimum",
+    "exclusiveMaximum",
+    "minLength",
+    "pattern",
+    "anyOf",
+    "allOf",
+    "not",
+}
 TYPES = {"object": dict, "array": list, "string": str, "null": type(None), "boolean": bool}
 
 
@@ -56,7 +81,9 @@ def valid(value: Any, schema: dict[str, Any], root: dict[str, Any] = SCHEMA) -> 
             return False
     if "enum" in schema and not any(value == e and type(value) is type(e) for e in schema["enum"]):
         return False
-    if "const" in schema and not (value == schema["const"] and type(value) is type(schema["const"])):
+    if "const" in schema and not (
+        value == schema["const"] and type(value) is type(schema["const"])
+    ):
         return False
     if isinstance(value, dict):
         props = schema.get("properties", {})
@@ -154,33 +181,43 @@ def with_layer(layer: Any) -> dict[str, Any]:
     return {**BASE, "layers": [layer]}
 
 
-@pytest.mark.parametrize(("doc", "ok"), [
-    (BASE, True),
-    (with_layer("Flatten"), True),
-    (with_layer({"Flatten": None}), True),
-    (with_layer({"Conv2d": {"out_channels": 8, "kernel_size": 3, "stride": 2, "padding": 1}}),
-     True),
-    (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3, "padding": "SAME"}}), True),
-    (with_layer({"Conv2D": {"filters": 8, "kernel_size": [3, 3, 3]}}), False),  # 2 axes
-    (with_layer({"Conv2D": {"filters": 8, "kernel_sise": 3}}), False),        # typo
-    (with_layer({"Conv2D": {"kernel_size": 3}}), False),                      # filters missing
-    (with_layer({"Conv2D": None}), False),
-    (with_layer({"Conv2D": {"filters": 8, "out_channels": 8, "kernel_size": 3}}), False),
-    (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3, "padding": "full"}}), False),
-    (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3, "activation": "relu6"}}), True),
-    (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3, "activation": "relu7"}}), False),
-    (with_layer({"Conv3x3": {"filters": 8}}), False),
-    (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3}, "Flatten": None}), False),
-    ({**BASE, "inputs": [1, 2]}, False),
-    ({**BASE, "data_format": "NHWC"}, False),
-    ({**BASE, "expect": {"params": 224, "layers": {"conv2d": {"receptive_field": 3}}}}, True),
-    ({**BASE, "expect": {"parms": 224}}, False),
-    ({**BASE, "expect": None}, True),
-    ({**BASE, "budget": {"max_macs": "16G", "max_param_bytes": "512MiB", "dtype": "int8"}}, True),
-    ({**BASE, "budget": {"max_macs": "16GB"}}, False),   # B only on byte budgets
-    ({**BASE, "budget": {"max_param_bytes": "lots"}}, False),
-    ({**BASE, "budget": {"dtype": "float8"}}, False),
-])
+@pytest.mark.parametrize(
+    ("doc", "ok"),
+    [
+        (BASE, True),
+        (with_layer("Flatten"), True),
+        (with_layer({"Flatten": None}), True),
+        (
+            with_layer(
+                {"Conv2d": {"out_channels": 8, "kernel_size": 3, "stride": 2, "padding": 1}}
+            ),
+            True,
+        ),
+        (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3, "padding": "SAME"}}), True),
+        (with_layer({"Conv2D": {"filters": 8, "kernel_size": [3, 3, 3]}}), False),  # 2 axes
+        (with_layer({"Conv2D": {"filters": 8, "kernel_sise": 3}}), False),  # typo
+        (with_layer({"Conv2D": {"kernel_size": 3}}), False),  # filters missing
+        (with_layer({"Conv2D": None}), False),
+        (with_layer({"Conv2D": {"filters": 8, "out_channels": 8, "kernel_size": 3}}), False),
+        (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3, "padding": "full"}}), False),
+        (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3, "activation": "relu6"}}), True),
+        (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3, "activation": "relu7"}}), False),
+        (with_layer({"Conv3x3": {"filters": 8}}), False),
+        (with_layer({"Conv2D": {"filters": 8, "kernel_size": 3}, "Flatten": None}), False),
+        ({**BASE, "inputs": [1, 2]}, False),
+        ({**BASE, "data_format": "NHWC"}, False),
+        ({**BASE, "expect": {"params": 224, "layers": {"conv2d": {"receptive_field": 3}}}}, True),
+        ({**BASE, "expect": {"parms": 224}}, False),
+        ({**BASE, "expect": None}, True),
+        (
+            {**BASE, "budget": {"max_macs": "16G", "max_param_bytes": "512MiB", "dtype": "int8"}},
+            True,
+        ),
+        ({**BASE, "budget": {"max_macs": "16GB"}}, False),  # B only on byte budgets
+        ({**BASE, "budget": {"max_param_bytes": "lots"}}, False),
+        ({**BASE, "budget": {"dtype": "float8"}}, False),
+    ],
+)
 def test_schema_and_loader_agree(doc: dict[str, Any], ok: bool) -> None:
     assert valid(doc, SCHEMA) == ok
     try:
@@ -191,9 +228,36 @@ def test_schema_and_loader_agree(doc: dict[str, Any], ok: bool) -> None:
     assert loaded == ok
 
 
-PROBES = [0, 1, 2, -1, 0.5, True, None, "valid", "same", "SAME", "causal", "relu", "x", "",
-          "channels_first", "nearest", [1, 1], [2, 3], [1, 1, 1], [0, 0], [[1, 1], [0, 2]],
-          [[1, 1], [0, 2], [1, 1]], [1], [[1, 2]], [-1, 4], [1, [0, 2]], [[0, 2], 1, 1], {}]
+PROBES = [
+    0,
+    1,
+    2,
+    -1,
+    0.5,
+    True,
+    None,
+    "valid",
+    "same",
+    "SAME",
+    "causal",
+    "relu",
+    "x",
+    "",
+    "channels_first",
+    "nearest",
+    [1, 1],
+    [2, 3],
+    [1, 1, 1],
+    [0, 0],
+    [[1, 1], [0, 2]],
+    [[1, 1], [0, 2], [1, 1]],
+    [1],
+    [[1, 2]],
+    [-1, 4],
+    [1, [0, 2]],
+    [[0, 2], 1, 1],
+    {},
+]
 
 
 @pytest.mark.parametrize("kind", sorted(REGISTRY))

@@ -9,7 +9,7 @@ from typing import Any
 from convcalc.report import Report
 from convcalc.shapes import Shape, to_canonical
 
-SPEC_REPEATS = 5   # forwards timed (after a warm-up) per network by `compare SPEC --run`
+SPEC_REPEATS = 5  # forwards timed (after a warm-up) per network by `compare SPEC --run`
 
 
 @dataclass(frozen=True)
@@ -20,12 +20,12 @@ class Part:
     kind: str
     kernel: tuple[int, ...]
     groups: int
-    channels: int                  # output channels
-    output_shape: Shape            # display order; the batch first when one was given
+    channels: int  # output channels
+    output_shape: Shape  # display order; the batch first when one was given
     params: int
     params_without_bias: int
     macs: int
-    sets_channels: bool = True     # a layer with its own output channel count (not depthwise)
+    sets_channels: bool = True  # a layer with its own output channel count (not depthwise)
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,11 @@ class ClosedForm:
 
 @dataclass(frozen=True)
 class Variant:
-    key: str                        # standard | separable | grouped | bottleneck | spatial
-    setting: int                    # G for grouped, B for bottleneck, dm for separable, else 0
+    key: str  # standard | separable | grouped | bottleneck | spatial
+    setting: int  # G for grouped, B for bottleneck, dm for separable, else 0
     parts: tuple[Part, ...]
     closed_form: ClosedForm
-    median_ns: int | None = None    # filled by --run
+    median_ns: int | None = None  # filled by --run
 
     @property
     def output_shape(self) -> Shape:
@@ -75,7 +75,7 @@ class Variant:
 @dataclass(frozen=True)
 class LayerComparison:
     request: LayerRequest
-    variants: tuple[Variant, ...]   # the standard convolution first
+    variants: tuple[Variant, ...]  # the standard convolution first
 
     @property
     def standard(self) -> Variant:
@@ -93,8 +93,8 @@ class LayerComparison:
 class LayerRequest:
     """One 2-D convolution and the variants to compare it with (see :func:`layer_request`)."""
 
-    input_shape: Shape              # one sample, in data_format order: (H, W, C) or (C, H, W)
-    batch: int | None               # N of an NxCxHxW input, else None
+    input_shape: Shape  # one sample, in data_format order: (H, W, C) or (C, H, W)
+    batch: int | None  # N of an NxCxHxW input, else None
     channels_first: bool
     kernel: tuple[int, int]
     filters: int
@@ -134,7 +134,7 @@ class Transform:
 class Skip:
     """Why a convolution was not rewritten: a reason code and the numbers it needs."""
 
-    code: str        # transposed | depthwise | separable | no_separable_3d | pointwise |
+    code: str  # transposed | depthwise | separable | no_separable_3d | pointwise |
     #                  grouped | channels | filters
     values: tuple[tuple[str, int], ...] = ()
 
@@ -143,11 +143,11 @@ class Skip:
 class LayerChange:
     name: str
     kind: str
-    after: tuple[Part, ...]         # the layers that replace it (itself if unchanged)
+    after: tuple[Part, ...]  # the layers that replace it (itself if unchanged)
     params_before: int
     macs_before: int
     rewritten: bool
-    skip: Skip | None = None        # set for a convolution that was not rewritten
+    skip: Skip | None = None  # set for a convolution that was not rewritten
 
     @property
     def params_after(self) -> int:
@@ -163,10 +163,10 @@ class SpecComparison:
     transform: Transform
     before: Report
     after: Report
-    changes: tuple[LayerChange, ...]   # every layer with params or MACs, in spec order
-    data: dict[str, Any] = field(compare=False, repr=False)   # the rewritten YAML data
-    forward_ns: tuple[int, int] | None = None   # median forward before / after (--run)
-    spec: Any = field(default=None, compare=False, repr=False)   # the rewritten Spec
+    changes: tuple[LayerChange, ...]  # every layer with params or MACs, in spec order
+    data: dict[str, Any] = field(compare=False, repr=False)  # the rewritten YAML data
+    forward_ns: tuple[int, int] | None = None  # median forward before / after (--run)
+    spec: Any = field(default=None, compare=False, repr=False)  # the rewritten Spec
 
     @property
     def rewritten(self) -> tuple[LayerChange, ...]:
@@ -175,4 +175,3 @@ class SpecComparison:
     @property
     def skipped(self) -> tuple[LayerChange, ...]:
         return tuple(c for c in self.changes if c.skip is not None)
-

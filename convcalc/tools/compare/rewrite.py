@@ -49,8 +49,15 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def _rewrite(role: CompareRole, written: str, args: dict[str, Any], t: Transform, c_in: int,
-             layer: Any, taken: set[str]) -> list[dict[str, Any]]:
+def _rewrite(
+    role: CompareRole,
+    written: str,
+    args: dict[str, Any],
+    t: Transform,
+    c_in: int,
+    layer: Any,
+    taken: set[str],
+) -> list[dict[str, Any]]:
     """The entries that replace one eligible convolution entry (``args``: a copy of its own);
     a kind that stays keeps its spelling (``Conv2d`` stays ``Conv2d``)."""
     if t.kind == "separable":
@@ -62,8 +69,11 @@ def _rewrite(role: CompareRole, written: str, args: dict[str, Any], t: Transform
         args["groups"] = t.value
         return [{written: args}]
     width = c_in // t.value
-    reduce: dict[str, Any] = {"name": _unique(f"{args['name']}_reduce", taken), "filters": width,
-                              "kernel_size": 1}
+    reduce: dict[str, Any] = {
+        "name": _unique(f"{args['name']}_reduce", taken),
+        "filters": width,
+        "kernel_size": 1,
+    }
     if getattr(layer, "activation", None):
         reduce["activation"] = layer.activation
     if not layer.use_bias:
@@ -82,8 +92,9 @@ def _role(layer: Layer) -> CompareRole | None:
     return type(layer).compare_role
 
 
-def rewrite_data(spec: Spec, before: Report, t: Transform
-                 ) -> tuple[dict[str, Any], dict[str, Skip | None], dict[str, str]]:
+def rewrite_data(
+    spec: Spec, before: Report, t: Transform
+) -> tuple[dict[str, Any], dict[str, Skip | None], dict[str, str]]:
     """The spec's YAML data with every eligible convolution rewritten.
 
     Returns ``(data, verdicts, owner)``: verdicts maps each convolution's name to ``None``
@@ -93,8 +104,9 @@ def rewrite_data(spec: Spec, before: Report, t: Transform
     Entries are found by their path in the document (``LayerSpec.path``).
     """
     data = copy.deepcopy(spec.source.data)
-    by_path: dict[tuple[Any, ...], LayerSpec] = {ls.path: ls for ls in spec.layers
-                                                  if not ls.is_input}
+    by_path: dict[tuple[Any, ...], LayerSpec] = {
+        ls.path: ls for ls in spec.layers if not ls.is_input
+    }
     taken = {ls.name for ls in spec.layers}
     verdicts: dict[str, Skip | None] = {}
     owner: dict[str, str] = {}
@@ -117,8 +129,11 @@ def rewrite_data(spec: Spec, before: Report, t: Transform
             new_layers.append(new)
     data["layers"] = new_layers
     if any(v is None for v in verdicts.values()):
-        suffix = {"separable": "separable", "grouped": f"groups{t.value}",
-                  "bottleneck": f"bottleneck{t.value}"}[t.kind]
+        suffix = {
+            "separable": "separable",
+            "grouped": f"groups{t.value}",
+            "bottleneck": f"bottleneck{t.value}",
+        }[t.kind]
         data["name"] = f"{spec.name}_{suffix}"
         _drop_stale_expectations(data, verdicts)
     return data, verdicts, owner
@@ -144,8 +159,9 @@ def _drop_stale_expectations(data: dict[str, Any], verdicts: dict[str, Skip | No
 
 def dump_spec(data: dict[str, Any], header: str = "") -> str:
     """YAML text of a spec's data: keys in their order, one flow mapping per layer."""
-    body = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120,
-                          allow_unicode=True)
+    body = yaml.safe_dump(
+        data, sort_keys=False, default_flow_style=None, width=120, allow_unicode=True
+    )
     lines = "".join(f"# {line}\n" for line in header.splitlines())
     return lines + body
 
@@ -165,8 +181,17 @@ def compare_spec(spec: Spec, t: Transform) -> SpecComparison:
         if r.is_input or (r.params == 0 and r.macs == 0 and not is_conv):
             continue
         skip = verdicts.get(r.name)
-        changes.append(LayerChange(r.name, r.kind, tuple(replaced[r.name]), r.params, r.macs,
-                                   is_conv and skip is None, skip))
+        changes.append(
+            LayerChange(
+                r.name,
+                r.kind,
+                tuple(replaced[r.name]),
+                r.params,
+                r.macs,
+                is_conv and skip is None,
+                skip,
+            )
+        )
     return SpecComparison(t, before, after, tuple(changes), data, spec=new_spec)
 
 
@@ -182,9 +207,11 @@ def write_spec(result: SpecComparison, path: str | Path, force: bool = False) ->
     p = Path(path)
     if p.exists() and not force:
         raise UsageError(f"{path} already exists; pass --force to overwrite it")
-    header = (f"{result.after.name}: {result.before.name} with every eligible convolution "
-              f"rewritten by\n  convcalc compare {result.before.file} "
-              f"{transform_flags(result.transform)}")
+    header = (
+        f"{result.after.name}: {result.before.name} with every eligible convolution "
+        f"rewritten by\n  convcalc compare {result.before.file} "
+        f"{transform_flags(result.transform)}"
+    )
     try:
         atomic.write_text(p, dump_spec(result.data, header))
     except OSError as exc:

@@ -14,8 +14,9 @@ from convcalc.tools.compare.results import SPEC_REPEATS, LayerComparison, SpecCo
 from convcalc.tools.compare.variants import variant_layers, variant_spec
 
 
-def time_variants(specs: list[tuple[str, Spec]], *, batch: int = 1, repeats: int = 7,
-                  seed: int = 0) -> list[int]:
+def time_variants(
+    specs: list[tuple[str, Spec]], *, batch: int = 1, repeats: int = 7, seed: int = 0
+) -> list[int]:
     """Median wall time (ns) of each spec on a seeded random float32 batch: the NumPy runtime
     runs a warm-up and then ``repeats`` forwards (weight creation excluded)."""
     medians = []
@@ -31,14 +32,17 @@ def timed(cmp: LayerComparison, *, repeats: int = 7, seed: int = 0) -> LayerComp
     req = cmp.request
     specs = [(key, variant_spec(req, key, layers)) for key, _, layers in variant_layers(req)]
     medians = time_variants(specs, batch=req.batch or 1, repeats=repeats, seed=seed)
-    return replace(cmp, variants=tuple(replace(v, median_ns=t)
-                                       for v, t in zip(cmp.variants, medians)))
+    return replace(
+        cmp, variants=tuple(replace(v, median_ns=t) for v, t in zip(cmp.variants, medians))
+    )
 
 
-def timed_spec(cmp: SpecComparison, spec: Spec, *, repeats: int = SPEC_REPEATS,
-               seed: int = 0) -> SpecComparison:
+def timed_spec(
+    cmp: SpecComparison, spec: Spec, *, repeats: int = SPEC_REPEATS, seed: int = 0
+) -> SpecComparison:
     """``cmp`` with the median whole-network forward time before and after the rewrite
     (``compare SPEC --run``): the same seeded input, each network's own seeded weights."""
-    before, after = time_variants([("before", spec), ("after", cmp.spec)], repeats=repeats,
-                                  seed=seed)
+    before, after = time_variants(
+        [("before", spec), ("after", cmp.spec)], repeats=repeats, seed=seed
+    )
     return replace(cmp, forward_ns=(before, after))

@@ -37,12 +37,25 @@ from convcalc.spec.model import Spec
 from convcalc.tools.compare.results import ClosedForm, LayerComparison, LayerRequest, Part, Variant
 
 
-def _conv(name: str, filters: int, kernel: tuple[int, int], strides: tuple[int, int] = (1, 1),
-          padding: Any = "valid", dilation: tuple[int, int] = (1, 1), groups: int = 1,
-          use_bias: bool = True) -> dict[str, Any]:
-    args: dict[str, Any] = {"name": name, "filters": filters, "kernel_size": list(kernel),
-                            "strides": list(strides), "padding": padding,
-                            "dilation_rate": list(dilation), "use_bias": use_bias}
+def _conv(
+    name: str,
+    filters: int,
+    kernel: tuple[int, int],
+    strides: tuple[int, int] = (1, 1),
+    padding: Any = "valid",
+    dilation: tuple[int, int] = (1, 1),
+    groups: int = 1,
+    use_bias: bool = True,
+) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "name": name,
+        "filters": filters,
+        "kernel_size": list(kernel),
+        "strides": list(strides),
+        "padding": padding,
+        "dilation_rate": list(dilation),
+        "use_bias": use_bias,
+    }
     if groups != 1:
         args["groups"] = groups
     return {"Conv2D": args}
@@ -60,33 +73,75 @@ def variant_layers(req: LayerRequest) -> list[tuple[str, int, list[dict[str, Any
     k, s, d, p, b = req.kernel, req.strides, req.dilation, req.padding, req.use_bias
     m, n = req.in_channels, req.filters
     out: list[tuple[str, int, list[dict[str, Any]]]] = [
-        ("standard", 0, [_conv("conv", n, k, s, p, d, use_bias=b)])]
+        ("standard", 0, [_conv("conv", n, k, s, p, d, use_bias=b)])
+    ]
     if req.separable:
-        dw = {"DepthwiseConv2D": {"name": "depthwise", "kernel_size": list(k), "strides": list(s),
-                                  "padding": p, "dilation_rate": list(d),
-                                  "depth_multiplier": req.depth_multiplier, "use_bias": False}}
-        out.append(("separable", req.depth_multiplier,
-                    [dw, _conv("pointwise", n, (1, 1), use_bias=b)]))
+        dw = {
+            "DepthwiseConv2D": {
+                "name": "depthwise",
+                "kernel_size": list(k),
+                "strides": list(s),
+                "padding": p,
+                "dilation_rate": list(d),
+                "depth_multiplier": req.depth_multiplier,
+                "use_bias": False,
+            }
+        }
+        out.append(
+            ("separable", req.depth_multiplier, [dw, _conv("pointwise", n, (1, 1), use_bias=b)])
+        )
     for g in req.groups:
         out.append(("grouped", g, [_conv("conv", n, k, s, p, d, groups=g, use_bias=b)]))
     for width in req.bottlenecks:
-        out.append(("bottleneck", width, [_conv("reduce", width, (1, 1), use_bias=b),
-                                          _conv("conv", n, k, s, p, d, use_bias=b)]))
+        out.append(
+            (
+                "bottleneck",
+                width,
+                [
+                    _conv("reduce", width, (1, 1), use_bias=b),
+                    _conv("conv", n, k, s, p, d, use_bias=b),
+                ],
+            )
+        )
     if req.spatial:
-        out.append(("spatial", 0, [
-            _conv("conv_kx1", min(m, n), (k[0], 1), (s[0], 1), _axis_padding(p, 0), (d[0], 1),
-                  use_bias=b),
-            _conv("conv_1xk", n, (1, k[1]), (1, s[1]), _axis_padding(p, 1), (1, d[1]),
-                  use_bias=b)]))
+        out.append(
+            (
+                "spatial",
+                0,
+                [
+                    _conv(
+                        "conv_kx1",
+                        min(m, n),
+                        (k[0], 1),
+                        (s[0], 1),
+                        _axis_padding(p, 0),
+                        (d[0], 1),
+                        use_bias=b,
+                    ),
+                    _conv(
+                        "conv_1xk",
+                        n,
+                        (1, k[1]),
+                        (1, s[1]),
+                        _axis_padding(p, 1),
+                        (1, d[1]),
+                        use_bias=b,
+                    ),
+                ],
+            )
+        )
     return out
-
-
 
 
 def variant_spec(req: LayerRequest, key: str, layers: list[dict[str, Any]]) -> Spec:
     """A variant as a spec, through the real loader (YAML text -> parse_spec)."""
-    doc = {"name": f"compare_{key}", "input": list(req.input_shape),
-           "data_format": req.data_format, "model": "sequential", "layers": layers}
+    doc = {
+        "name": f"compare_{key}",
+        "input": list(req.input_shape),
+        "data_format": req.data_format,
+        "model": "sequential",
+        "layers": layers,
+    }
     return parse_spec(yaml.safe_dump(doc, sort_keys=False), f"<compare {key}>")
 
 
@@ -94,8 +149,9 @@ def _without_bias(row: LayerRow) -> int:
     return sum(w.size for w in row.weights if w.name != "bias")
 
 
-def _analyze_variant(req: LayerRequest, key: str, layers: list[dict[str, Any]]
-                     ) -> tuple[Spec, Report]:
+def _analyze_variant(
+    req: LayerRequest, key: str, layers: list[dict[str, Any]]
+) -> tuple[Spec, Report]:
     spec = variant_spec(req, key, layers)
     try:
         return spec, analyze(spec)
@@ -107,7 +163,8 @@ def _analyze_variant(req: LayerRequest, key: str, layers: list[dict[str, Any]]
         raise UsageError(
             f"--kernel {k[0]}x{k[1]} does not fit --input "
             f"{'x'.join(map(str, req.display_input))} with --padding {req.padding}: "
-            f"{first.message}", hint="use a smaller --kernel or --dilation, or --padding same"
+            f"{first.message}",
+            hint="use a smaller --kernel or --dilation, or --padding same",
         ) from None
 
 
@@ -118,6 +175,7 @@ def _closed_form(req: LayerRequest, key: str, setting: int, measured: Fraction) 
     square = kh == kw
     ksym: tuple[tuple[str, int], ...] = (("K", kh),) if square else (("Kh", kh), ("Kw", kw))
     kk = "K²" if square else "(Kh·Kw)"
+    symbols: tuple[tuple[str, int], ...]
     if key == "standard":
         formula, symbols, value = "1", (), Fraction(1)
     elif key == "separable":
@@ -146,24 +204,39 @@ def compare_layer(req: LayerRequest) -> LayerComparison:
     counted = []
     for key, setting, layers in variant_layers(req):
         spec, report = _analyze_variant(req, key, layers)
-        counted_parts = tuple(p for p, r in zip(parts(report, spec, req.batch), report.rows)
-                              if not r.is_input)
+        counted_parts = tuple(
+            p for p, r in zip(parts(report, spec, req.batch), report.rows) if not r.is_input
+        )
         counted.append((key, setting, counted_parts))
     std_macs = sum(p.macs for p in counted[0][2])
     variants = tuple(
-        Variant(key, setting, ps, _closed_form(req, key, setting,
-                                               Fraction(sum(p.macs for p in ps), std_macs)))
-        for key, setting, ps in counted)
+        Variant(
+            key,
+            setting,
+            ps,
+            _closed_form(req, key, setting, Fraction(sum(p.macs for p in ps), std_macs)),
+        )
+        for key, setting, ps in counted
+    )
     return LayerComparison(req, variants)
-
 
 
 def parts(report: Report, spec: Spec, batch: int | None = None) -> list[Part]:
     """Every row of ``report`` as a :class:`Part`, with MACs and shapes for ``batch`` samples."""
     layers = {ls.name: ls.layer for ls in spec.layers}
     lead = (batch,) if batch else ()
-    return [Part(r.name, r.kind, tuple(getattr(layers[r.name], "kernel_size", None) or ()),
-                 getattr(layers[r.name], "groups", None) or 1, r.channels,
-                 lead + tuple(r.output_shape), r.params, _without_bias(r), r.macs * (batch or 1),
-                 "filters" in type(layers[r.name]).args)
-            for r in report.rows]
+    return [
+        Part(
+            r.name,
+            r.kind,
+            tuple(getattr(layers[r.name], "kernel_size", None) or ()),
+            getattr(layers[r.name], "groups", None) or 1,
+            r.channels,
+            lead + tuple(r.output_shape),
+            r.params,
+            _without_bias(r),
+            r.macs * (batch or 1),
+            "filters" in type(layers[r.name]).args,
+        )
+        for r in report.rows
+    ]
