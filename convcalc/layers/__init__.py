@@ -1,16 +1,13 @@
-"""Layer kinds. Importing this package registers every kind in :data:`REGISTRY`."""
+"""Layer kinds. Importing this package imports every module in it, and so registers every kind
+(each ``@register`` class) in :data:`REGISTRY`: a kind in a new module needs no edit here."""
 
-from convcalc.layers import (  # noqa: F401  (each module registers its kinds)
-    activations,
-    conv,
-    core,
-    merge,
-    norm,
-    pool,
-    reshaping,
-    transposed,
-)
+import importlib
+import pkgutil
+
 from convcalc.layers.base import Layer, LayerError, Shape, Weight
 from convcalc.layers.registry import ALIASES, REGISTRY, lookup, suggest
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = ["ALIASES", "REGISTRY", "Layer", "LayerError", "Shape", "Weight", "lookup", "suggest"]
