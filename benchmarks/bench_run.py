@@ -9,6 +9,8 @@ Each measurement runs in its own worker process (so peak RSS is per implementati
 neither allocator disturbs the other); the workers alternate runtime / torch for --rounds
 rounds, and each reports the median of --repeat forwards after a warm-up. Printed per
 network: median forward time, GFLOP/s (2·MACs per second), peak RSS, and runtime/PyTorch.
+With --baseline DIR (another checkout of convcalc) that version's runtime runs as a third
+implementation in the same rounds, and its ratio to this one is printed.
 
 The python running this needs numpy, typer, rich and pyyaml (and torch for the comparison).
 BLAS/OpenMP threads are set through the environment before numpy or torch is imported, and
@@ -263,12 +265,13 @@ def worker_torch(spec_path: Path, repeat: int, threads: int, torch_format: str) 
 # --- driver -----------------------------------------------------------------------------------
 def run_worker(impl: str, net: str, args: argparse.Namespace) -> dict:
     env = dict(os.environ, **{v: str(args.threads) for v in THREAD_VARS})
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    package = args.baseline.resolve() if impl == "baseline" else ROOT
+    env["PYTHONPATH"] = str(package) + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [
         sys.executable,
         __file__,
         "--worker",
-        impl,
+        "numpy" if impl == "baseline" else impl,
         "--net",
         net,
         "--repeat",
@@ -297,6 +300,7 @@ def main() -> None:
         default="nchw",
         help="torch's memory format: contiguous NCHW (its default) or channels_last",
     )
+    ap.add_argument("--baseline", type=Path, help="another convcalc checkout to run alike")
     ap.add_argument("--worker", choices=["numpy", "torch"], help=argparse.SUPPRESS)
     ap.add_argument("--net", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -333,22 +337,24 @@ def main() -> None:
     print(header)
     for net in args.nets.split(","):
         flops = analyze(load_spec(NETS[net])).totals.flops
-        runs: dict[str, list[dict]] = {"numpy": [], "torch": []}
+        runs: dict[str, list[dict]] = {"numpy": [], "torch": [], "baseline": []}
         for _ in range(args.rounds):
             runs["numpy"].append(run_worker("numpy", net, args))
             if have_torch:
                 runs["torch"].append(run_worker("torch", net, args))
+            if args.baseline:
+                runs["baseline"].append(run_worker("baseline", net, args))
         med = {k: statistics.median(r["forward_s"] for r in v) for k, v in runs.items() if v}
         best = {k: min(r["min_s"] for r in v) for k, v in runs.items() if v}
         rss = {k: max(r["forward_peak_mib"] for r in v) for k, v in runs.items() if v}
         setup = {k: max(r["setup_peak_mib"] for r in v) for k, v in runs.items() if v}
         for impl in med:  # noqa: PLC0206 - med, best, rss and setup share the keys
             ratio = (
-                f"{med['numpy'] / med['torch']:.2f}, {best['numpy'] / best['torch']:.2f}"
-                if "torch" in med and impl == "numpy"
+                f"{med[impl] / med['torch']:.2f}, {best[impl] / best['torch']:.2f}"
+                if "torch" in med and impl != "torch"
                 else ""
             )
-            name = "runtime" if impl == "numpy" else "torch"
+            name = {"numpy": "runtime", "torch": "torch", "baseline": "baseline"}[impl]
             print(
                 f"{net:14s} {name:8s} {med[impl]:9.4f} {best[impl]:8.4f} "
                 f"{flops / med[impl] / 1e9:8.1f} {rss[impl]:5.0f} MiB {setup[impl]:5.0f} MiB "
@@ -361,6 +367,11 @@ def main() -> None:
             print(
                 f"{'':14s} outputs: max |runtime - torch| / max |torch| = "
                 f"{np.max(np.abs(a - b)) / np.max(np.abs(b)):.1e}"
+            )
+        if "baseline" in med:
+            print(
+                f"{'':14s} runtime / baseline: median {med['numpy'] / med['baseline']:.3f}, "
+                f"min {best['numpy'] / best['baseline']:.3f}"
             )
         drops = {k: sum(r["dropped"] for r in v) for k, v in runs.items() if v}
         print(f"{'':14s} contended forwards dropped and repeated: {drops}")

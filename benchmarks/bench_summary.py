@@ -1,17 +1,20 @@
 """Wall time of `convcalc summary specs/vgg16.yaml` against a minimal typer+rich program.
 
 Both run as fresh processes, alternating A B A B ... after warm-ups, in the same run; the
-script prints medians and the paired ratio. Goal (issue 2): within 1.2x of the minimal program.
+script prints medians and the paired ratio. Goal: within 1.2x of the minimal program. With
+--baseline DIR (another checkout of convcalc, e.g. `git worktree add ../base main`), that
+version's summary is timed in the same loop, so a change's cost is measured against it.
 With --peer-python PY (an interpreter that has torch and torchinfo), it also times the peer a
 user would otherwise pick: import torch + torchinfo, build VGG16, torchinfo.summary (goal:
 convcalc at least 10x faster).
 
-    python benchmarks/bench_summary.py [-n 20] [--peer-python /path/to/python]
+    python benchmarks/bench_summary.py [-n 20] [--peer-python PY] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,10 +48,57 @@ def time_once(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def cpu_once(cmd: list[str]) -> float:
+    """User + system CPU seconds of one run (less disturbed by a busy machine than wall time)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def launcher(package: Path) -> list[str]:
+    """``convcalc summary specs/vgg16.yaml`` with ``package`` first on the path."""
+    return [
+        sys.executable,
+        "-c",
+        f"import sys; sys.path.insert(0, {str(package)!r}); "
+        "sys.argv = ['convcalc', 'summary', 'specs/vgg16.yaml']; "
+        "from convcalc.cli import main; main()",
+    ]
+
+
+def compare_baseline(base_dir: Path, floor: list[str], n: int) -> None:
+    """This checkout against another one, both started the same way (``python -c``), alternating
+    with the minimal program: wall time and CPU time, paired."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(base_dir / "convcalc")], check=True
+    )
+    this, base = launcher(ROOT), launcher(base_dir)
+    for _ in range(3):
+        time_once(this)
+        time_once(base)
+    wall: dict[str, list[float]] = {"this": [], "base": [], "floor": []}
+    cpu: dict[str, list[float]] = {"this": [], "base": [], "floor": []}
+    for _ in range(n):
+        for key, cmd in (("this", this), ("base", base), ("floor", floor)):
+            wall[key].append(time_once(cmd))
+            cpu[key].append(cpu_once(cmd))
+    for what, t in (("wall", wall), ("cpu ", cpu)):
+        med = {k: statistics.median(v) for k, v in t.items()}
+        paired = statistics.median(x / y for x, y in zip(t["this"], t["base"]))
+        print(
+            f"{what}: this {med['this']:.3f} s, baseline {base_dir.name} {med['base']:.3f} s, "
+            f"minimal {med['floor']:.3f} s; this / minimal {med['this'] / med['floor']:.2f}x, "
+            f"baseline / minimal {med['base'] / med['floor']:.2f}x, this / baseline (paired) "
+            f"{paired:.3f}x"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=20, help="timed runs per command")
     ap.add_argument("--peer-python", help="a python with torch and torchinfo")
+    ap.add_argument("--baseline", type=Path, help="another convcalc checkout to time alike")
     args = ap.parse_args()
 
     # A user's second run finds cached bytecode; make sure it exists even when this shell sets
@@ -77,6 +127,8 @@ def main() -> None:
         f"ratio convcalc / minimal (paired) : median {statistics.median(ratios):.2f}x "
         f"(min {min(ratios):.2f}, max {max(ratios):.2f}); goal <= 1.2x"
     )
+    if args.baseline:
+        compare_baseline(args.baseline.resolve(), floor, args.n)
     if args.peer_python:
         peer = [args.peer_python, "-c", PEER]
         time_once(peer)

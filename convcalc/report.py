@@ -9,7 +9,7 @@ input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
+from typing import NamedTuple
 
 from convcalc.counting import DTYPE_BYTES, TOTAL_FIELDS, Totals
 from convcalc.errors import Location
@@ -19,8 +19,7 @@ from convcalc.shapes import Shape, to_display
 __all__ = ["DTYPE_BYTES", "TOTAL_FIELDS", "Field", "LayerRow", "Report", "Totals"]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """The receptive field of one layer's outputs, one entry per spatial axis of the input.
 
     ``reason`` is non-empty when the field cannot be computed (the sizes are then empty).
@@ -39,9 +38,10 @@ class Field:
         return not self.reason
 
     @property
-    def start(self) -> tuple[Fraction, ...]:
-        """Centre of output unit 0 in input coordinates (pixel i spans [i-1/2, i+1/2])."""
-        return tuple(Fraction(r - 1, 2) - p for r, p in zip(self.size, self.padding))
+    def start(self) -> tuple[float, ...]:
+        """Centre of output unit 0 in input coordinates (pixel i spans [i-1/2, i+1/2]): a
+        whole or half number, which a float holds exactly."""
+        return tuple((r - 1) / 2 - p for r, p in zip(self.size, self.padding))
 
     def interval(
         self, unit: tuple[int, ...], sizes: tuple[int, ...] | None = None

@@ -37,8 +37,6 @@ Each layer kind says what it does with its ``rf_step()`` (:mod:`convcalc.layers.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from convcalc import shapes
 from convcalc.errors import LayerError
 from convcalc.layers.base import Layer, Merge, RFStep, Shift, Unknown, Whole, Window
@@ -116,9 +114,9 @@ def step(layer: Layer, name: str, ins: list[Field], in_shapes: list[Shape]) -> F
     n = len(f.size)
     if isinstance(rf, Whole):
         if len(sizes) != n:  # no spatial axes left to cover
-            return replace(f, whole=True)
-        return replace(
-            f, size=tuple(r + (m - 1) * j for r, m, j in zip(f.size, sizes, f.stride)), whole=True
+            return f._replace(whole=True)
+        return f._replace(
+            size=tuple(r + (m - 1) * j for r, m, j in zip(f.size, sizes, f.stride)), whole=True
         )
     if isinstance(rf, (Window, Shift)) and len(sizes) != n:
         return unknown_field(
@@ -128,8 +126,8 @@ def step(layer: Layer, name: str, ins: list[Field], in_shapes: list[Shape]) -> F
     if isinstance(rf, Window):
         return _window(f, rf)
     if isinstance(rf, Shift):
-        return replace(
-            f, padding=tuple(p + b * j for p, b, j in zip(f.padding, rf.before, f.stride))
+        return f._replace(
+            padding=tuple(p + b * j for p, b, j in zip(f.padding, rf.before, f.stride))
         )
     return f  # Unchanged
 
@@ -140,7 +138,7 @@ def _window(f: Field, w: Window) -> Field:
         size.append(r + (shapes.effective_kernel(w.kernel[i], w.dilation[i]) - 1) * j)
         stride.append(j * w.strides[i])
         padding.append(p + w.left_pads[i] * j)
-    return replace(f, size=tuple(size), stride=tuple(stride), padding=tuple(padding))
+    return f._replace(size=tuple(size), stride=tuple(stride), padding=tuple(padding))
 
 
 def _merge(layer: Layer, name: str, ins: list[Field]) -> Field:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,7 +22,9 @@ from convcalc.cli.options import (
 )
 from convcalc.counting import macs_note
 from convcalc.errors import UsageError
-from convcalc.runtime.options import RunOptions
+
+if TYPE_CHECKING:
+    from convcalc.runtime.options import RunOptions
 
 
 def emit(text: str) -> None:
@@ -84,7 +86,6 @@ def summary(
     opts: RunOptions,
 ) -> None:
     from convcalc.analysis import analyze, load_spec
-    from convcalc.render import render
 
     if style is Style.keras and fmt is not Format.text:
         raise UsageError(
@@ -104,10 +105,18 @@ def summary(
             f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only with --run"
         )
     report = analyze(load_spec(spec))
-    if fmt is Format.text:
-        emit(render(report, "keras" if style is Style.keras else "table", use_color(color)))
+    if fmt is not Format.text:
+        from convcalc.render.machine import RENDERERS
+
+        emit(RENDERERS[fmt.value](report))
+    elif style is Style.keras:
+        from convcalc.render.keras import render_keras
+
+        emit(render_keras(report))
     else:
-        emit(render(report, fmt.value))
+        from convcalc.render.table import render_table
+
+        emit(render_table(report, color=use_color(color)))
 
 
 @app.command("run")

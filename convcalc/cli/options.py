@@ -7,16 +7,15 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-import typing
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
-from convcalc.runtime.options import RunOptions
+if TYPE_CHECKING:
+    from convcalc.runtime.options import RunOptions
 
 
 class Format(str, Enum):
@@ -60,8 +59,7 @@ def use_color(color: bool | None) -> bool:
     return sys.stdout.isatty() if color is None else color
 
 
-@dataclass(frozen=True)
-class RunFlag:
+class RunFlag(NamedTuple):
     """One run option on the command line: its parameter, its RunOptions field, its flag."""
 
     param: str
@@ -196,30 +194,39 @@ def given_flags(opts: RunOptions) -> list[str]:
     return [f.flag for f in RUN_FLAGS if f.field in changed]
 
 
+def _evaluate(annotation: Any, command: Callable[..., None]) -> Any:
+    """A parameter's annotation as typer needs it (the object, not the string)."""
+    if not isinstance(annotation, str):
+        return annotation
+    return eval(annotation, command.__globals__)
+
+
 def with_run_options(command: Callable[..., None]) -> Callable[..., None]:
     """Add the run options to ``command``'s parameters (after its own); the command receives
     them as one ``opts: RunOptions`` argument."""
-    signature = inspect.signature(command, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.name != "opts"]
+    signature = inspect.signature(command)  # annotations as written (strings)
+    own = [
+        p.replace(annotation=_evaluate(p.annotation, command))
+        for p in signature.parameters.values()
+        if p.name != "opts"
+    ]
     extra = [
         inspect.Parameter(
             f.param, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=f.annotation
         )
         for f in RUN_FLAGS
     ]
-    hints = typing.get_type_hints(command, include_extras=True)
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> None:
+        from convcalc.runtime.options import RunOptions  # not needed to start the program
+
         values = {f.field: kwargs.pop(f.param) for f in RUN_FLAGS}
         if isinstance(values["weights_layout"], Enum):
             values["weights_layout"] = values["weights_layout"].value
         command(*args, opts=RunOptions(**values), **kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {
-        **{k: v for k, v in hints.items() if k != "opts"},
-        **{f.param: f.annotation for f in RUN_FLAGS},
-    }
+    wrapper.__annotations__ = {p.name: p.annotation for p in own + extra}
     del wrapper.__wrapped__  # typer must read the new signature, not the command's
     return wrapper

@@ -2,12 +2,13 @@
 (each ``@register`` class) in :data:`REGISTRY`: a kind in a new module needs no edit here."""
 
 import importlib
-import pkgutil
+import os
 
 from convcalc.layers.base import Layer, LayerError, Shape, Weight
 from convcalc.layers.registry import ALIASES, REGISTRY, lookup, suggest
 
-for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    importlib.import_module(f"{__name__}.{_module}")
+for _file in sorted(os.listdir(os.path.dirname(__file__))):
+    if _file.endswith(".py") and not _file.startswith("_"):
+        importlib.import_module(f"{__name__}.{_file[:-3]}")
 
 __all__ = ["ALIASES", "REGISTRY", "Layer", "LayerError", "Shape", "Weight", "lookup", "suggest"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from convcalc.errors import LayerError, Location
 from convcalc.fields import REQUIRED, Arg
@@ -137,14 +137,14 @@ def vector(
 
 
 # --- the receptive-field step ------------------------------------------------------------------
-@dataclass(frozen=True)
+# (small immutable records, declared as NamedTuple or plain classes: a frozen dataclass costs
+# half a millisecond to create, and these are on the start-up path of every command)
 class Unchanged:
     """Every output sees what the corresponding input position sees (element-wise layers,
     normalisation over channels, Dense on the channel axis, Dropout)."""
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """A sliding window: field r + (k_eff-1)·j, stride j·s, padding P + p_l·j, per axis."""
 
     kernel: tuple[int, ...]
@@ -153,27 +153,23 @@ class Window:
     left_pads: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class Shift:
+class Shift(NamedTuple):
     """The origin moves: ``before`` positions added (ZeroPadding) or removed (Cropping, negative)
     at the start of each axis."""
 
     before: tuple[int, ...]
 
 
-@dataclass(frozen=True)
 class Whole:
     """Every output sees the whole input map (global pooling, Flatten, Reshape, normalisation
     over spatial axes); every later layer then sees that whole region too."""
 
 
-@dataclass(frozen=True)
 class Merge:
     """Several inputs join position by position (Add, Concatenate on channels, ...)."""
 
 
-@dataclass(frozen=True)
-class Unknown:
+class Unknown(NamedTuple):
     """The field cannot be given as one size per axis; ``reason`` says why (it follows the
     layer's name and kind in messages)."""
 
@@ -184,8 +180,7 @@ RFStep = Unchanged | Window | Shift | Whole | Merge | Unknown
 
 
 # --- compare's view of a convolution -------------------------------------------------------------
-@dataclass(frozen=True)
-class CompareRole:
+class CompareRole(NamedTuple):
     """How ``convcalc compare SPEC`` treats a convolution kind.
 
     ``rewrites``: the transforms that apply (``separable``, ``grouped``, ``bottleneck``);

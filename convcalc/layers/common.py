@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import ArgError, LayerError
-from convcalc.fields import Arg, any_value, json_schema, optional, suggest
+from convcalc.fields import Arg, any_value, json_schema, number, optional, suggest
 from convcalc.layers.base import Unchanged, Unknown
 from convcalc.shapes import Shape, canonical_axis
 
@@ -84,6 +84,19 @@ KERAS_EXTRAS = {
         "dtype",
     )
 }
+
+
+def epsilon_arg(torch_kind: str) -> Arg:
+    """A normalisation's epsilon: Keras's default 1e-3, PyTorch's 1e-5 for ``torch_kind``."""
+    return Arg(
+        number,
+        1e-3,
+        torch="eps",
+        torch_default=1e-5,
+        shape_relevant=False,
+        doc=f"added to the variance: Keras 1e-3, PyTorch's {torch_kind} 1e-5 (no effect on counts)",
+    )
+
 
 INPLACE = Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False)
 

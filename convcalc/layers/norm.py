@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import ArgError
-from convcalc.fields import Arg, any_value, boolean, is_int, json_schema, number, optional, pos_int
+from convcalc.fields import Arg, any_value, boolean, is_int, json_schema, optional, pos_int
 from convcalc.layers.base import (
     Layer,
     LayerError,
@@ -16,7 +16,7 @@ from convcalc.layers.base import (
     Whole,
     vector,
 )
-from convcalc.layers.common import KERAS_EXTRAS
+from convcalc.layers.common import KERAS_EXTRAS, epsilon_arg
 from convcalc.layers.registry import register
 from convcalc.shapes import canonical_axis, to_display
 
@@ -48,15 +48,7 @@ class BatchNormalization(Layer):
             doc="PyTorch's num_features: checked against the input if given",
         ),
         "momentum": Arg(any_value, None, shape_relevant=False, doc="(no effect on counts)"),
-        "epsilon": Arg(
-            number,
-            1e-3,
-            torch="eps",
-            torch_default=1e-5,
-            shape_relevant=False,
-            doc="added to the variance: Keras 1e-3, PyTorch's BatchNorm*d 1e-5 "
-            "(no effect on counts)",
-        ),
+        "epsilon": epsilon_arg("BatchNorm*d"),
         **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"},
     }
     axis: int | None
@@ -173,14 +165,7 @@ class LayerNormalization(Layer):
             None,
             doc="PyTorch: the trailing sizes to normalise over (instead of axis)",
         ),
-        "epsilon": Arg(
-            number,
-            1e-3,
-            torch="eps",
-            torch_default=1e-5,
-            shape_relevant=False,
-            doc="added to the variance: Keras 1e-3, PyTorch's LayerNorm 1e-5 (no effect on counts)",
-        ),
+        "epsilon": epsilon_arg("LayerNorm"),
         "center": Arg(boolean, True, torch="bias", doc="learn beta (PyTorch: bias)"),
         "scale": Arg(boolean, True, doc="learn gamma"),
         "elementwise_affine": Arg(

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from convcalc.render.common import SCHEMA_VERSION
@@ -95,6 +95,14 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
     return "\n".join(lines) + "\n"
 
 
+def _csv(report: Report) -> str:
+    return render_csv(report)
+
+
+def _markdown(report: Report) -> str:
+    return render_markdown(report)
+
+
 def render_csv(report: Report, extra: Sequence[tuple[str, dict[str, Any]]] = ()) -> str:
     """``extra``: more columns, (header, value by layer name), e.g. the --run columns."""
     buf = io.StringIO()
@@ -127,3 +135,10 @@ def render_csv(report: Report, extra: Sequence[tuple[str, dict[str, Any]]] = ())
             + [values.get(r.name, "") for _, values in extra]
         )
     return buf.getvalue()
+
+
+RENDERERS: dict[str, Callable[[Report], str]] = {
+    "json": render_json,
+    "markdown": _markdown,
+    "csv": _csv,
+}

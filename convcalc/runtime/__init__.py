@@ -1,12 +1,6 @@
-"""The NumPy runtime behind ``--run``: weights, inputs and the executor.
+"""The NumPy runtime behind ``--run``: options, threads, weights, inputs and the executor.
 
-Importing this package does not import numpy; :mod:`convcalc.runtime.executor` does. Set the
-BLAS thread count with :func:`set_threads` before that import when you can.
+Importing this package imports nothing: :mod:`convcalc.runtime.executor` imports numpy, and
+:func:`convcalc.runtime.threads.set_threads` sets the BLAS thread count before that import
+when it can.
 """
-
-from __future__ import annotations
-
-from convcalc.runtime.options import RunOptions
-from convcalc.runtime.threads import THREAD_VARS, set_threads
-
-__all__ = ["THREAD_VARS", "RunOptions", "set_threads"]

@@ -9,7 +9,6 @@ that only checks the container and a schema that points at their own table.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from convcalc.counting import DTYPE_BYTES, TOTAL_FIELDS
@@ -138,7 +137,7 @@ def dtype(v: Any) -> str:
 def parse_quantity(value: Any, unit: str = "") -> int | None:
     """``138357544``, ``"140M"``, ``"15.47G"``, ``"512MiB"`` (``unit`` "B") -> an int, or None.
 
-    Exact decimal arithmetic: the number times its multiplier must be a whole number.
+    Exact integer arithmetic: the number times its multiplier must be a whole number.
     """
     if is_int(value):
         return int(value) if value >= 0 else None
@@ -147,11 +146,10 @@ def parse_quantity(value: Any, unit: str = "") -> int | None:
     m = re.fullmatch(QUANTITY_PATTERN + (r"B?" if unit else "") + r"\s*", value)
     if not m or (m.group(2) or "") not in QUANTITY_SUFFIXES:
         return None
-    try:
-        n = Decimal(m.group(1).replace("_", "")) * QUANTITY_SUFFIXES[m.group(2) or ""]
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-        return None
-    return int(n) if n == n.to_integral_value() else None
+    whole, _, fraction = m.group(1).replace("_", "").partition(".")
+    scale = 10 ** len(fraction)
+    n, rest = divmod(int(whole + fraction) * QUANTITY_SUFFIXES[m.group(2) or ""], scale)
+    return n if rest == 0 else None
 
 
 def quantity(unit: str) -> Any:

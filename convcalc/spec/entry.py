@@ -12,7 +12,7 @@ from convcalc.layers import Layer, lookup, suggest
 from convcalc.spec.document import COMMON_KEYS
 from convcalc.spec.expand import Entry
 from convcalc.spec.model import LayerSpec
-from convcalc.spec.yaml_source import Source
+from convcalc.spec.yaml_source import Reporter, Source
 
 
 def snake_case(name: str) -> str:
@@ -39,26 +39,14 @@ class AutoNames:
                 return candidate
 
 
-class EntryParser:
+class EntryParser(Reporter):
     """Validates layer entries; problems go to ``problems``. ``current_name`` is the name of the
     entry being parsed, so that the list can skip the layers that depend on a broken one."""
 
     def __init__(self, src: Source, problems: list[Problem], channels_first: bool) -> None:
-        self.src = src
-        self.problems = problems
+        super().__init__(src, problems)
         self.channels_first = channels_first
         self.current_name = ""
-
-    def fail(
-        self,
-        path: tuple[Any, ...],
-        message: str,
-        hint: str = "",
-        layer: str = "",
-        key: bool = False,
-    ) -> None:
-        loc = self.src.key_at(path) if key else self.src.at(path)
-        self.problems.append(Problem(loc, message, layer, hint))
 
     def kind(self, i: int, entry: Entry) -> tuple[str, type[Layer], dict[str, Any]] | None:
         """The written kind, its class and its argument mapping; None (reported) if unusable."""

@@ -8,14 +8,12 @@ use site in the file. Today each item of ``layers:`` is one entry; parameterised
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from convcalc.spec.yaml_source import Path
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One layer entry as written (``{Kind: {args}}``, or a bare ``Kind`` string) and where."""
 
     value: Any

@@ -8,22 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcalc.errors import ArgError, Location, Problem
+from convcalc.errors import ArgError
 from convcalc.fields import Arg, suggest
 from convcalc.spec.document import BUDGET, EXPECT, EXPECT_LAYER
-from convcalc.spec.yaml_source import Source
+from convcalc.spec.yaml_source import Reporter
 
 
-class SectionParser:
+class SectionParser(Reporter):
     """Validates the ``expect`` and ``budget`` sections, recording problems in ``problems``."""
-
-    def __init__(self, src: Source, problems: list[Problem]) -> None:
-        self.src = src
-        self.problems = problems
-
-    def fail(self, path: tuple[Any, ...], message: str, hint: str = "", key: bool = False) -> None:
-        loc: Location = self.src.key_at(path) if key else self.src.at(path)
-        self.problems.append(Problem(loc, message, "", hint))
 
     def unknown_key(self, path: tuple[Any, ...], what: str, allowed: tuple[str, ...]) -> None:
         """``unknown <what> 'key'`` at the key, with a did-you-mean and the allowed keys."""

@@ -18,7 +18,7 @@ from convcalc.spec.entry import AutoNames, EntryParser
 from convcalc.spec.expand import Entry, expand
 from convcalc.spec.expect import SectionParser
 from convcalc.spec.model import LayerSpec, Spec
-from convcalc.spec.yaml_source import Source, load_yaml
+from convcalc.spec.yaml_source import Reporter, Source, load_yaml
 
 
 def read_spec_text(path: str | Path) -> str:
@@ -76,24 +76,12 @@ def _explicit_names(entries: list[Entry]) -> set[str]:
     return names
 
 
-class _Parser:
+class _Parser(Reporter):
     def __init__(self, src: Source) -> None:
-        self.src = src
-        self.problems: list[Problem] = []
+        super().__init__(src, [])
         self.sections = SectionParser(src, self.problems)
         self.channels_first = False
         self.broken: set[str] = set()
-
-    def fail(
-        self,
-        path: tuple[Any, ...],
-        message: str,
-        hint: str = "",
-        layer: str = "",
-        key: bool = False,
-    ) -> None:
-        loc = self.src.key_at(path) if key else self.src.at(path)
-        self.problems.append(Problem(loc, message, layer, hint))
 
     # --- top level -----------------------------------------------------------------------------
     def top(self, data: dict[str, Any], key: str, default: Any) -> Any:

@@ -42,6 +42,21 @@ class Source:
         return self.keys.get(path) or self.at(path)
 
 
+class Reporter:
+    """Records problems located in a source: ``fail(path, ...)`` points at the value at
+    ``path`` (or, with ``key``, at its key). The loader's parts share one problem list."""
+
+    def __init__(self, src: Source, problems: list[Problem]) -> None:
+        self.src = src
+        self.problems = problems
+
+    def fail(
+        self, path: Path, message: str, hint: str = "", layer: str = "", key: bool = False
+    ) -> None:
+        loc = self.src.key_at(path) if key else self.src.at(path)
+        self.problems.append(Problem(loc, message, layer, hint))
+
+
 def _loc(file: str, mark: Any) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 

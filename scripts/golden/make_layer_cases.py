@@ -12,7 +12,7 @@ How to run (in a throwaway venv outside the repository):
 
     python3 -m venv /tmp/goldenv
     /tmp/goldenv/bin/pip install torch==2.13.0 numpy keras
-    KERAS_BACKEND=torch /tmp/goldenv/bin/python tests/golden/make_layer_cases.py
+    KERAS_BACKEND=torch /tmp/goldenv/bin/python scripts/golden/make_layer_cases.py
 
 (KERAS_BACKEND defaults to "torch" if unset.)  It writes layer_cases.json next to
 itself, prints a summary to stderr, and runs in a few seconds on a CPU.
@@ -90,7 +90,7 @@ import keras  # noqa: E402
 
 EXPECTED_VERSIONS = {"torch": "2.13.0", "keras": "3.15.1"}
 SEED = 20240601
-OUT = Path(__file__).with_name("layer_cases.json")
+OUT = Path(__file__).resolve().parents[2] / "tests" / "golden" / "layer_cases.json"
 
 CONV = ("Conv1D", "Conv2D", "Conv3D")
 CONVT = ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
@@ -838,7 +838,7 @@ def main():
             print(f"TWIN DIFFERENCE {t['id']} {t['output']} vs {c['id']} {c['output']}{note}",
                   file=sys.stderr)
 
-    lines = ["{" + f'"generator": "tests/golden/make_layer_cases.py", "versions": {json.dumps(versions, sort_keys=True)},',
+    lines = ["{" + f'"generator": "scripts/golden/make_layer_cases.py", "versions": {json.dumps(versions, sort_keys=True)},',
              ' "cases": [']
     for i, c in enumerate(cases):
         lines.append("  " + json.dumps(c, sort_keys=True) + ("," if i < len(cases) - 1 else ""))

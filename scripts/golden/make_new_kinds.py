@@ -17,7 +17,7 @@ How to run (in a throwaway venv outside the repository):
 
     python3 -m venv /tmp/goldenv
     /tmp/goldenv/bin/pip install torch==2.13.0 numpy keras
-    KERAS_BACKEND=torch /tmp/goldenv/bin/python tools/golden/make_new_kinds.py
+    KERAS_BACKEND=torch /tmp/goldenv/bin/python scripts/golden/make_new_kinds.py
 
 (KERAS_BACKEND defaults to "torch" if unset.)  It prints a summary and the cross-checks to
 stderr and runs in a few seconds on a CPU.
@@ -141,7 +141,7 @@ MAX_FORWARD_ELEMS = 1024  # per sample; larger cases are shape-only
 ROOT = Path(__file__).resolve().parents[2]
 OUT_JSON = ROOT / "tests" / "golden" / "new_kinds.json"
 OUT_NPZ = ROOT / "tests" / "golden" / "new_kinds_forward.npz"
-GENERATOR = "tools/golden/make_new_kinds.py"
+GENERATOR = "scripts/golden/make_new_kinds.py"
 
 TORCH_POOLS = {"AdaptiveAvgPool1d": nn.AdaptiveAvgPool1d, "AdaptiveAvgPool2d": nn.AdaptiveAvgPool2d,
                "AdaptiveMaxPool1d": nn.AdaptiveMaxPool1d, "AdaptiveMaxPool2d": nn.AdaptiveMaxPool2d}

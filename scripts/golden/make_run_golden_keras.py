@@ -1,7 +1,7 @@
-"""Cross-check the Keras stacks with Keras itself (run once, after make_golden.py):
+"""Cross-check the Keras stacks with Keras itself (run once, after make_run_golden_torch.py):
 
     /tmp/tv/bin/pip install keras        # Keras 3, on the torch backend below
-    KERAS_BACKEND=torch /tmp/tv/bin/python tests/golden/run/make_golden_keras.py
+    KERAS_BACKEND=torch /tmp/tv/bin/python scripts/golden/make_run_golden_keras.py
 
 Builds keras2d.yaml and keras1d.yaml as Keras functional models, loads NAME_weights.npz (Keras
 layout), runs NAME_input.npy and writes every layer's output to NAME_keras.npz. It also prints
@@ -20,7 +20,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers as L  # noqa: E402
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[2] / "tests" / "golden" / "run"
 
 
 def keras2d() -> dict[str, keras.layers.Layer]:

@@ -1,7 +1,7 @@
 """Generate the --run golden files with PyTorch (run once, in a throwaway venv):
 
     python3 -m venv /tmp/tv && /tmp/tv/bin/pip install torch==2.13.0 numpy
-    /tmp/tv/bin/python tests/golden/run/make_golden.py
+    /tmp/tv/bin/python scripts/golden/make_run_golden_torch.py
 
 For each stack NAME (NAME.yaml beside this script) it writes
   NAME_input.npy     the input batch, in the spec's data_format
@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[2] / "tests" / "golden" / "run"
 torch.manual_seed(0)
 GEN = np.random.default_rng(20261125)
 

@@ -459,7 +459,7 @@ def test_threads_after_numpy_is_imported() -> None:
     """In a process that already imported numpy, OpenBLAS's own setter is called."""
     import os
 
-    from convcalc.runtime import set_threads
+    from convcalc.runtime.threads import set_threads
 
     assert set_threads(1) is True
     assert set_threads(os.cpu_count() or 1) is True
