@@ -16,7 +16,7 @@ from typing import Any
 from typer.main import get_command_name
 
 from convcalc.cli import ci, commands  # noqa: F401  (registers the commands, in this order)
-from convcalc.cli.app import app
+from convcalc.cli.app import app, exit_code_for
 
 __all__ = ["app", "main"]
 
@@ -36,9 +36,12 @@ def main() -> None:
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     completing = any(key.startswith("_CONVCALC_COMPLETE") for key in os.environ)
     wanted = [c for c in app.registered_commands if _command_name(c) == name]
-    if wanted and not completing:
-        single = copy.copy(app)
-        single.registered_commands = wanted
-        single(prog_name="convcalc")
-    else:
-        app(prog_name="convcalc")
+    try:
+        if wanted and not completing:
+            single = copy.copy(app)
+            single.registered_commands = wanted
+            single(prog_name="convcalc")
+        else:
+            app(prog_name="convcalc")
+    except (OSError, KeyboardInterrupt) as exc:  # outside a command: --help into a full disk
+        sys.exit(exit_code_for(exc))

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from convcalc.render import escape
 from convcalc.render.common import SCHEMA_VERSION
 from convcalc.render.units import grouped, keras_shape, plain_shape
 from convcalc.report import Report
@@ -76,7 +77,7 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
     """``extra``: more columns, (header, cell text by layer name), e.g. the --run columns."""
     t = report.totals
     lines = [
-        f"**{report.name}**: {grouped(t.params)} params "
+        f"**{escape.markdown(report.name)}**: {grouped(t.params)} params "
         f"({grouped(t.trainable_params)} trainable, {grouped(t.non_trainable_params)} "
         f"non-trainable), {grouped(t.macs)} MACs",
         "",
@@ -85,7 +86,7 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
     ]
     for r in report.rows:
         lines.append(
-            f"| {r.name} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
+            f"| {escape.markdown(r.name)} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
             f"{grouped(r.params)} | {grouped(r.macs)} |"
             + "".join(f" {cells.get(r.name, '')} |" for _, cells in extra)
         )

@@ -100,6 +100,7 @@ def to_text(renderable: RenderableType, color: bool | None = None) -> str:
         no_color=not color,
         color_system="standard" if color else None,
         highlight=False,
+        markup=False,  # names like "[red]" or "[/x]" are text, not styles
         emoji=False,
         legacy_windows=False,
         soft_wrap=False,
