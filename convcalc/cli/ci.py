@@ -10,11 +10,13 @@ import typer
 
 from convcalc.cli.app import app
 from convcalc.cli.commands import emit
+from convcalc.cli.limits import with_limits
 from convcalc.cli.options import ColorOpt, Format, FormatOpt, use_color
 from convcalc.errors import UsageError
 
 
 @app.command()
+@with_limits
 def compare(
     spec: Annotated[
         Path | None,
@@ -185,6 +187,7 @@ class CheckFormat(str, Enum):
 
 
 @app.command()
+@with_limits
 def check(
     specs: Annotated[
         list[str],
@@ -255,6 +258,7 @@ class DiffFormat(str, Enum):
 
 
 @app.command()
+@with_limits
 def diff(
     old: Annotated[
         Path,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from convcalc.errors import UsageError
+from convcalc.atomic import check_destination
 
 
 @dataclass
@@ -26,15 +26,17 @@ class RunOptions:
     threads: int | None = None  # BLAS threads
     true_convolution: bool = False  # flip kernels (true convolution)
     keep_activations: bool = False  # keep every layer's output (implied by output)
+    max_memory: str | int | None = None  # refuse a run estimated above this (default: available)
 
     @property
     def keeps_activations(self) -> bool:
         return self.keep_activations or self.output is not None
 
     def check_output(self) -> None:
-        """``output`` must not replace a file unless forced (checked before the run starts)."""
-        if self.output is not None and self.output.exists() and not self.force:
-            raise UsageError(f"--output {self.output} exists; pass --force to overwrite it")
+        """``output`` must be writable, and not replace a file unless forced: checked before
+        the run starts, so that a run never ends in an error after its work is done."""
+        if self.output is not None:
+            check_destination(self.output, self.force, "--output")
 
     def changed(self) -> list[str]:
         """The names of the options set to something other than their default."""

@@ -8,20 +8,18 @@ checked by the engine: :func:`convcalc.analysis.load_spec` adds them to the same
 
 from __future__ import annotations
 
-import errno
 import heapq
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
-from convcalc.errors import MAX_PROBLEMS, ArgError, Location, Problem, SpecError, printable
+from convcalc.errors import MAX_PROBLEMS, ArgError, SpecError
 from convcalc.layers import REGISTRY, lookup, suggest
 from convcalc.spec.document import TOP, TOP_KEYS
 from convcalc.spec.entry import AutoNames, EntryParser
 from convcalc.spec.expand import Entry, expand
 from convcalc.spec.expect import SectionParser
-from convcalc.spec.limits import Limits, current
+from convcalc.spec.files import decode_spec, read_input_file
+from convcalc.spec.limits import current
 from convcalc.spec.model import LayerSpec, Spec
 from convcalc.spec.yaml_source import Reporter, Source, load_yaml
 
@@ -31,121 +29,7 @@ SUGGEST_FROM = 200  # a wrong input name is compared with the inputs and this ma
 def read_spec_text(path: str | Path) -> str:
     """The text of the spec file ``path``, read only if it is a regular file within the
     limits in force (:mod:`convcalc.spec.limits`); raise :class:`SpecError` saying why not."""
-    return decode_spec(read_spec_bytes(path), str(path))
-
-
-def read_spec_bytes(path: str | Path) -> bytes:
-    """The bytes of ``path``: a regular file (never a device, FIFO or socket, even named
-    explicitly), no larger than the size limit, and not reached through a symlink that leaves
-    the working directory unless that is allowed."""
-    limits = current()
-    loc = Location(str(path))
-    what = _not_a_spec(path, limits)
-    if what:
-        raise SpecError([Problem(loc, what[0], hint=what[1])])
-    try:  # O_NONBLOCK: should a FIFO take the file's place now, opening does not wait for it
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise SpecError([Problem(loc, f"cannot be read: {exc.strerror}")]) from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise SpecError([Problem(loc, f"is {_kind(st.st_mode)}, not a regular file")])
-        try:
-            data = fh.read(limits.max_file_bytes + 1)
-        except OSError as exc:
-            raise SpecError([Problem(loc, f"cannot be read: {exc.strerror}")]) from None
-    if len(data) > limits.max_file_bytes:
-        raise SpecError([_too_big(loc, max(st.st_size, len(data)), limits.max_file_bytes)])
-    return data
-
-
-def decode_spec(data: bytes, file: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SpecError(
-            [
-                Problem(
-                    Location(file, line, col),
-                    f"is not UTF-8 text ({exc.reason} at byte {exc.start:,})",
-                    hint="save the spec as UTF-8",
-                )
-            ]
-        ) from None
-
-
-def _not_a_spec(path: str | Path, limits: Limits) -> tuple[str, str] | None:
-    """Why ``path`` is not read, with a hint; None if it may be opened."""
-    shown = printable(str(path))
-    try:
-        st = os.stat(path)
-    except OSError as exc:
-        if os.path.islink(path):
-            target = printable(os.readlink(path))
-            return f"is a symlink to {target}, which does not exist", "fix or remove the link"
-        if exc.errno == errno.ENOENT:
-            return "no such file", "check the path; specs are YAML files such as specs/vgg16.yaml"
-        return f"cannot be read: {exc.strerror}", ""
-    if stat.S_ISDIR(st.st_mode):
-        return "is a directory, not a spec file", f"to use every spec in it, pass {shown}/*.yaml"
-    if not stat.S_ISREG(st.st_mode):
-        link = os.path.realpath(path)
-        via = f" (a symlink to {printable(link)})" if link != os.path.abspath(path) else ""
-        return (
-            f"is {_kind(st.st_mode)}{via}, not a regular file",
-            "convcalc reads specs from regular files only",
-        )
-    outside = None if limits.allow_outside_links else _outside_link(path)
-    if outside:
-        return (
-            f"is reached through a symlink that leads outside the working directory, to "
-            f"{printable(outside)}",
-            "pass --allow-outside-links to read it anyway",
-        )
-    if st.st_size > limits.max_file_bytes:
-        problem = _too_big(Location(str(path)), st.st_size, limits.max_file_bytes)
-        return problem.message, problem.hint
-    return None
-
-
-def _too_big(loc: Location, size: int, limit: int) -> Problem:
-    return Problem(
-        loc,
-        f"is {size:,} bytes, over the limit of {limit:,} bytes for a spec",
-        hint=f"pass --max-file-size {max(size, limit + 1):,} (or more) to read it",
-    )
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    return "not a regular file"
-
-
-def _within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def _outside_link(path: str | Path) -> str | None:
-    """Where ``path`` really is, if it names a place inside the working directory but a symlink
-    on the way leads outside it (a pull request can commit such a link); else None. A path
-    that is outside to begin with (``/tmp/x.yaml``, ``../x.yaml``) was asked for as it is."""
-    cwd = os.getcwd()
-    if not _within(os.path.abspath(path), cwd):
-        return None
-    real = os.path.realpath(path)
-    return None if _within(real, os.path.realpath(cwd)) else real
+    return decode_spec(read_input_file(path, "spec", current().max_file_bytes), str(path))
 
 
 def load(path: str | Path) -> Spec:
@@ -265,7 +149,7 @@ class _Parser(Reporter):
             self.fail(
                 ("layers",),
                 f"the spec has {len(entries):,} layers, over the limit of {limit:,}",
-                hint=f"pass --max-layers {len(entries):,} (or more) to read it",
+                hint=f"pass --max-layers {len(entries)} (or more) to read it",
             )
             return []
         auto_name = AutoNames(_explicit_names(entries))
