@@ -66,7 +66,7 @@ def quote(value: Any, limit: int = MAX_QUOTE) -> str:
     return clip(printable(repr(value)), limit)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A position in a file: 1-based line and column, as editors count them."""
 

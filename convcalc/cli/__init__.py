@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import sys
 from typing import Any
@@ -33,6 +34,9 @@ def main() -> None:
     ``convcalc summary`` does not pay for the other commands' options. Anything else (no
     command, ``--help``, ``--version``, shell completion) gets the whole app.
     """
+    # convcalc builds large acyclic structures (a 100,000-layer spec is millions of objects):
+    # the default thresholds make the cycle collector rescan them ever again (40% of the time)
+    gc.set_threshold(100_000, 50, 100)
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     completing = any(key.startswith("_CONVCALC_COMPLETE") for key in os.environ)
     wanted = [c for c in app.registered_commands if _command_name(c) == name]

@@ -4,19 +4,35 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from convcalc.render import escape
+from convcalc.render import escape, json_text
 from convcalc.render.common import SCHEMA_VERSION
 from convcalc.render.units import grouped, keras_shape, plain_shape
-from convcalc.report import Report
+from convcalc.report import LayerRow, Report
 
 
-def report_dict(report: Report) -> dict[str, Any]:
-    """The JSON document: shapes per sample, without the batch, in the spec's data_format."""
+def layer_dict(r: LayerRow) -> dict[str, Any]:
+    """One layer of the JSON document."""
+    return {
+        "name": r.name,
+        "type": r.kind,
+        "inputs": list(r.inputs),
+        "output_shape": list(r.output_shape),
+        "params": r.params,
+        "trainable_params": r.trainable_params,
+        "non_trainable_params": r.non_trainable_params,
+        "macs": r.macs,
+        "weights": [
+            {"name": w.name, "shape": list(w.shape), "trainable": w.trainable} for w in r.weights
+        ],
+    }
+
+
+def report_dict(report: Report, layers: Any = None) -> dict[str, Any]:
+    """The JSON document: shapes per sample, without the batch, in the spec's data_format.
+    ``layers``: what to put under "layers" instead of the list of every layer's dict."""
     inputs = report.input_rows
     t = report.totals
     return {
@@ -30,23 +46,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         else [list(r.output_shape) for r in inputs],
         "output_shape": list(report.output_shape),
         "outputs": list(report.outputs),
-        "layers": [
-            {
-                "name": r.name,
-                "type": r.kind,
-                "inputs": list(r.inputs),
-                "output_shape": list(r.output_shape),
-                "params": r.params,
-                "trainable_params": r.trainable_params,
-                "non_trainable_params": r.non_trainable_params,
-                "macs": r.macs,
-                "weights": [
-                    {"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
-                    for w in r.weights
-                ],
-            }
-            for r in report.rows
-        ],
+        "layers": [layer_dict(r) for r in report.rows] if layers is None else layers,
         "totals": {
             **t.as_dict(),
             "flops": t.flops,
@@ -55,22 +55,15 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-_FLAT_LIST = re.compile(r"\[\s+([-\d.,\s]*?)\s+\]")
-
-
 def dumps(doc: Any) -> str:
     """Indented JSON with lists of numbers (shapes) kept on one line."""
-    text = json.dumps(doc, indent=2)
-    return (
-        _FLAT_LIST.sub(
-            lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text
-        )
-        + "\n"
-    )
+    return json_text.dumps(doc)
 
 
 def render_json(report: Report) -> str:
-    return dumps(report_dict(report))
+    """The JSON document, each layer's part made as it is written (a 100,000-layer report never
+    holds every layer's dict at once)."""
+    return dumps(report_dict(report, json_text.Each(report.rows, layer_dict)))
 
 
 def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] = ()) -> str:

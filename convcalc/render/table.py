@@ -12,14 +12,24 @@ from typing import TYPE_CHECKING
 
 from convcalc.counting import macs_note
 from convcalc.render.units import binary_bytes, grouped, keras_shape, si
-from convcalc.report import Report
+from convcalc.report import LayerRow, Report
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
 
+MAX_TABLE_ROWS = 1_000  # a longer table shows its first and last 500 rows (rich: ~0.3 ms a row)
+
 # An extra column: (header, right-justified, cell text by layer name), e.g. the --run columns.
 Column = tuple[str, bool, dict[str, str]]
+
+
+def abridged(rows: list[LayerRow]) -> list[LayerRow | None]:
+    """``rows``, or beyond MAX_TABLE_ROWS their first and last halves with None between."""
+    if len(rows) <= MAX_TABLE_ROWS:
+        return list(rows)
+    half = MAX_TABLE_ROWS // 2
+    return [*rows[:half], None, *rows[-half:]]
 
 
 def build_table(
@@ -46,8 +56,15 @@ def build_table(
         table.add_column(header, justify="right" if right else "left", no_wrap=True)
     if connected:
         table.add_column("Connected to", no_wrap=True)
-    for r in report.rows:
-        if report.model == "sequential" and r.is_input:
+    rows = [r for r in report.rows if not (report.model == "sequential" and r.is_input)]
+    for r in abridged(rows):
+        if r is None:
+            left_out = len(rows) - MAX_TABLE_ROWS
+            table.add_row(
+                f"... {left_out:,} more layers",
+                "(--format json lists all)",
+                *[""] * (len(table.columns) - 2),
+            )
             continue
         cells = [
             f"{r.name} ({r.kind})",

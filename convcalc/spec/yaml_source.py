@@ -38,6 +38,8 @@ _RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
 _BOOLS = yaml.constructor.SafeConstructor.bool_values
 FREE_TEXT = (("description",),)  # values that may hold newlines and tabs
 _SHIFT = 32  # a location is packed into one int: line << _SHIFT | column
+_KEY = 64  # a path's entry is key location << _KEY | value location (0: no key)
+_VALUE = (1 << _KEY) - 1
 
 
 @dataclass
@@ -46,8 +48,9 @@ class Source:
 
     file: str
     data: Any
-    # path -> where its value starts, and where its key starts (line << 32 | col; 0: none)
-    locs: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # path -> where its key starts << 64 | where its value starts (each line << 32 | col):
+    # one int per path, as a 100,000-layer spec has some 700,000 of them
+    locs: dict[Path, int] = field(default_factory=dict)
 
     def _location(self, packed: int) -> Location:
         return Location(self.file, packed >> _SHIFT, packed & ((1 << _SHIFT) - 1))
@@ -58,14 +61,12 @@ class Source:
         while path not in locs and path:
             path = path[:-1]
         found = locs.get(path)
-        return self._location(found[0]) if found else Location(self.file, 1, 1)
+        return self._location(found & _VALUE) if found else Location(self.file, 1, 1)
 
     def key_at(self, path: Path) -> Location:
         """Location of the key that introduces ``path`` (falls back to its value)."""
-        found = self.locs.get(path)
-        if found and found[1]:
-            return self._location(found[1])
-        return self.at(path)
+        found = self.locs.get(path, 0) >> _KEY
+        return self._location(found) if found else self.at(path)
 
 
 class Reporter:
@@ -163,7 +164,7 @@ class _Builder:
     def __init__(self, file: str, characters: int) -> None:
         self.file = file
         self.problems: list[Problem] = []
-        self.locs: dict[Path, tuple[int, int]] = {}
+        self.locs: dict[Path, int] = {}
         self.root: Any = None
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int] | None] = {}  # None: still being built
@@ -236,9 +237,9 @@ class _Builder:
         """Place a finished scalar or copied value into the innermost collection."""
         path = self.child_path()
         if path is not None and (not self.stack or type(self.stack[-1].value) is list):
-            self.locs[path] = (packed, 0)
+            self.locs[path] = packed
         elif path is not None:
-            self.locs[path] = (packed, self.stack[-1].key_loc)
+            self.locs[path] = self.stack[-1].key_loc << _KEY | packed
         if self.stack and self.stack[-1].height <= height:
             self.stack[-1].height = height + 1
         self.put(value, packed)
@@ -275,8 +276,8 @@ class _Builder:
             self.fail(packed, f"a key must be a plain name; received {quote(key)}")
             key = _BAD
         elif key in top.value:
-            first = self.locs.get((*top.path, key)) if top.path is not None else None
-            line = f" (first given at line {first[1] >> _SHIFT})" if first else ""
+            first = self.locs.get((*top.path, key), 0) >> _KEY if top.path is not None else 0
+            line = f" (first given at line {first >> _SHIFT})" if first else ""
             self.fail(
                 packed,
                 f"duplicate key {quote(key)}{line}",
@@ -304,7 +305,7 @@ class _Builder:
         stack = self.stack
         if path is not None:
             in_list = not stack or type(stack[-1].value) is list
-            self.locs[path] = (packed, 0 if in_list else stack[-1].key_loc)
+            self.locs[path] = packed if in_list else stack[-1].key_loc << _KEY | packed
         if ev.anchor is not None:
             self.anchors[ev.anchor] = None
         stack.append(_Frame(value, path, packed, ev.anchor))
@@ -465,7 +466,7 @@ class _Builder:
                     if k not in own and k not in merged:
                         merged[k] = v
                         if frame.path is not None:
-                            self.locs[frame.path + (k,)] = (packed, packed)
+                            self.locs[frame.path + (k,)] = packed << _KEY | packed
         merged.update(own)
         own.clear()
         own.update(merged)  # the same object: a parent may already hold it
