@@ -142,10 +142,21 @@ class _Stop(Exception):
 class _Frame:
     """A mapping or list being built."""
 
-    __slots__ = ("anchor", "height", "key", "key_loc", "merges", "packed", "path", "value")
+    __slots__ = (
+        "anchor",
+        "height",
+        "is_map",
+        "key",
+        "key_loc",
+        "merges",
+        "packed",
+        "path",
+        "value",
+    )
 
     def __init__(self, value: Any, path: Path | None, packed: int, anchor: str | None) -> None:
         self.value = value
+        self.is_map = type(value) is dict
         self.path = path  # None: not recorded in the source map (a complex key, a duplicate)
         self.packed = packed  # where it starts
         self.anchor = anchor
@@ -178,21 +189,44 @@ class _Builder:
         self.problems.append(Problem(loc, message, hint=hint))
 
     # --- the event loop ------------------------------------------------------------------------
-    def run(self, get_event: Any) -> None:
+    def run(self, get_event: Any) -> None:  # noqa: C901 (the hot loop, kept in one piece)
         scalar_event = yaml.ScalarEvent
         mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
         mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
-        stack = self.stack
+        stack, locs, plain = self.stack, self.locs, self.plain
         while True:
             ev = get_event()
             cls = type(ev)
             if cls is scalar_event:
                 mark = ev.start_mark
                 packed = (mark.line + 1) << _SHIFT | (mark.column + 1)
-                value = self.scalar(ev, packed)
+                value = _NO_KEY
+                if ev.tag is None and ev.implicit[0]:
+                    value = plain.get(ev.value, _NO_KEY)
+                if value is _NO_KEY:
+                    value = self.scalar(ev, packed)
                 if ev.anchor is not None:
                     self.anchors[ev.anchor] = (value, 0)
-                self.add(value, packed, 0)
+                top = stack[-1] if stack else None
+                # the common cases inline: a plain key, a value of a key, a list item
+                if top is None or value is _MERGE or value is _BAD or top.path is None:
+                    self.add(value, packed, 0)
+                elif top.is_map:
+                    key = top.key
+                    if key is _NO_KEY:
+                        if type(value) is str and value not in top.value:
+                            top.key, top.key_loc = value, packed
+                        else:
+                            self.key(top, value, packed)
+                    elif key is _MERGE or key is _BAD:
+                        self.add(value, packed, 0)
+                    else:
+                        top.key = _NO_KEY
+                        top.value[key] = value
+                        locs[top.path + (key,)] = top.key_loc << _KEY | packed
+                else:
+                    locs[top.path + (len(top.value),)] = packed
+                    top.value.append(value)
             elif cls is mapping_end or cls is sequence_end:
                 frame = stack.pop()
                 value = self.finish(frame) if cls is mapping_end else frame.value
@@ -323,12 +357,11 @@ class _Builder:
         text = ev.value
         tag = ev.tag
         if tag is None and ev.implicit[0]:
-            value = self.plain.get(text, _NO_KEY)
-            if value is _NO_KEY:
-                value = self.resolve(text, packed)
-                if value is not _BAD:  # a problem is reported at each place it occurs
-                    self.plain[text] = value
+            value = self.resolve(text, packed)
             if value is _BAD or value is _MERGE:
+                return value
+            if type(value) is not str or value.isprintable():  # else: where it is matters
+                self.plain[text] = value  # a problem is reported at each place it occurs
                 return value
         elif tag is None or tag == "!" or tag == _TAG + "str":
             value = text

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from convcalc.analysis import analyze, parse_spec
-from convcalc.analysis.memory import SLAB_BYTES, STATS_BYTES, estimate
+from convcalc.analysis.memory import RUNTIME_BYTES, SLAB_BYTES, STATS_BYTES, estimate
 from tests.security.conftest import ROOT, cli, no_traceback
 
 SMALL = "input: [4, 4, 3]\nlayers:\n  - Conv2D: {name: c, filters: 2, kernel_size: 3}\n"
@@ -57,8 +57,8 @@ def test_a_run_that_cannot_fit_is_refused_before_allocating(here: Path) -> None:
     code, peak, err = _peak_mib(["run", "huge.yaml"], here)
     assert code == 2 and peak < 300, (code, peak)
     assert err.startswith(
-        "error: this run needs about 819.61 GiB (inputs 111.76 GiB, weights 0.0 MiB, "
-        "activations 596.05 GiB (at wide), working buffers 111.81 GiB), more than the "
+        "error: this run needs about 819.70 GiB (inputs 111.76 GiB, weights 0.0 MiB, "
+        "activations 596.05 GiB (at wide), working buffers 111.90 GiB), more than the "
     )
     assert "of available memory; nothing was allocated\n" in err
     assert err.endswith(
@@ -71,7 +71,7 @@ def test_weights_that_cannot_fit_are_refused(here: Path) -> None:
     result = cli("run", "heavy.yaml", "--max-memory", "64GiB")
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "error: this run needs about 465.72 GiB (inputs 0.4 MiB, weights 465.67 GiB, "
+        "error: this run needs about 465.81 GiB (inputs 0.4 MiB, weights 465.67 GiB, "
     )
     assert "more than the 64.00 GiB of --max-memory; nothing was allocated" in result.stderr
 
@@ -86,9 +86,9 @@ def test_the_estimate_follows_the_graph() -> None:
     report = analyze(parse_spec(text, "g.yaml"))
     est = estimate(report)
     # by hand: while c runs a, b and c are alive (3,072); then a and b are freed; d runs with
-    # c alive (2,048). Work: c's inputs a + b (2,048) + two slabs + the statistics chunks
+    # c alive (2,048). Work: c's inputs a + b (2,048), two slabs, the statistics, the runtime
     assert (est.activations, est.peak_layer) == (3 * 1024, "c")
-    assert est.workspace == 2 * 1024 + 2 * SLAB_BYTES + STATS_BYTES
+    assert est.workspace == 2 * 1024 + 2 * SLAB_BYTES + STATS_BYTES + RUNTIME_BYTES
     assert est.inputs == 1024 and est.weights == 0
     assert est.peak == 1024 + 3 * 1024 + est.workspace
     kept = estimate(report, batch=2, keep_all=True)  # --output keeps every activation
