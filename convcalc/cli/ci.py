@@ -127,8 +127,12 @@ def compare(
       convcalc compare specs/vgg16.yaml --separable --write vgg16_separable.yaml
     """
     from convcalc.analysis import load_spec
+    from convcalc.atomic import check_destination
     from convcalc.render.compare import render_comparison
     from convcalc.tools import compare as cc
+
+    if spec is not None and write is not None:  # before the work: a folder, a device, read-only
+        check_destination(write, True, "--write")  # (an existing file: refused by write_spec)
 
     if spec is None:
         cc.reject_flags("without a SPEC", {"--write": write, "--force": force})

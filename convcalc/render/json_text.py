@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 _str = json.encoder.encode_basestring_ascii
+string = _str  # a str as JSON text
 _INF = float("inf")
 
 
@@ -46,6 +47,20 @@ class Each:
 
     def __init__(self, items: Sequence[Any], make: Callable[[Any], Any]) -> None:
         self.items, self.make = items, make
+
+
+class EachText(Each):
+    """Like :class:`Each`, with each item's text made by ``text(item, newline)`` directly (the
+    item as :func:`dumps` would write it, at the indentation ``newline`` gives)."""
+
+    def __init__(self, items: Sequence[Any], text: Callable[[Any, str], str]) -> None:
+        super().__init__(items, lambda x: x)
+        self.text = text
+
+
+def numbers(items: Sequence[int]) -> str:
+    """A tuple of ints (a shape) as :func:`dumps` writes it: on one line."""
+    return "[" + ", ".join(map(int.__repr__, items)) + "]" if items else "[]"
 
 
 def dumps(doc: Any) -> str:
@@ -90,16 +105,19 @@ def _emit(v: Any, newline: str, add: Any) -> None:  # noqa: C901 (one branch per
             _emit(x, inner, add)
             sep = "," + inner
         add(newline + "]")
-    elif t is Each:
+    elif t is Each or t is EachText:
         if not v.items:
             add("[]")
             return
         inner = newline + "  "
         sep = "[" + inner
         for x in v.items:
-            one: list[str] = [sep]
-            _emit(v.make(x), inner, one.append)
-            add("".join(one))
+            if t is EachText:
+                add(sep + v.text(x, inner))
+            else:
+                one: list[str] = [sep]
+                _emit(v.make(x), inner, one.append)
+                add("".join(one))
             sep = "," + inner
         add(newline + "]")
     elif v is True:

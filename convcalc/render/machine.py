@@ -61,9 +61,44 @@ def dumps(doc: Any) -> str:
 
 
 def render_json(report: Report) -> str:
-    """The JSON document, each layer's part made as it is written (a 100,000-layer report never
-    holds every layer's dict at once)."""
-    return dumps(report_dict(report, json_text.Each(report.rows, layer_dict)))
+    """The JSON document, each layer's text made as it is written (a 100,000-layer report never
+    holds every layer's dict at once): :func:`layer_text`, the text of :func:`layer_dict`."""
+    return dumps(report_dict(report, json_text.EachText(report.rows, layer_text)))
+
+
+def _strings(items: tuple[str, ...], newline: str) -> str:
+    if not items:
+        return "[]"
+    inner = newline + "  "
+    return "[" + inner + ("," + inner).join(map(json_text.string, items)) + newline + "]"
+
+
+def layer_text(r: LayerRow, newline: str) -> str:
+    """``layer_dict(r)`` as :func:`dumps` writes it, at the indentation ``newline`` gives (the
+    hot path of a large summary; ``tests/security/test_cli.py`` checks it is the same text)."""
+    i1, i2 = newline + "  ", newline + "    "
+    weights = "[]"
+    if r.weights:
+        i3 = i2 + "  "
+        weights = (
+            "["
+            + ",".join(
+                f'{i2}{{{i3}"name": {json_text.string(w.name)},{i3}"shape": '
+                f'{json_text.numbers(w.shape)},{i3}"trainable": '
+                f"{'true' if w.trainable else 'false'}{i2}}}"
+                for w in r.weights
+            )
+            + i1
+            + "]"
+        )
+    return (
+        f'{{{i1}"name": {json_text.string(r.name)},{i1}"type": {json_text.string(r.kind)},'
+        f'{i1}"inputs": {_strings(r.inputs, i1)},'
+        f'{i1}"output_shape": {json_text.numbers(r.output_shape)},'
+        f'{i1}"params": {r.params},{i1}"trainable_params": {r.trainable_params},'
+        f'{i1}"non_trainable_params": {r.non_trainable_params},{i1}"macs": {r.macs},'
+        f'{i1}"weights": {weights}{newline}}}'
+    )
 
 
 def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] = ()) -> str:
