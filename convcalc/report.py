@@ -78,6 +78,9 @@ class LayerRow:
     channels_first: bool = False
     is_input: bool = False
     field: Field | None = field(default=None, compare=False)
+    # the block uses around the layer, outermost first: (use name, block name); empty for a
+    # layer written directly in layers:
+    blocks: tuple[tuple[str, str], ...] = ()
 
     @property
     def output_shape(self) -> Shape:

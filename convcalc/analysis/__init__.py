@@ -20,7 +20,7 @@ def _with_shape_problems(err: SpecError) -> SpecError:
     others, so one run reports them all (layers downstream of a broken one are skipped)."""
     if err.partial is None:
         return err
-    return SpecError(err.problems + shape_problems(err.partial))
+    return SpecError(loader.distinct(err.problems + shape_problems(err.partial)))
 
 
 def parse_spec(text: str, file: str = "<spec>") -> Spec:

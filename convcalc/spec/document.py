@@ -188,6 +188,11 @@ TOP: dict[str, Arg] = {
         "functional",
         doc="functional: Keras Model (InputLayer row shown); sequential: keras.Sequential",
     ),
+    "blocks": Arg(
+        mapping("{conv_bn: {args: {filters: ~}, layers: [...]}}", "blocks"),
+        None,
+        doc="parameterised groups of layers, used in layers: like a layer kind",
+    ),
     "layers": Arg(layer_list, doc=""),
     "expect": Arg(mapping("{params: 138357544}", "expect"), None, doc=""),
     "budget": Arg(mapping("{max_params: 140M}", "budget"), None, doc=""),
