@@ -11,6 +11,7 @@ from convcalc.errors import SpecError
 from convcalc.report import Report
 from convcalc.spec import loader
 from convcalc.spec.model import Spec
+from convcalc import zoo
 
 __all__ = ["analyze", "load_and_analyze", "load_spec", "parse_spec"]
 
@@ -32,9 +33,13 @@ def parse_spec(text: str, file: str = "<spec>") -> Spec:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file; raise :class:`SpecError` listing every problem."""
+    """Read and validate a spec file (or the zoo spec of that name, when no such file exists:
+    ``resnet50``); raise :class:`SpecError` listing every problem."""
+    missing = zoo.not_found(path)
+    if missing is not None:
+        raise SpecError([missing])
     try:
-        return loader.load(path)
+        return loader.load(zoo.resolve(path))
     except SpecError as err:
         raise _with_shape_problems(err) from None
 

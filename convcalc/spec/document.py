@@ -176,6 +176,9 @@ def quantity(unit: str) -> Any:
 TOP: dict[str, Arg] = {
     "name": Arg(text, None, doc="model name (default: the file name)"),
     "description": Arg(text, None, doc=""),
+    "source": Arg(
+        text, None, doc="where the expected values come from (a paper, a framework's docs)"
+    ),
     "input": Arg(
         sample_shape,
         None,

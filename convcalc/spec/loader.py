@@ -150,6 +150,7 @@ class _Parser(Reporter):
         expect = self.top(data, "expect", {}) or {}
         expect = self.sections.expect(expect, None if self.problems else {ls.name for ls in layers})
         budget = self.sections.budget(self.top(data, "budget", {}) or {})
+        self.top(data, "source", None)  # checked; read by `convcalc zoo`
         description = data.get("description", "")
         spec = Spec(
             self.src.file,
