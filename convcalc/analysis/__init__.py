@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from convcalc import zoo
 from convcalc.analysis.engine import analyze, shape_problems
 from convcalc.errors import SpecError
 from convcalc.report import Report
 from convcalc.spec import loader
 from convcalc.spec.model import Spec
-from convcalc import zoo
 
 __all__ = ["analyze", "load_and_analyze", "load_spec", "parse_spec"]
 

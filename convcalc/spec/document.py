@@ -214,7 +214,8 @@ COMMON: dict[str, dict[str, Any]] = {
     "trainable": {"type": "boolean", "default": True},
     "repeat": {
         "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
-        "description": "write the layer (or block use) this many times in a row ($repeat: 0, 1, ...)",
+        "description": "write the layer (or block use) this many times in a row "
+        "($repeat: 0, 1, ...)",
     },
 }
 
