@@ -10,6 +10,7 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from convcalc.analysis.blocks import rows_at_depth
 from convcalc.counting import macs_note
 from convcalc.render.units import binary_bytes, grouped, keras_shape, si
 from convcalc.report import Report
@@ -38,8 +39,6 @@ def _cells(report: Report, depth: int | None) -> list[tuple[str, str, str, str, 
             for r in report.rows
             if not (report.model == "sequential" and r.is_input)
         ]
-    from convcalc.analysis.blocks import rows_at_depth
-
     out = []
     for s in rows_at_depth(report, depth):
         if report.model == "sequential" and s.is_input:
