@@ -171,6 +171,7 @@ class EntryParser(Reporter):
             entry.use or entry.path,
             entry.blocks,
             entry.via,
+            args,
         )
 
     def inputs(

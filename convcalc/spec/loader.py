@@ -218,7 +218,13 @@ class _Parser(Reporter):
                     + (f"{first.via or ', '} named at {where})" if ls.via or first.via else ")"),
                     layer=ls.describe(),
                     hint="every layer needs a unique name"
-                    + ("; in a block, build names from $name" if ls.via else ""),
+                    + (
+                        "; a repeated layer's name needs ${repeat} in it"
+                        if first.path == ls.path and not ls.via
+                        else "; in a block, build names from ${name} (and ${repeat})"
+                        if ls.via
+                        else ""
+                    ),
                 )
             names[ls.name] = ls
             if not ls.is_input and not ls.inputs:

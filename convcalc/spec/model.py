@@ -26,6 +26,7 @@ class LayerSpec:
     use: Path = ()  # the top-level layers entry it came from (a block use, or path itself)
     blocks: tuple[tuple[str, str], ...] = ()  # enclosing block uses: (use name, block name)
     via: str = ""  # ", in block 'b' used at file:line" (empty outside blocks)
+    args: dict[str, Any] = field(default_factory=dict)  # as expanded: substituted, inputs resolved
 
     @property
     def is_input(self) -> bool:
