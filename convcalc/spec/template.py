@@ -10,6 +10,7 @@ arithmetic over the arguments: ``+ - * // %``, parentheses, unary minus, ``min(.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -105,13 +106,19 @@ def evaluate(text: str, env: Mapping[str, Any]) -> Any:
     if len(text) > MAX_EXPRESSION:
         raise TemplateError(f"the expression is longer than {MAX_EXPRESSION} characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = _parse(text.strip())
     except SyntaxError:
         raise TemplateError(
             f"'${{{text}}}' is not an expression",
             hint="e.g. ${filters}, ${4 * filters}, ${repeat + 2}, ${max(1, filters // 4)}",
         ) from None
     return _eval(tree.body, env, text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse(text: str) -> ast.Expression:
+    """The expression's tree (a block used many times parses each expression once)."""
+    return ast.parse(text, mode="eval")
 
 
 def _eval(node: ast.AST, env: Mapping[str, Any], text: str) -> Any:

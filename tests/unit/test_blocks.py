@@ -322,3 +322,23 @@ def test_blocks_round_trip_through_yaml_dump() -> None:
     # the loader reads what yaml.safe_dump writes (compare --write's path)
     data = yaml.safe_load(textwrap.dedent(RESIDUAL))
     assert rows(yaml.safe_dump(data, sort_keys=False)) == rows(RESIDUAL)
+
+
+def test_the_json_schema_describes_blocks() -> None:
+    from convcalc.tools.schema import spec_schema
+    from tests.unit.test_schema import valid
+
+    schema = spec_schema()
+    doc = yaml.safe_load(textwrap.dedent(RESIDUAL))
+    assert valid(doc, schema)
+    assert set(schema["$defs"]["block"]["properties"]) == {
+        "args",
+        "layers",
+        "output",
+        "description",
+    }
+    # a block use is allowed only in a spec with blocks:, and then not under a kind's name
+    no_blocks = {"input": [4], "layers": [{"unit": {"filters": 4}}]}
+    assert not valid(no_blocks, schema)
+    assert not valid({**doc, "layers": [{"Conv2D": {"filters": "$f", "kernel_size": 3}}]}, schema)
+    assert not valid({**doc, "blocks": {"u": {"args": {}}}}, schema)  # no layers
