@@ -3,8 +3,8 @@
 A value that is exactly ``$x`` (or ``${expr}``) becomes the argument's value with its type (an
 int stays an int, a list a list); inside longer text ``${expr}`` is replaced by the value's
 text (``"${name}_1_conv"``), and ``$$`` is a literal ``$``. Expressions are integer
-arithmetic over the arguments: ``+ - * // %``, parentheses, unary minus, ``min(...)`` and
-``max(...)``; nothing else is evaluated (the text is parsed, never executed).
+arithmetic over the arguments: ``+ - * // %``, parentheses, unary minus, ``min(...)``,
+``max(...)`` and lists ``[a, b]``; nothing else is evaluated (the text is parsed, never executed).
 """
 
 from __future__ import annotations
@@ -135,6 +135,8 @@ def _eval(node: ast.AST, env: Mapping[str, Any], text: str) -> Any:
         if isinstance(node.op, (ast.FloorDiv, ast.Mod)) and b == 0:
             raise TemplateError(f"'${{{text}}}' divides by zero")
         return _OPS[type(node.op)](a, b)
+    if isinstance(node, ast.List):
+        return [_eval(e, env, text) for e in node.elts]
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
@@ -144,7 +146,8 @@ def _eval(node: ast.AST, env: Mapping[str, Any], text: str) -> Any:
     ):
         return _CALLS[node.func.id](_number(_eval(a, env, text), text) for a in node.args)
     raise TemplateError(
-        f"'${{{text}}}' uses something other than arguments, numbers, + - * // %, min and max"
+        f"'${{{text}}}' uses something other than arguments, numbers, lists, + - * // %, min "
+        "and max"
     )
 
 

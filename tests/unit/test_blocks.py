@@ -172,6 +172,7 @@ def test_substitution_rules() -> None:
     assert substitute("b${repeat + 2}_$$x", env) == "b3_$x"
     assert substitute({"a": ["$f", "${f // 3}", "${max(1, f % 5)}"]}, env) == {"a": [64, 21, 4]}
     assert evaluate("-f + 1", env) == -63
+    assert substitute("${[[f // 32 - 1, f // 32], [0, 1]]}", env) == [[1, 2], [0, 1]]  # lists
 
 
 @pytest.mark.parametrize(
