@@ -17,12 +17,16 @@ def zoo(
     action: Annotated[
         str | None,
         typer.Argument(
-            help="show: print the YAML of the spec NAME.", show_default=False, metavar="[show]"
+            help="show: print the YAML of the spec NAME (without it: list the zoo).",
+            show_default=False,
+            metavar="show",
         ),
     ] = None,
     name: Annotated[
         str | None,
-        typer.Argument(help="A zoo spec's name, e.g. resnet50.", show_default=False),
+        typer.Argument(
+            help="A zoo spec's name, e.g. resnet50.", show_default=False, metavar="NAME"
+        ),
     ] = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
