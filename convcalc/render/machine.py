@@ -39,10 +39,13 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "trainable_params": r.trainable_params,
                 "non_trainable_params": r.non_trainable_params,
                 "macs": r.macs,
+                # in the spec's framework order: PyTorch's names and layouts for PyTorch
+                # spellings and channels_first specs, Keras's otherwise
                 "weights": [
-                    {"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
-                    for w in r.weights
+                    {"name": name, "shape": list(shape), "trainable": w.trainable}
+                    for (name, shape), w in zip(r.weight_shapes(), r.weights)
                 ],
+                "weights_layout": "torch" if r.torch_layout else "keras",
             }
             for r in report.rows
         ],
