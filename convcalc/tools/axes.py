@@ -32,7 +32,8 @@ class AxisStep(NamedTuple):
 
 
 def _floor(a: int, b: int) -> str:
-    return f"floor({a}/{b}) = {a // b}" if b != 1 else f"{a}"
+    """``floor(51/2) + 1 = 25 + 1`` (``50 + 1`` when b is 1)."""
+    return f"floor({a}/{b}) + 1 = {a // b} + 1" if b != 1 else f"{a} + 1"
 
 
 def _same_note(n: int, k: int, s: int, d: int, pads: tuple[int, int]) -> str:
@@ -56,7 +57,7 @@ def _conv_axis(
         raw = (span + s - 1) // s + 1
         numbers = (
             f"floor(({n} + {pads[0]} + {pads[1]} - {ke} + {s - 1}) / {s}) + 1 = "
-            f"{_floor(span + s - 1, s)} + 1 = {raw}"
+            f"{_floor(span + s - 1, s)} = {raw}"
         )
         out = shapes.pool_out(n, k, s, d, pads, True)
         if out != raw:
@@ -76,7 +77,7 @@ def _conv_axis(
         formula = "floor((n + p_l + p_r - k_eff) / s) + 1"
         out = shapes.pool_out(n, k, s, d, pads) if pool else shapes.conv_out(n, k, s, d, pads)
         numbers = (
-            f"floor(({n} + {pads[0]} + {pads[1]} - {ke}) / {s}) + 1 = {_floor(span, s)} + 1 = "
+            f"floor(({n} + {pads[0]} + {pads[1]} - {ke}) / {s}) + 1 = {_floor(span, s)} = "
             f"{span // s + 1}"
         )
         if span % s:
@@ -148,8 +149,8 @@ def torch_padding(steps: list[AxisStep]) -> str:
     """The PyTorch code that pads like ``steps`` (a 2-D convolution)."""
     (t, b), (left, right) = steps[0].pads, steps[1].pads
     if t == b and left == right:
-        return f"padding=({t}, {left})"
-    return f"nn.ZeroPad2d(({left}, {right}, {t}, {b})) then padding=0 (PyTorch pads symmetrically)"
+        return f"padding={t}" if t == left else f"padding=({t}, {left})"
+    return f"nn.ZeroPad2d(({left}, {right}, {t}, {b})) then "
 
 
 def keras_padding(steps: list[AxisStep], layer: Layer) -> str:

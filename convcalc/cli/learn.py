@@ -1,0 +1,114 @@
+"""The commands for learning convolution arithmetic: ``conv``, ``pool`` and ``transpose`` (one
+layer from flags, every number explained), ``matrix`` (the convolution as a matrix, im2col),
+``kernel`` (separability) and ``fit-kernel`` (learning a kernel)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from convcalc.cli.app import app
+from convcalc.cli.commands import emit
+from convcalc.cli.layerflags import layer_flags, with_layer_flags
+
+GEOMETRY = ("input", "kernel", "stride", "padding", "dilation", "channels_first", "torch")
+
+
+class TextJson(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FmtOpt = Annotated[TextJson, typer.Option("--format", "-f", help="text for people; json.")]
+
+
+def _calc(kind: str, flags: dict[str, Any], fmt: TextJson, **extra: Any) -> None:
+    from convcalc.tools.calculator import calculate
+
+    calc = calculate(layer_flags(kind, flags, **extra))
+    if fmt is TextJson.json:
+        from convcalc.render.calculator import calc_dict
+        from convcalc.render.machine import dumps
+
+        emit(dumps(calc_dict(calc)))
+    else:
+        from convcalc.render.calculator import render_text
+
+        emit(render_text(calc))
+
+
+@app.command()
+@with_layer_flags("input", "filters", *GEOMETRY[1:], "groups", "bias")
+def conv(
+    deformable: Annotated[
+        bool,
+        typer.Option("--deformable", help="A deformable convolution (torchvision DeformConv2d)."),
+    ] = False,
+    offset_groups: Annotated[
+        int, typer.Option("--offset-groups", help="Deformable: offset groups G.")
+    ] = 1,
+    mask: Annotated[bool, typer.Option("--mask", help="Deformable v2: a modulation mask.")] = False,
+    fmt: FmtOpt = TextJson.text,
+    *,
+    flags: dict[str, Any],
+) -> None:
+    """One 2-D convolution from flags: output shape, params and MACs, and per axis the
+    output-size formula with the numbers put in, the effective kernel under dilation and the
+    explicit (before, after) padding, with the PyTorch and Keras code that builds it.
+
+    Examples:
+
+      convcalc conv --input 20x16x50x100 --filters 33 --kernel 3x5 --stride 2x1 --padding 4x2 --dilation 3x1
+
+      convcalc conv --input 224x224x3 --filters 64 --kernel 3 --stride 2 --padding same
+
+      convcalc conv --input 8x8x4 --filters 6 --kernel 3 --padding 1 --deformable --mask
+    """
+    extra = {"offset_groups": offset_groups, "mask": mask}
+    _calc("deformable" if deformable else "conv", flags, fmt, **extra)
+
+
+class PoolOp(str, Enum):
+    max = "max"
+    avg = "avg"
+
+
+@app.command()
+@with_layer_flags(*GEOMETRY, "ceil_mode")
+def pool(
+    op: Annotated[PoolOp, typer.Option("--op", help="max or avg pooling.")] = PoolOp.max,
+    fmt: FmtOpt = TextJson.text,
+    *,
+    flags: dict[str, Any],
+) -> None:
+    """One 2-D pooling from flags, with its formulas (PyTorch's ceil_mode and its last-window
+    rule shown when it fires).
+
+    Examples:
+
+      convcalc pool --input 20x16x50x32 --kernel 3 --stride 2 --padding 1
+
+      convcalc pool --input 5x5 --kernel 2 --stride 2 --padding 1 --ceil-mode
+    """
+    _calc(op.value, flags, fmt)
+
+
+@app.command()
+@with_layer_flags("input", "filters", *GEOMETRY[1:], "groups", "bias", "output_padding")
+def transpose(
+    fmt: FmtOpt = TextJson.text,
+    *,
+    flags: dict[str, Any],
+) -> None:
+    """One transposed 2-D convolution from flags: PyTorch's rule for an integer --padding or
+    --torch, Keras's for valid/same; MACs on the input grid.
+
+    Examples:
+
+      convcalc transpose --input 1x3x3x3 --filters 3 --kernel 2 --stride 2
+
+      convcalc transpose --input 4x4x8 --filters 4 --kernel 3 --stride 2 --padding same
+    """
+    _calc("transpose", flags, fmt)
