@@ -60,7 +60,7 @@ def conv(
 
     Examples:
 
-      convcalc conv --input 20x16x50x100 --filters 33 --kernel 3x5 --stride 2x1 --padding 4x2 --dilation 3x1
+      convcalc conv -i 20x16x50x100 -n 33 -k 3x5 --stride 2x1 --padding 4x2 --dilation 3x1
 
       convcalc conv --input 224x224x3 --filters 64 --kernel 3 --stride 2 --padding same
 
@@ -112,3 +112,46 @@ def transpose(
       convcalc transpose --input 4x4x8 --filters 4 --kernel 3 --stride 2 --padding same
     """
     _calc("transpose", flags, fmt)
+
+
+@app.command()
+@with_layer_flags("input", *GEOMETRY[1:5])
+def matrix(
+    transposed: Annotated[
+        bool, typer.Option("--transposed", help="Print Cᵀ (input rows) instead of C.")
+    ] = False,
+    x: Annotated[
+        str | None,
+        typer.Option(
+            "--x",
+            help="The input's values, a matrix literal. [default: arange(H·W), row by row]",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FmtOpt = TextJson.text,
+    *,
+    flags: dict[str, Any],
+) -> None:
+    """A small one-channel convolution as the matrix C with y = C·x (printed row by row),
+    its transpose Cᵀ and Cᵀ·y checked against a run of the transposed layer, the im2col
+    patch matrix and the GEMM the runtime computes, and cross-correlation beside true
+    convolution.
+
+    Examples:
+
+      convcalc matrix --input 3x3 --kernel "[[0,1],[2,3]]"
+
+      convcalc matrix --input 3x3 --kernel "[[0,1],[2,3]]" --transposed
+
+      convcalc matrix --input 4x4 --kernel 3 --stride 2 --padding 1 --x "arange(16)"
+    """
+    from convcalc.render.matrix import matrix_dict, render_matrix
+    from convcalc.tools.matrix import matrix_view
+
+    view = matrix_view(layer_flags("conv", flags), x)
+    if fmt is TextJson.json:
+        from convcalc.render.machine import dumps
+
+        emit(dumps(matrix_dict(view)))
+    else:
+        emit(render_matrix(view, transposed))

@@ -11,14 +11,11 @@ from convcalc.shapes import to_display
 from convcalc.tools.calculator import Calculation
 
 
-def _shapes(calc: Calculation) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def _shapes(calc: Calculation) -> tuple[tuple[int | None, ...], tuple[int | None, ...]]:
     b = calc.built
     cf = b.report.channels_first
-    lead = (b.batch,) if b.batch else (None,)
-    return (
-        lead + to_display(b.row.in_shapes[0], cf),  # type: ignore[operator]
-        lead + to_display(b.row.shape, cf),  # type: ignore[operator]
-    )
+    lead: tuple[int | None, ...] = (b.batch,) if b.batch else (None,)
+    return lead + to_display(b.row.in_shapes[0], cf), lead + to_display(b.row.shape, cf)
 
 
 def render_text(calc: Calculation) -> str:

@@ -27,7 +27,7 @@ def number(v: float, integral: bool) -> str:
     return f"{v:.4g}"
 
 
-def matrix_lines(a: Any) -> list[str]:
+def matrix_lines(a: Any, align: bool = True) -> list[str]:
     """A 1-D or 2-D array as NumPy prints it (``[[19, 25],`` / `` [37, 43]]``), columns
     aligned; integers without a decimal point."""
     import numpy as np
@@ -38,7 +38,7 @@ def matrix_lines(a: Any) -> list[str]:
     integral = bool(np.all(np.isfinite(m)) and np.all(m == np.round(m)) and np.all(abs(m) < 1e9))
     rows = m.reshape(1, -1) if m.ndim == 1 else m.reshape(-1, m.shape[-1])
     cells = [[number(float(v), integral) for v in row] for row in rows]
-    width = max(len(c) for row in cells for c in row)
+    width = max(len(c) for row in cells for c in row) if align else 0
     body = [", ".join(c.rjust(width) for c in row) for row in cells]
     if m.ndim == 1:
         return ["[" + body[0] + "]"]
@@ -51,7 +51,7 @@ def matrix_lines(a: Any) -> list[str]:
 
 def inline(a: Any) -> str:
     """A small matrix on one line: ``[[19, 25], [37, 43]]``."""
-    return " ".join(line.strip() for line in matrix_lines(a))
+    return " ".join(line.strip() for line in matrix_lines(a, align=False))
 
 
 def _activation_blocks(a: Any, channels_first: bool) -> Iterator[tuple[str, Any]]:

@@ -10,7 +10,7 @@ are checked against it.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from convcalc.tools.axes import AxisStep, axis_steps, keras_padding, torch_padding
 from convcalc.tools.onelayer import Built, LayerFlags, build
@@ -38,6 +38,36 @@ def _pair(v: tuple[int, ...]) -> str:
     return f"({v[0]}, {v[1]})" if v[0] != v[1] else str(v[0])
 
 
+def _torch_pads(
+    layer: Any, steps: list[AxisStep], kind: str, parts: list[str], notes: list[str]
+) -> str:
+    """Append the padding arguments to ``parts``; return the code to run before the layer."""
+    if kind == "transpose":
+        if isinstance(layer.padding, str):
+            notes.append(
+                "Keras 'valid'/'same' transposed padding has no single PyTorch padding= value; "
+                "crop the full output as the axis notes say"
+            )
+            return ""
+        p = tuple(st.pads[0] for st in steps)
+        if p != (0, 0):
+            parts.append(f"padding={_pair(p)}")
+        op = layer.output_padding
+        if op is not None and tuple(op) != (0, 0):
+            parts.append(f"output_padding={_pair(tuple(op))}")
+        return ""
+    pad = torch_padding(steps)
+    if pad.startswith("padding="):
+        if pad != "padding=0":
+            parts.append(pad)
+        return ""
+    if kind == "max":
+        (t, b), (left, right) = steps[0].pads, steps[1].pads
+        return f"F.pad(x, ({left}, {right}, {t}, {b}), value=-inf) then "
+    notes.append("PyTorch pads both sides alike (padding='same' only at stride 1)")
+    return pad
+
+
 def _torch_code(b: Built, steps: list[AxisStep], kind: str) -> tuple[str, tuple[str, ...]]:
     layer = b.layer
     c = b.row.in_shapes[0][-1]
@@ -55,31 +85,7 @@ def _torch_code(b: Built, steps: list[AxisStep], kind: str) -> tuple[str, tuple[
         parts = [str(c), str(b.row.shape[-1]), f"kernel_size={k}"]
         if s != (1, 1):
             parts.append(f"stride={_pair(s)}")
-    pre = ""
-    if kind == "transpose":
-        if isinstance(layer.padding, str):  # type: ignore[attr-defined]
-            notes.append(
-                "Keras 'valid'/'same' transposed padding has no single PyTorch padding= value; "
-                "crop the full output as the axis notes say"
-            )
-        else:
-            p = tuple(st.pads[0] for st in steps)
-            if p != (0, 0):
-                parts.append(f"padding={_pair(p)}")
-            op = layer.output_padding  # type: ignore[attr-defined]
-            if op is not None and tuple(op) != (0, 0):
-                parts.append(f"output_padding={_pair(tuple(op))}")
-    else:
-        pad = torch_padding(steps)
-        if pad.startswith("padding="):
-            if pad != "padding=0":
-                parts.append(pad)
-        elif kind == "max":
-            (t, b_), (left, right) = steps[0].pads, steps[1].pads
-            pre = f"F.pad(x, ({left}, {right}, {t}, {b_}), value=-inf) then "
-        else:
-            pre = pad
-            notes.append("PyTorch pads both sides alike (padding='same' only at stride 1)")
+    pre = _torch_pads(layer, steps, kind, parts, notes)
     if d != (1, 1):
         parts.append(f"dilation={_pair(d)}")
     groups = getattr(layer, "groups", 1)
@@ -91,6 +97,23 @@ def _torch_code(b: Built, steps: list[AxisStep], kind: str) -> tuple[str, tuple[
         parts.append("bias=False")
     prefix = "torchvision.ops." if kind == "deformable" else "nn."
     return f"{pre}{prefix}{name}({', '.join(parts)})", tuple(notes)
+
+
+def _keras_conv_args(
+    b: Built, s: tuple[int, ...], d: tuple[int, ...], k: str, pad: str
+) -> list[str]:
+    layer = b.layer
+    parts = [str(b.row.shape[-1]), k]
+    if s != (1, 1):
+        parts.append(f"strides={_pair(s)}")
+    parts.append(pad)
+    if d != (1, 1):
+        parts.append(f"dilation_rate={_pair(d)}")
+    if getattr(layer, "groups", 1) != 1:
+        parts.append(f"groups={layer.groups}")  # type: ignore[attr-defined]
+    if not layer.use_bias:  # type: ignore[attr-defined]
+        parts.append("use_bias=False")
+    return parts
 
 
 def _keras_code(b: Built, steps: list[AxisStep], kind: str) -> tuple[str, tuple[str, ...]]:
@@ -123,17 +146,7 @@ def _keras_code(b: Built, steps: list[AxisStep], kind: str) -> tuple[str, tuple[
         if d != (1, 1):
             notes.append("Keras pooling has no dilation")
     else:
-        name = "Conv2D"
-        parts = [str(b.row.shape[-1]), k]
-        if s != (1, 1):
-            parts.append(f"strides={_pair(s)}")
-        parts.append(pad)
-        if d != (1, 1):
-            parts.append(f"dilation_rate={_pair(d)}")
-        if getattr(layer, "groups", 1) != 1:
-            parts.append(f"groups={layer.groups}")  # type: ignore[attr-defined]
-        if not layer.use_bias:  # type: ignore[attr-defined]
-            parts.append("use_bias=False")
+        name, parts = "Conv2D", _keras_conv_args(b, s, d, k, pad)
     return f"{pre}layers.{name}({', '.join(parts)})", tuple(notes)
 
 
