@@ -54,7 +54,8 @@ def render_matrix(v: MatrixView, transposed: bool = False) -> str:
         "",
         f"x = {inline(v.x.reshape(-1))}",
         f"y = C·x = {inline(v.y.reshape(-1))} -> {inline(v.y)}",
-        f"run of the layer on x: {inline(v.y_run)} ({'the same' if same(v.y_run, v.y) else 'DIFFERENT'})",
+        f"run of the layer on x: {inline(v.y_run)} "
+        f"({'the same' if same(v.y_run, v.y) else 'DIFFERENT'})",
         "",
         f"Cᵀ·y = {inline(v.ct_y.reshape(-1))} -> {inline(v.ct_y)}",
     ]
@@ -82,7 +83,8 @@ def render_matrix(v: MatrixView, transposed: bool = False) -> str:
         outputs,
     )
     lines += [
-        f"GEMM: patches ({ho * wo} x {kk}) @ kernel ({kk} x 1) = {inline(v.patches @ v.kernel.reshape(-1))} = y",
+        f"GEMM: patches ({ho * wo} x {kk}) @ kernel ({kk} x 1) = "
+        f"{inline(v.patches @ v.kernel.reshape(-1))} = y",
         "",
         "Cross-correlation (the frameworks' 'convolution': the kernel as is) vs true "
         "convolution (the kernel rotated by 180°):",
