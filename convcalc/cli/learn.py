@@ -155,3 +155,40 @@ def matrix(
         emit(dumps(matrix_dict(view)))
     else:
         emit(render_matrix(view, transposed))
+
+
+@app.command()
+def kernel(
+    spec: Annotated[
+        str,
+        typer.Argument(
+            help="A named kernel (sobel, sobel_y, scharr, prewitt, gaussian, box, laplacian) "
+            "or a matrix literal such as '[[1,0,-1],[2,0,-2],[1,0,-1]]'.",
+            metavar="KERNEL",
+            show_default=False,
+        ),
+    ],
+    fmt: FmtOpt = TextJson.text,
+) -> None:
+    """Whether a 2-D kernel is spatially separable: its rank by SVD, its column and row
+    factors (exact small integers where they exist), the multiplications per output before
+    and after (9 -> 6 for 3x3), and a check that both forms give the same output.
+
+    Examples:
+
+      convcalc kernel sobel
+
+      convcalc kernel "[[1,0,-1],[2,0,-2],[1,0,-1]]" --format json
+
+      convcalc kernel laplacian
+    """
+    from convcalc.render.kernels import kernel_dict, render_kernel
+    from convcalc.tools.kernels import analyze_kernel
+
+    report = analyze_kernel(spec)
+    if fmt is TextJson.json:
+        from convcalc.render.machine import dumps
+
+        emit(dumps(kernel_dict(report)))
+    else:
+        emit(render_kernel(report))
