@@ -57,9 +57,9 @@ def read_kernel(text: str) -> tuple[str, np.ndarray, np.ndarray | None, Fraction
     """A named kernel or a matrix literal -> (name, float kernel, integers, scale)."""
     key = text.strip().lower()
     if key in NAMED:
-        ints, scale, what = NAMED[key]
-        m = np.asarray(ints, dtype=np.int64)
-        return f"{key} ({what})", m * float(scale), m, scale
+        table, named_scale, what = NAMED[key]
+        m = np.asarray(table, dtype=np.int64)
+        return f"{key} ({what})", m * float(named_scale), m, named_scale
     if not text.strip().startswith("[") and ";" not in text:
         raise UsageError(
             f"unknown kernel {text!r}",
