@@ -41,7 +41,7 @@ def demo_input() -> np.ndarray:
 def corr2d(x: np.ndarray, k: np.ndarray) -> np.ndarray:
     """Valid cross-correlation of 2-D arrays (d2l's corr2d)."""
     win = sliding_window_view(x, k.shape)
-    return np.einsum("ijab,ab->ij", win, k)
+    return np.asarray(np.einsum("ijab,ab->ij", win, k))
 
 
 def loss(x: np.ndarray, k: np.ndarray, y: np.ndarray) -> float:
@@ -143,7 +143,7 @@ def request(
         if input_text or target_text:
             raise UsageError("--demo brings its own X and Y; drop --input/--target or --demo")
         x = demo_input()
-        return x, corr2d(x, DEMO_KERNEL), DEMO_KERNEL.shape, DEMO_KERNEL  # type: ignore[return-value]
+        return x, corr2d(x, DEMO_KERNEL), (1, 2), DEMO_KERNEL
     if not input_text or not target_text:
         raise UsageError(
             "fit-kernel needs --input X and --target Y (.npy files or matrix literals), or --demo"
