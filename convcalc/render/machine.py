@@ -75,6 +75,19 @@ def render_json(report: Report) -> str:
     return dumps(report_dict(report))
 
 
+def batch_json(report: Report, batch: int) -> str:
+    """The JSON document (shapes per sample) plus ``batch``, every layer's ``batch_shape``
+    (as PyTorch prints it) and ``macs_batch``, and ``batch_totals``."""
+    doc = report_dict(report)
+    doc["batch"] = batch
+    for layer, row in zip(doc["layers"], report.rows):
+        layer["batch_shape"] = [batch, *row.output_shape]
+        layer["macs_batch"] = row.macs * batch
+    t = report.totals
+    doc["batch_totals"] = {"macs": t.macs * batch, "flops": t.flops * batch}
+    return dumps(doc)
+
+
 def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] = ()) -> str:
     """``extra``: more columns, (header, cell text by layer name), e.g. the --run columns."""
     t = report.totals
