@@ -119,18 +119,19 @@ def _step(
             )
         )
     if isinstance(rf, Window) and len(rf.kernel) == len(st.sets):
-        sets, jumps = [], []
+        new_sets: list[frozenset[int]] = []
+        jumps: list[int] = []
         for s, j, k, stride, d, p in zip(
             st.sets, st.jumps, rf.kernel, rf.strides, rf.dilation, rf.left_pads
         ):
             new = frozenset(x + (t * d - p) * j for x in s for t in range(k))
             if len(new) > MAX_POSITIONS:
                 return None
-            sets.append(new)
+            new_sets.append(new)
             jumps.append(j * stride)
         dilated = [d for d in rf.dilation if d > 1]
         return _State(
-            tuple(sets),
+            tuple(new_sets),
             tuple(jumps),
             st.dilations + ((max(dilated),) if dilated else ()),
             st.layers + ((name,) if dilated else ()),
