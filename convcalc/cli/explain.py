@@ -212,9 +212,8 @@ def explain(
     given = {k: v for k, v in flags.items() if v not in (None, False)}
     if spec is not None:
         if given:
-            raise UsageError(
-                f"with a SPEC the layer comes from the spec; drop --{sorted(given)[0].replace('_', '-')}"
-            )
+            flag = "--" + sorted(given)[0].replace("_", "-")
+            raise UsageError(f"with a SPEC the layer comes from the spec; drop {flag}")
         parts, pic = _spec_parts(spec, layer)
     else:
         if layer is not None:

@@ -31,6 +31,9 @@ LEGEND = (
 GAP_COLS = 4
 
 
+Cells = list[list[tuple[str, str]]]
+
+
 def _cell(kind: str, tapped: bool) -> tuple[str, str]:
     g = GLYPH[kind]
     return (f"[{g}]", TAP) if tapped else (f" {g} ", STYLE[kind])
@@ -44,9 +47,7 @@ def _out_cell(index: int, current: int) -> tuple[str, str]:
     return " . ", "dim"
 
 
-def _grids(
-    left: list[list[tuple[str, str]]], right: list[list[tuple[str, str]]], titles: tuple[str, str]
-) -> Text:
+def _grids(left: Cells, right: Cells, titles: tuple[str, str]) -> Text:
     from rich.text import Text
 
     width = 3 * len(left[0])

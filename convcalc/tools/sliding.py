@@ -160,7 +160,7 @@ def _transposed(layer: Layer, row: LayerRow) -> Picture:
         axes.append((cells, -lo))
         starts.append((first - lo, st.s))
     (rows, r_off), (cols, c_off) = axes
-    cells = tuple(tuple(_merge(rk, ck) for ck in cols) for rk in rows)
+    grid = tuple(tuple(_merge(rk, ck) for ck in cols) for rk in rows)
     frames = []
     (dh, dw) = steps[0].d, steps[1].d
     for i in range(out[0]):
@@ -184,7 +184,7 @@ def _transposed(layer: Layer, row: LayerRow) -> Picture:
         "with s-1 zeros inserted between its cells and k_eff-1 zeros around it (minus the "
         "cropped padding), with the kernel rotated by 180°"
     ]
-    return _make("transpose", layer, row, cells, tuple(starts), frames, steps, notes)
+    return _make("transpose", layer, row, grid, tuple(starts), frames, steps, notes)
 
 
 def _make(
