@@ -47,11 +47,11 @@ def _steps(pic: Picture, steps: str | None, step: int | None) -> list[int]:
     return list(range(min(n, int(steps))))
 
 
-def _console(color: bool, record: bool = False) -> Any:
+def _console(color: bool, record: bool = False, width: int = WIDTH) -> Any:
     from rich.console import Console
 
     return Console(
-        width=WIDTH,
+        width=width,
         file=io.StringIO(),
         record=record,
         force_terminal=color,
@@ -78,7 +78,8 @@ def _save(parts: list[RenderableType], path: Path, force: bool, title: str) -> N
         raise UsageError(f"--save {path}: the file must end in .svg, .html or .txt")
     if path.exists() and not force:
         raise UsageError(f"--save {path} exists; pass --force to overwrite it")
-    console = _console(True, record=True)
+    plain = _text(parts, False)
+    console = _console(True, record=True, width=max(len(line) for line in plain.splitlines()) + 1)
     for p in parts:
         console.print(p, end="")
     if suffix == ".svg":

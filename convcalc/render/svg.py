@@ -73,7 +73,11 @@ def animated_svg(pic: Picture) -> str:
     h, w = len(pic.cells), len(pic.cells[0])
     ho, wo = pic.out_shape
     out_x = MARGIN + w * CELL + 3 * CELL
-    width = out_x + wo * CELL + MARGIN
+    legend = (
+        f"input {pic.in_shape[0]}x{pic.in_shape[1]} (blue; grey: zero padding; dashed: inserted "
+        f"zeros or outside) -> output {ho}x{wo}"
+    )
+    width = max(out_x + wo * CELL + MARGIN, 8 * len(pic.title), 7 * len(legend)) + 2 * MARGIN
     height = TITLE + max(h, ho) * CELL + 2 * MARGIN + 16
     n = len(pic.frames)
     lines = [
@@ -83,9 +87,7 @@ def animated_svg(pic: Picture) -> str:
         f"<title>{escape(pic.title)}</title>",
         '<rect width="100%" height="100%" fill="#ffffff"/>',
         f'<text x="{MARGIN}" y="16" font-size="13" font-weight="bold">{escape(pic.title)}</text>',
-        f'<text x="{MARGIN}" y="{height - MARGIN}" font-size="11">input '
-        f"{pic.in_shape[0]}x{pic.in_shape[1]} (blue; grey: zero padding; dashed: inserted "
-        f"zeros or outside) -> output {ho}x{wo}</text>",
+        f'<text x="{MARGIN}" y="{height - MARGIN}" font-size="11">{escape(legend)}</text>',
     ]
     for i in range(n):
         lines.append(f'<g opacity="{1 if i == 0 else 0}">{_timing(i, n)}')

@@ -122,14 +122,21 @@ def _array(text: str, flag: str) -> np.ndarray:
     else:
         lit = inline.parse(text, flag)
         a = np.asarray(lit.values).reshape(lit.shape)
-    a = np.squeeze(np.asarray(a, dtype=np.float64))
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim > 2 and a.size == a.shape[-2] * a.shape[-1]:  # (1, 1, H, W)
+        a = a.reshape(a.shape[-2:])
+    elif a.ndim > 2 and a.size == a.shape[-3] * a.shape[-2]:  # (1, H, W, 1)
+        a = a.reshape(a.shape[-3:-1])
+    if a.ndim == 1:
+        a = a.reshape(1, -1)
     if a.ndim != 2 or a.size > MAX_SIZE:
         raise UsageError(
-            f"{flag} must be one 2-D matrix (axes of size 1 are dropped); received shape {a.shape}"
+            f"{flag} must be one 2-D matrix (leading axes of size 1 may be left in); "
+            f"received shape {a.shape}"
         )
     if not np.all(np.isfinite(a)):
         raise UsageError(f"{flag} holds NaN or infinite values")
-    return a
+    return np.asarray(a, dtype=np.float64)
 
 
 def request(
