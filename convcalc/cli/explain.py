@@ -4,6 +4,7 @@ HTML, or animated for slides; for a spec, the receptive field's coverage (griddi
 from __future__ import annotations
 
 import io
+import re
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -82,8 +83,8 @@ def _save(parts: list[RenderableType], path: Path, force: bool, title: str) -> N
     console = _console(True, record=True, width=max(len(line) for line in plain.splitlines()) + 1)
     for p in parts:
         console.print(p, end="")
-    if suffix == ".svg":
-        data = console.export_svg(title=title)
+    if suffix == ".svg":  # without rich's web-font rules, so the file needs nothing outside it
+        data = re.sub(r"@font-face\s*\{[^}]*\}\s*", "", console.export_svg(title=title))
     elif suffix == ".html":
         data = console.export_html()
     else:
