@@ -177,7 +177,7 @@ def test_animated_svg_golden_and_save_svg(cli, tmp_path: Path) -> None:
     assert len(root.findall("{http://www.w3.org/2000/svg}g")) == 9  # one group per step
     text = static.read_text()
     ET.fromstring(text)  # well-formed
-    assert "url(\"http" not in text and "<script" not in text  # standalone: nothing fetched
+    assert 'url("http' not in text and "<script" not in text  # standalone: nothing fetched
     assert "step&#160;1&#160;of&#160;9" in text or "step 1 of 9" in text
     again = cli("explain", "--input", "5x5", "--kernel", "3", "--save", static)
     assert again.exit_code == 2 and "--force" in again.stderr

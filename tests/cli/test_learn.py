@@ -183,3 +183,31 @@ def test_bad_flags_name_the_flag(cli) -> None:
     assert r.exit_code == 2  # conv has no --ceil-mode option at all
     r = cli("pool", "-i", "5x5", "-k", "3", "-p", "2", "--torch")
     assert r.exit_code == 2 and "at most half" in r.stderr
+
+
+def test_keras_same_transposed_is_n_times_s(cli) -> None:
+    # Keras Conv2DTranspose 'same' without output_padding: out = n·s = 4·2 = 8; MACs on the
+    # input grid 4·4·8·4·3·3 = 4,608
+    doc = json.loads(
+        cli(
+            "transpose", "-i", "4x4x8", "-n", "4", "-k", "3", "-s", "2", "-p", "same", "-f", "json"
+        ).stdout
+    )
+    assert doc["output_shape"] == [None, 8, 8, 4] and doc["macs"] == 4608
+    assert doc["axes"][0]["substituted"] == "4·2 = 8"
+
+
+def test_explain_a_spec_layer(cli) -> None:
+    from tests.conftest import ROOT
+
+    r = cli(
+        "explain",
+        ROOT / "docs" / "examples" / "dilated_gridding.yaml",
+        "--layer",
+        "dil2_a",
+        "--step",
+        "1",
+    )
+    assert r.exit_code == 0, r.output
+    # 'same' with k_eff 5 pads 2 on each side: a 36x36 grid, 32x32 outputs
+    assert "input 32x32 (36x36 drawn)" in r.stdout and "step 1 of 1024" in r.stdout
