@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from convcalc.counting import macs_note
-from convcalc.render.units import binary_bytes, grouped, keras_shape, si
+from convcalc.render.units import batch_shape, binary_bytes, grouped, keras_shape, si
 from convcalc.report import Report
 
 if TYPE_CHECKING:
@@ -23,8 +23,13 @@ Column = tuple[str, bool, dict[str, str]]
 
 
 def build_table(
-    report: Report, extra: Sequence[Column] = (), footer: Sequence[tuple[str, str, str]] = ()
+    report: Report,
+    extra: Sequence[Column] = (),
+    footer: Sequence[tuple[str, str, str]] = (),
+    batch: int | None = None,
 ) -> RenderableType:
+    """``batch``: shapes with that batch first (as PyTorch prints them) instead of None, and
+    the MACs of the whole batch."""
     from rich import box
     from rich.console import Group
     from rich.table import Table
@@ -51,9 +56,9 @@ def build_table(
             continue
         cells = [
             f"{r.name} ({r.kind})",
-            keras_shape(r.output_shape),
+            keras_shape(r.output_shape) if batch is None else batch_shape(batch, r.output_shape),
             grouped(r.params),
-            grouped(r.macs),
+            grouped(r.macs * (batch or 1)),
         ] + [cells.get(r.name, "") for _, _, cells in extra]
         if connected:
             cells.append("\n".join(r.inputs))
@@ -68,10 +73,17 @@ def build_table(
     )
     totals.add_row("Trainable params:", grouped(t.trainable_params), "")
     totals.add_row("Non-trainable params:", grouped(t.non_trainable_params), "")
-    totals.add_row("Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP)")
+    n = batch or 1
+    per = "" if batch is None else f", a batch of {batch}"
+    totals.add_row(
+        "Total MACs:", grouped(t.macs * n), f"({si(t.macs * n)}MAC, {si(t.flops * n)}FLOP{per})"
+    )
     for row in footer:
         totals.add_row(*row)
-    note = Text(macs_note(), style="dim")
+    note = Text(
+        macs_note() if batch is None else macs_note(False) + f" MACs for the batch of {batch}.",
+        style="dim",
+    )
     return Group(table, totals, note)
 
 
@@ -80,13 +92,14 @@ def render_table(
     color: bool | None = None,
     extra: Sequence[Column] = (),
     footer: Sequence[tuple[str, str, str]] = (),
+    batch: int | None = None,
 ) -> str:
     """The table as text (with ANSI colours only when ``color`` is true).
 
     Rendered on a console far wider than any table, so nothing is wrapped or cut whatever the
     terminal's width; a table that does not expand takes only its natural width.
     """
-    return to_text(build_table(report, extra, footer), color)
+    return to_text(build_table(report, extra, footer, batch), color)
 
 
 def to_text(renderable: RenderableType, color: bool | None = None) -> str:
