@@ -85,6 +85,7 @@ def _row(ls: LayerSpec, ins: list[Shape], cf: bool) -> LayerRow:
         ls.loc,
         ls.index,
         cf,
+        torch_layout=cf or layer.torch_spelling,
         blocks=ls.blocks,
     )
 

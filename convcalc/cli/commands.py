@@ -123,24 +123,39 @@ def summary(
             )
         _run(spec, opts, fmt, color)
         return
-    given = given_flags(opts)
+    given = [flag for flag in given_flags(opts) if flag != "--batch"]
     if given:
         raise UsageError(
             f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only with --run"
         )
-    report = analyze(load_spec(spec))
-    if fmt is not Format.text:
-        from convcalc.render.machine import RENDERERS
+    batch = opts.batch
+    if batch is not None and (style is Style.keras or fmt in (Format.markdown, Format.csv)):
+        raise UsageError(
+            "--batch applies to the table and --format json (Keras's summary prints None for "
+            "the batch)"
+        )
+    loaded = load_spec(spec)
+    report = analyze(loaded)
+    from convcalc.analysis.gridding import gridding_warnings
 
-        emit(RENDERERS[fmt.value](report))
+    warnings = [f"warning: {w}" for w in gridding_warnings(loaded, report)]
+    if fmt is not Format.text:
+        from convcalc.render.machine import RENDERERS, batch_json
+
+        emit(RENDERERS[fmt.value](report) if batch is None else batch_json(report, batch))
+        for w in warnings:
+            sys.stderr.write(w + "\n")
     elif style is Style.keras:
         from convcalc.render.keras import render_keras
 
         emit(render_keras(report))
+        for w in warnings:
+            sys.stderr.write(w + "\n")
     else:
         from convcalc.render.table import render_table
 
-        emit(render_table(report, color=use_color(color), depth=depth))
+        emit(render_table(report, color=use_color(color), batch=batch, depth=depth))
+        emit("".join(w + "\n" for w in warnings))
 
 
 @app.command("run")

@@ -95,6 +95,50 @@ RUN_FLAGS = (
         ],
     ),
     RunFlag(
+        "input_values",
+        "input_values",
+        "--input-values",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--input-values",
+                help="The input typed inline instead of --input: a matrix literal such as "
+                "'[[0, 1, 2], [3, 4, 5], [6, 7, 8]]', '[0 1; 2 3]' or 'arange(9)' (axes of "
+                "size 1 may be left out); NAME=LITERAL for each input of a spec with several.",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
+        "weight_values",
+        "weight_values",
+        "--weight",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--weight",
+                help="One weight typed inline, LAYER/WEIGHT=LITERAL (LAYER=LITERAL: its "
+                "kernel), in the --weights-layout; repeat for more. The others stay seeded "
+                "(or come from --weights).",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
+        "values",
+        "values",
+        "--values",
+        Annotated[
+            bool | None,
+            typer.Option(
+                "--values/--no-values",
+                help="Print the input, weights and every output as matrices per channel "
+                "(default: when every tensor is small).",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
         "batch",
         "batch",
         "--batch",

@@ -39,10 +39,13 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "trainable_params": r.trainable_params,
                 "non_trainable_params": r.non_trainable_params,
                 "macs": r.macs,
+                # in the spec's framework order: PyTorch's names and layouts for PyTorch
+                # spellings and channels_first specs, Keras's otherwise
                 "weights": [
-                    {"name": w.name, "shape": list(w.shape), "trainable": w.trainable}
-                    for w in r.weights
+                    {"name": name, "shape": list(shape), "trainable": w.trainable}
+                    for (name, shape), w in zip(r.weight_shapes(), r.weights)
                 ],
+                "weights_layout": "torch" if r.torch_layout else "keras",
             }
             for r in report.rows
         ],
@@ -70,6 +73,19 @@ def dumps(doc: Any) -> str:
 
 def render_json(report: Report) -> str:
     return dumps(report_dict(report))
+
+
+def batch_json(report: Report, batch: int) -> str:
+    """The JSON document (shapes per sample) plus ``batch``, every layer's ``batch_shape``
+    (as PyTorch prints it) and ``macs_batch``, and ``batch_totals``."""
+    doc = report_dict(report)
+    doc["batch"] = batch
+    for layer, row in zip(doc["layers"], report.rows):
+        layer["batch_shape"] = [batch, *row.output_shape]
+        layer["macs_batch"] = row.macs * batch
+    t = report.totals
+    doc["batch_totals"] = {"macs": t.macs * batch, "flops": t.flops * batch}
+    return dumps(doc)
 
 
 def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] = ()) -> str:

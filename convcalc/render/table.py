@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from convcalc.analysis.blocks import rows_at_depth
 from convcalc.counting import macs_note
-from convcalc.render.units import binary_bytes, grouped, keras_shape, si
+from convcalc.render.units import batch_shape, binary_bytes, grouped, keras_shape, si
 from convcalc.report import Report
 
 if TYPE_CHECKING:
@@ -23,16 +23,24 @@ if TYPE_CHECKING:
 Column = tuple[str, bool, dict[str, str]]
 
 
-def _cells(report: Report, depth: int | None) -> list[tuple[str, str, str, str, str, str]]:
+def _cells(
+    report: Report, depth: int | None, batch: int | None = None
+) -> list[tuple[str, str, str, str, str, str]]:
     """(layer, shape, params, MACs, connected to, name for the extra columns) per shown row:
-    every layer, or the rows of ``depth`` (block uses folded, :mod:`convcalc.analysis.blocks`)."""
+    every layer, or the rows of ``depth`` (block uses folded, :mod:`convcalc.analysis.blocks`);
+    with ``batch``, shapes with the batch first and the MACs of the whole batch."""
+
+    def shape(s: tuple[int, ...]) -> str:
+        return keras_shape(s) if batch is None else batch_shape(batch, s)
+
+    n = batch or 1
     if depth is None:
         return [
             (
                 f"{r.name} ({r.kind})",
-                keras_shape(r.output_shape),
+                shape(r.output_shape),
                 grouped(r.params),
-                grouped(r.macs),
+                grouped(r.macs * n),
                 "\n".join(r.inputs),
                 r.name,
             )
@@ -47,9 +55,9 @@ def _cells(report: Report, depth: int | None) -> list[tuple[str, str, str, str, 
         out.append(
             (
                 "  " * (s.level - 1) + f"{s.name} ({what})",
-                keras_shape(s.output_shape),
+                shape(s.output_shape),
                 grouped(s.params) if s.counted else "--",
-                grouped(s.macs) if s.counted else "--",
+                grouped(s.macs * n) if s.counted else "--",
                 "\n".join(s.inputs),
                 s.name,
             )
@@ -61,8 +69,11 @@ def build_table(
     report: Report,
     extra: Sequence[Column] = (),
     footer: Sequence[tuple[str, str, str]] = (),
+    batch: int | None = None,
     depth: int | None = None,
 ) -> RenderableType:
+    """``batch``: shapes with that batch first (as PyTorch prints them) instead of None, and
+    the MACs of the whole batch."""
     from rich import box
     from rich.console import Group
     from rich.table import Table
@@ -84,7 +95,7 @@ def build_table(
         table.add_column(header, justify="right" if right else "left", no_wrap=True)
     if connected:
         table.add_column("Connected to", no_wrap=True)
-    for layer, shape, params, macs, inputs, name in _cells(report, depth):
+    for layer, shape, params, macs, inputs, name in _cells(report, depth, batch):
         cells = [layer, shape, params, macs] + [cells.get(name, "") for _, _, cells in extra]
         if connected:
             cells.append(inputs)
@@ -99,10 +110,17 @@ def build_table(
     )
     totals.add_row("Trainable params:", grouped(t.trainable_params), "")
     totals.add_row("Non-trainable params:", grouped(t.non_trainable_params), "")
-    totals.add_row("Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP)")
+    n = batch or 1
+    per = "" if batch is None else f", a batch of {batch}"
+    totals.add_row(
+        "Total MACs:", grouped(t.macs * n), f"({si(t.macs * n)}MAC, {si(t.flops * n)}FLOP{per})"
+    )
     for row in footer:
         totals.add_row(*row)
-    note = Text(macs_note(), style="dim")
+    note = Text(
+        macs_note() if batch is None else macs_note(False) + f" MACs for the batch of {batch}.",
+        style="dim",
+    )
     return Group(table, totals, note)
 
 
@@ -111,6 +129,7 @@ def render_table(
     color: bool | None = None,
     extra: Sequence[Column] = (),
     footer: Sequence[tuple[str, str, str]] = (),
+    batch: int | None = None,
     depth: int | None = None,
 ) -> str:
     """The table as text (with ANSI colours only when ``color`` is true); ``depth``: block
@@ -119,7 +138,7 @@ def render_table(
     Rendered on a console far wider than any table, so nothing is wrapped or cut whatever the
     terminal's width; a table that does not expand takes only its natural width.
     """
-    return to_text(build_table(report, extra, footer, depth), color)
+    return to_text(build_table(report, extra, footer, batch, depth), color)
 
 
 def to_text(renderable: RenderableType, color: bool | None = None) -> str:

@@ -55,6 +55,7 @@ class RunResult:
     forward_s: float  # median whole forward
     outputs: dict[str, np.ndarray]  # the model's outputs, batch first, in the spec's layout
     activations: dict[str, np.ndarray] = field(default_factory=dict)  # with keep_activations
+    params: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # Keras layout
 
 
 Progress = Callable[[int, int, str], None]
@@ -64,6 +65,11 @@ def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.n
     """Input arrays (canonical, batch first) from --input or seeded N(0, 1)."""
     rows = report.input_rows
     cf = spec.channels_first
+    if opts.input_arrays is not None:  # inline values, shaped by convcalc.runtime.inline
+        return {
+            r.name: np.ascontiguousarray(to_canonical(opts.input_arrays[r.name].astype(F32), cf))
+            for r in rows
+        }
     if opts.input_path is None:
         batch = opts.batch or 1
         rng = np.random.default_rng([opts.seed, 0])
@@ -165,6 +171,7 @@ class Execution:
                 opts.weights_path,
                 opts.weights_layout,
                 opts.true_convolution,
+                opts.weight_arrays,
             )
         )
         self.last_use: dict[str, int] = {}
@@ -253,6 +260,7 @@ class Execution:
             statistics.median(self.forward_times[timed]),
             self.outputs,
             self.saved,
+            self.params if self.opts.keeps_activations else {},
         )
 
 
