@@ -74,3 +74,12 @@ def test_depth_on_the_command_line(cli) -> None:
         assert bad.exit_code == 2
         assert bad.stderr.startswith("error: --depth folds the rows of the table; drop ")
     assert cli("summary", "vgg16", "--depth", "0").exit_code == 2
+
+
+def test_depth_with_a_batch_counts_the_batch() -> None:
+    r = analyze(load_spec("resnet18"))
+    one = {s.name: s for s in rows_at_depth(r, 1)}["layer2.0"]
+    line = next(
+        x for x in render_table(r, depth=1, batch=2).splitlines() if x.startswith(" layer2.0 ")
+    )
+    assert f"{2 * one.macs:,}" in line.split() and "(2, 128, 28, 28)" in line
