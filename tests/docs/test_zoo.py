@@ -35,6 +35,7 @@ KERAS_ZOO = {  # zoo spec -> golden key
     "mobilenet_v2": "mobilenet_v2",
     "xception": "xception",
     "densenet121": "densenet121",
+    "efficientnet_b0": "efficientnet_b0",
 }
 TORCH_ZOO = {
     "resnet18": "resnet18",
@@ -88,6 +89,13 @@ PUBLISHED = {
         "Chollet 2017 Table 3: 22,855,952 parameters (the trainable ones)",
     ),
     "densenet121": (8.1 * M, M / 10, 2.8 * G, G / 10, "keras.io/api/applications: 8.1M"),
+    "efficientnet_b0": (
+        5.3 * M,
+        M / 10,
+        0.39 * G,
+        G / 100,
+        "keras.io/api/applications: 5.3M; Tan & Le 2019 Table 2: 5.3M params, 0.39B FLOPS",
+    ),
     "resnet18": (
         11_689_512,
         1,
