@@ -79,6 +79,9 @@ class LayerRow:
     is_input: bool = False
     field: Field | None = field(default=None, compare=False)
     torch_layout: bool = False  # weights shown as PyTorch stores them (PyTorch spelling or NCHW)
+    # the block uses around the layer, outermost first: (use name, block name); empty for a
+    # layer written directly in layers:
+    blocks: tuple[tuple[str, str], ...] = ()
 
     def weight_shapes(self) -> list[tuple[str, Shape]]:
         """(name, shape) of every weight in the spec's framework order: PyTorch's names and

@@ -56,6 +56,8 @@ SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with tot
       convcalc summary specs/inception_3a.yaml --format json
 
       convcalc summary specs/vgg16.yaml --run --repeat 5
+
+      convcalc summary resnet50 --depth 2     (a zoo spec, blocks folded)
     """
 
 
@@ -74,6 +76,17 @@ def summary(
     ] = Style.table,
     fmt: FormatOpt = Format.text,
     color: ColorOpt = None,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth",
+            "-d",
+            min=1,
+            help="Fold blocks: a block used deeper than this many levels is one row with its "
+            "totals (1: one row per entry of layers:). Default: every layer, flat.",
+            show_default=False,
+        ),
+    ] = None,
     run: Annotated[
         bool,
         typer.Option(
@@ -90,6 +103,17 @@ def summary(
     if style is Style.keras and fmt is not Format.text:
         raise UsageError(
             f"--style keras is a text layout; drop --format {fmt.value} or --style keras"
+        )
+    if depth is not None and (style is Style.keras or fmt is not Format.text or run):
+        raise UsageError(
+            "--depth folds the rows of the table; drop "
+            + (
+                "--style keras"
+                if style is Style.keras
+                else "--run"
+                if run
+                else f"--format {fmt.value}"
+            )
         )
     if run:
         if style is Style.keras:
@@ -130,7 +154,7 @@ def summary(
     else:
         from convcalc.render.table import render_table
 
-        emit(render_table(report, color=use_color(color), batch=batch))
+        emit(render_table(report, color=use_color(color), batch=batch, depth=depth))
         emit("".join(w + "\n" for w in warnings))
 
 

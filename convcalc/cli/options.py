@@ -33,7 +33,10 @@ class Layout(str, Enum):
 SpecPath = Annotated[
     Path,
     typer.Argument(
-        help="A YAML layer spec, e.g. specs/vgg16.yaml.", show_default=False, metavar="SPEC"
+        help="A YAML layer spec (e.g. specs/vgg16.yaml), or the name of a zoo spec (e.g. "
+        "resnet50; `convcalc zoo` lists them).",
+        show_default=False,
+        metavar="SPEC",
     ),
 ]
 FormatOpt = Annotated[

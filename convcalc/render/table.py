@@ -10,6 +10,7 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from convcalc.analysis.blocks import rows_at_depth
 from convcalc.counting import macs_note
 from convcalc.render.units import batch_shape, binary_bytes, grouped, keras_shape, si
 from convcalc.report import Report
@@ -22,11 +23,54 @@ if TYPE_CHECKING:
 Column = tuple[str, bool, dict[str, str]]
 
 
+def _cells(
+    report: Report, depth: int | None, batch: int | None = None
+) -> list[tuple[str, str, str, str, str, str]]:
+    """(layer, shape, params, MACs, connected to, name for the extra columns) per shown row:
+    every layer, or the rows of ``depth`` (block uses folded, :mod:`convcalc.analysis.blocks`);
+    with ``batch``, shapes with the batch first and the MACs of the whole batch."""
+
+    def shape(s: tuple[int, ...]) -> str:
+        return keras_shape(s) if batch is None else batch_shape(batch, s)
+
+    n = batch or 1
+    if depth is None:
+        return [
+            (
+                f"{r.name} ({r.kind})",
+                shape(r.output_shape),
+                grouped(r.params),
+                grouped(r.macs * n),
+                "\n".join(r.inputs),
+                r.name,
+            )
+            for r in report.rows
+            if not (report.model == "sequential" and r.is_input)
+        ]
+    out = []
+    for s in rows_at_depth(report, depth):
+        if report.model == "sequential" and s.is_input:
+            continue
+        what = f"{s.kind}, {s.layers} layers" if s.is_block else s.kind
+        out.append(
+            (
+                "  " * (s.level - 1) + f"{s.name} ({what})",
+                shape(s.output_shape),
+                grouped(s.params) if s.counted else "--",
+                grouped(s.macs * n) if s.counted else "--",
+                "\n".join(s.inputs),
+                s.name,
+            )
+        )
+    return out
+
+
 def build_table(
     report: Report,
     extra: Sequence[Column] = (),
     footer: Sequence[tuple[str, str, str]] = (),
     batch: int | None = None,
+    depth: int | None = None,
 ) -> RenderableType:
     """``batch``: shapes with that batch first (as PyTorch prints them) instead of None, and
     the MACs of the whole batch."""
@@ -51,17 +95,10 @@ def build_table(
         table.add_column(header, justify="right" if right else "left", no_wrap=True)
     if connected:
         table.add_column("Connected to", no_wrap=True)
-    for r in report.rows:
-        if report.model == "sequential" and r.is_input:
-            continue
-        cells = [
-            f"{r.name} ({r.kind})",
-            keras_shape(r.output_shape) if batch is None else batch_shape(batch, r.output_shape),
-            grouped(r.params),
-            grouped(r.macs * (batch or 1)),
-        ] + [cells.get(r.name, "") for _, _, cells in extra]
+    for layer, shape, params, macs, inputs, name in _cells(report, depth, batch):
+        cells = [layer, shape, params, macs] + [cells.get(name, "") for _, _, cells in extra]
         if connected:
-            cells.append("\n".join(r.inputs))
+            cells.append(inputs)
         table.add_row(*cells)
     t = report.totals
     totals = Table.grid(padding=(0, 1))
@@ -93,13 +130,15 @@ def render_table(
     extra: Sequence[Column] = (),
     footer: Sequence[tuple[str, str, str]] = (),
     batch: int | None = None,
+    depth: int | None = None,
 ) -> str:
-    """The table as text (with ANSI colours only when ``color`` is true).
+    """The table as text (with ANSI colours only when ``color`` is true); ``depth``: block
+    uses deeper than that shown as one row each (None: every layer, flat).
 
     Rendered on a console far wider than any table, so nothing is wrapped or cut whatever the
     terminal's width; a table that does not expand takes only its natural width.
     """
-    return to_text(build_table(report, extra, footer, batch), color)
+    return to_text(build_table(report, extra, footer, batch, depth), color)
 
 
 def to_text(renderable: RenderableType, color: bool | None = None) -> str:
