@@ -78,6 +78,18 @@ class LayerRow:
     channels_first: bool = False
     is_input: bool = False
     field: Field | None = field(default=None, compare=False)
+    torch_layout: bool = False  # weights shown as PyTorch stores them (PyTorch spelling or NCHW)
+    # the block uses around the layer, outermost first: (use name, block name); empty for a
+    # layer written directly in layers:
+    blocks: tuple[tuple[str, str], ...] = ()
+
+    def weight_shapes(self) -> list[tuple[str, Shape]]:
+        """(name, shape) of every weight in the spec's framework order: PyTorch's names and
+        layouts (``weight (out, in/groups, k...)``) for a layer written with its PyTorch name
+        or in a channels_first spec, Keras's (``kernel (k..., in/groups, filters)``) otherwise."""
+        if self.torch_layout:
+            return [(w.torch_name, w.torch_shape) for w in self.weights]
+        return [(w.name, w.shape) for w in self.weights]
 
     @property
     def output_shape(self) -> Shape:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from convcalc import zoo
 from convcalc.analysis.engine import analyze, shape_problems
 from convcalc.errors import SpecError
 from convcalc.report import Report
@@ -20,7 +21,7 @@ def _with_shape_problems(err: SpecError) -> SpecError:
     others, so one run reports them all (layers downstream of a broken one are skipped)."""
     if err.partial is None:
         return err
-    return SpecError(err.problems + shape_problems(err.partial))
+    return SpecError(loader.distinct(err.problems + shape_problems(err.partial)))
 
 
 def parse_spec(text: str, file: str = "<spec>") -> Spec:
@@ -32,9 +33,13 @@ def parse_spec(text: str, file: str = "<spec>") -> Spec:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file; raise :class:`SpecError` listing every problem."""
+    """Read and validate a spec file (or the zoo spec of that name, when no such file exists:
+    ``resnet50``); raise :class:`SpecError` listing every problem."""
+    missing = zoo.not_found(path)
+    if missing is not None:
+        raise SpecError([missing])
     try:
-        return loader.load(path)
+        return loader.load(zoo.resolve(path))
     except SpecError as err:
         raise _with_shape_problems(err) from None
 

@@ -13,6 +13,7 @@ from convcalc.counting import Totals
 from convcalc.errors import LayerError, Problem, SpecError
 from convcalc.report import LayerRow, Report
 from convcalc.shapes import Shape, to_canonical
+from convcalc.spec.loader import distinct
 from convcalc.spec.model import LayerSpec, Spec
 
 
@@ -82,8 +83,9 @@ def _row(ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk) -> LayerRow
         ls.loc,
         ls.index,
         cf,
-        False,
-        walk.step(ls, ins),  # its receptive field, in the same walk
+        field=walk.step(ls, ins),  # its receptive field, in the same walk
+        torch_layout=cf or layer.torch_spelling,
+        blocks=ls.blocks,
     )
 
 
@@ -96,7 +98,7 @@ def analyze(spec: Spec) -> Report:
     """Propagate shapes through ``spec`` and count params and MACs of every layer."""
     rows, problems = _rows(spec)
     if problems:
-        raise SpecError(problems)
+        raise SpecError(distinct(problems))
     consumers: dict[str, int] = {r.name: 0 for r in rows}
     for r in rows:
         for name in r.inputs:

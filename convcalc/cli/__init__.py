@@ -16,7 +16,7 @@ from typing import Any
 
 from typer.main import get_command_name
 
-from convcalc.cli import ci, commands  # noqa: F401  (registers the commands, in this order)
+from convcalc.cli import ci, commands, explain, learn, zoo  # noqa: F401  (registers the commands, in this order)
 from convcalc.cli.app import app, exit_code_for
 
 __all__ = ["app", "main"]

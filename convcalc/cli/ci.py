@@ -248,9 +248,14 @@ def check(
         results, diffs = update_and_recheck(results)
         for diff in diffs:
             emit(diff)
+    from convcalc.analysis.gridding import gridding_warnings
+
     for r in results:
         if r.error is not None:
             typer.echo(r.error.render(), err=True)
+        elif r.spec is not None and r.report is not None:
+            for warning in gridding_warnings(r.spec, r.report):
+                typer.echo(f"{r.file}: warning: {warning}", err=True)
     emit(RENDERERS[fmt.value](results))
     raise typer.Exit(exit_code(results))
 

@@ -57,6 +57,8 @@ SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with tot
       convcalc summary specs/inception_3a.yaml --format json
 
       convcalc summary specs/vgg16.yaml --run --repeat 5
+
+      convcalc summary resnet50 --depth 2     (a zoo spec, blocks folded)
     """
 
 
@@ -76,6 +78,17 @@ def summary(
     ] = Style.table,
     fmt: FormatOpt = Format.text,
     color: ColorOpt = None,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth",
+            "-d",
+            min=1,
+            help="Fold blocks: a block used deeper than this many levels is one row with its "
+            "totals (1: one row per entry of layers:). Default: every layer, flat.",
+            show_default=False,
+        ),
+    ] = None,
     run: Annotated[
         bool,
         typer.Option(
@@ -93,6 +106,17 @@ def summary(
         raise UsageError(
             f"--style keras is a text layout; drop --format {fmt.value} or --style keras"
         )
+    if depth is not None and (style is Style.keras or fmt is not Format.text or run):
+        raise UsageError(
+            "--depth folds the rows of the table; drop "
+            + (
+                "--style keras"
+                if style is Style.keras
+                else "--run"
+                if run
+                else f"--format {fmt.value}"
+            )
+        )
     if run:
         if style is Style.keras:
             raise UsageError(
@@ -101,24 +125,39 @@ def summary(
             )
         _run(spec, opts, fmt, color)
         return
-    given = given_flags(opts)
+    given = [flag for flag in given_flags(opts) if flag != "--batch"]
     if given:
         raise UsageError(
             f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only with --run"
         )
-    report = analyze(load_spec(spec))
-    if fmt is not Format.text:
-        from convcalc.render.machine import RENDERERS
+    batch = opts.batch
+    if batch is not None and (style is Style.keras or fmt in (Format.markdown, Format.csv)):
+        raise UsageError(
+            "--batch applies to the table and --format json (Keras's summary prints None for "
+            "the batch)"
+        )
+    loaded = load_spec(spec)
+    report = analyze(loaded)
+    from convcalc.analysis.gridding import gridding_warnings
 
-        emit(RENDERERS[fmt.value](report))
+    warnings = [f"warning: {w}" for w in gridding_warnings(loaded, report)]
+    if fmt is not Format.text:
+        from convcalc.render.machine import RENDERERS, batch_json
+
+        emit(RENDERERS[fmt.value](report) if batch is None else batch_json(report, batch))
+        for w in warnings:
+            sys.stderr.write(w + "\n")
     elif style is Style.keras:
         from convcalc.render.keras import render_keras
 
         emit(render_keras(report))
+        for w in warnings:
+            sys.stderr.write(w + "\n")
     else:
         from convcalc.render.table import render_table
 
-        emit(render_table(report, color=use_color(color)))
+        emit(render_table(report, color=use_color(color), batch=batch, depth=depth))
+        emit("".join(w + "\n" for w in warnings))
 
 
 @app.command("run")

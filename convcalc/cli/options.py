@@ -33,7 +33,10 @@ class Layout(str, Enum):
 SpecPath = Annotated[
     Path,
     typer.Argument(
-        help="A YAML layer spec, e.g. specs/vgg16.yaml.", show_default=False, metavar="SPEC"
+        help="A YAML layer spec (e.g. specs/vgg16.yaml), or the name of a zoo spec (e.g. "
+        "resnet50; `convcalc zoo` lists them).",
+        show_default=False,
+        metavar="SPEC",
     ),
 ]
 FormatOpt = Annotated[
@@ -87,6 +90,50 @@ RUN_FLAGS = (
                 "--input",
                 help="Input .npy: one sample or a batch, in the spec's data_format (an .npz "
                 "keyed by input name for several inputs). Default: seeded N(0, 1).",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
+        "input_values",
+        "input_values",
+        "--input-values",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--input-values",
+                help="The input typed inline instead of --input: a matrix literal such as "
+                "'[[0, 1, 2], [3, 4, 5], [6, 7, 8]]', '[0 1; 2 3]' or 'arange(9)' (axes of "
+                "size 1 may be left out); NAME=LITERAL for each input of a spec with several.",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
+        "weight_values",
+        "weight_values",
+        "--weight",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--weight",
+                help="One weight typed inline, LAYER/WEIGHT=LITERAL (LAYER=LITERAL: its "
+                "kernel), in the --weights-layout; repeat for more. The others stay seeded "
+                "(or come from --weights).",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
+        "values",
+        "values",
+        "--values",
+        Annotated[
+            bool | None,
+            typer.Option(
+                "--values/--no-values",
+                help="Print the input, weights and every output as matrices per channel "
+                "(default: when every tensor is small).",
                 show_default=False,
             ),
         ],

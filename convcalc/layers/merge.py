@@ -60,14 +60,40 @@ class Subtract(ElementwiseMerge):
 
 @register
 class Multiply(ElementwiseMerge):
-    """Element-wise product of inputs of identical shape (squeeze-and-excitation gates)."""
+    """Element-wise product of inputs of one shape, or of shapes that broadcast as Keras's
+    Multiply does (squeeze-and-excitation gates: a (1, 1, C) gate times an (H, W, C) map).
+
+    Shape: per axis, the inputs' size (an axis of size 1 takes the others'). Params 0, MACs 0.
+    """
 
     kind = "Multiply"
+    formulas = ""
+
+    def output_shape(self, inputs: list[Shape]) -> Shape:
+        out = list(inputs[0])
+        for shape in inputs[1:]:
+            if len(shape) != len(out) or any(
+                a != b and 1 not in (a, b) for a, b in zip(out, shape)
+            ):
+                raise LayerError(
+                    "the inputs' shapes must be equal or broadcast (an axis of size 1 takes "
+                    "the other's size); received " + ", ".join(self.show(s) for s in inputs),
+                    hint="reshape the gate to (1, 1, C), as squeeze-and-excitation does",
+                )
+            out = [b if a == 1 else a for a, b in zip(out, shape)]
+        return tuple(out)
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
 
-        return elementwise.multiply(xs)
+        if all(x.shape == xs[0].shape for x in xs):
+            return elementwise.multiply(xs)
+        import numpy as np
+
+        y = xs[0]
+        for x in xs[1:]:
+            y = np.multiply(y, x)
+        return y.astype(np.float32)
 
 
 @register

@@ -24,9 +24,13 @@ def layer_dict(r: LayerRow) -> dict[str, Any]:
         "trainable_params": r.trainable_params,
         "non_trainable_params": r.non_trainable_params,
         "macs": r.macs,
+        # in the spec's framework order: PyTorch's names and layouts for PyTorch
+        # spellings and channels_first specs, Keras's otherwise
         "weights": [
-            {"name": w.name, "shape": list(w.shape), "trainable": w.trainable} for w in r.weights
+            {"name": name, "shape": list(shape), "trainable": w.trainable}
+            for (name, shape), w in zip(r.weight_shapes(), r.weights)
         ],
+        "weights_layout": "torch" if r.torch_layout else "keras",
     }
 
 
@@ -83,10 +87,10 @@ def layer_text(r: LayerRow, newline: str) -> str:
         weights = (
             "["
             + ",".join(
-                f'{i2}{{{i3}"name": {json_text.string(w.name)},{i3}"shape": '
-                f'{json_text.numbers(w.shape)},{i3}"trainable": '
+                f'{i2}{{{i3}"name": {json_text.string(name)},{i3}"shape": '
+                f'{json_text.numbers(shape)},{i3}"trainable": '
                 f"{'true' if w.trainable else 'false'}{i2}}}"
-                for w in r.weights
+                for (name, shape), w in zip(r.weight_shapes(), r.weights)
             )
             + i1
             + "]"
@@ -97,8 +101,22 @@ def layer_text(r: LayerRow, newline: str) -> str:
         f'{i1}"output_shape": {json_text.numbers(r.output_shape)},'
         f'{i1}"params": {r.params},{i1}"trainable_params": {r.trainable_params},'
         f'{i1}"non_trainable_params": {r.non_trainable_params},{i1}"macs": {r.macs},'
-        f'{i1}"weights": {weights}{newline}}}'
+        f'{i1}"weights": {weights},'
+        f'{i1}"weights_layout": "{"torch" if r.torch_layout else "keras"}"{newline}}}'
     )
+
+
+def batch_json(report: Report, batch: int) -> str:
+    """The JSON document (shapes per sample) plus ``batch``, every layer's ``batch_shape``
+    (as PyTorch prints it) and ``macs_batch``, and ``batch_totals``."""
+    doc = report_dict(report)
+    doc["batch"] = batch
+    for layer, row in zip(doc["layers"], report.rows):
+        layer["batch_shape"] = [batch, *row.output_shape]
+        layer["macs_batch"] = row.macs * batch
+    t = report.totals
+    doc["batch_totals"] = {"macs": t.macs * batch, "flops": t.flops * batch}
+    return dumps(doc)
 
 
 def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] = ()) -> str:

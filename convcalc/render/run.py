@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from convcalc.render import machine
 from convcalc.render.table import render_table
 from convcalc.render.units import batch_shape, plain_shape, seconds, si, stat
+from convcalc.render.values import render_values, values_dict
 from convcalc.report import Report
 
 if TYPE_CHECKING:
@@ -56,17 +57,25 @@ def footer(report: Report, result: RunResult) -> list[tuple[str, str, str]]:
     ]
 
 
-def render_run(report: Report, result: RunResult, fmt: str, color: bool = False) -> str:
+def render_run(
+    report: Report, result: RunResult, fmt: str, color: bool = False, show_values: bool = False
+) -> str:
+    """``show_values``: also the tensors' values (text: matrices after the table; JSON: a
+    ``values`` block); the run must have kept its activations."""
     cells = run_cells(report, result)
     if fmt == "table":
-        return render_table(
+        text = render_table(
             report,
             color=color,
             extra=[(h, h != "Executed", c) for h, c in cells],
             footer=footer(report, result),
         )
+        return text + ("\n" + render_values(report, result) if show_values else "")
     if fmt == "json":
-        return machine.dumps(run_dict(report, result))
+        doc = run_dict(report, result)
+        if show_values:
+            doc["values"] = values_dict(report, result)
+        return machine.dumps(doc)
     if fmt == "markdown":
         text = machine.render_markdown(report, extra=[(h, c) for h, c in cells])
         return text + f"\nForward: {seconds(result.forward_s)} (batch {result.batch})\n"

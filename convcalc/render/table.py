@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from convcalc.analysis.blocks import rows_at_depth
 from convcalc.counting import macs_note
-from convcalc.render.units import binary_bytes, grouped, keras_shape, si
-from convcalc.report import LayerRow, Report
+from convcalc.render.units import batch_shape, binary_bytes, grouped, keras_shape, si
+from convcalc.report import Report
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -20,11 +21,55 @@ if TYPE_CHECKING:
 
 MAX_TABLE_ROWS = 1_000  # a longer table shows its first and last 500 rows (rich: ~0.3 ms a row)
 
+T = TypeVar("T")
+
 # An extra column: (header, right-justified, cell text by layer name), e.g. the --run columns.
 Column = tuple[str, bool, dict[str, str]]
 
 
-def abridged(rows: list[LayerRow]) -> list[LayerRow | None]:
+def _cells(
+    report: Report, depth: int | None, batch: int | None = None
+) -> list[tuple[str, str, str, str, str, str]]:
+    """(layer, shape, params, MACs, connected to, name for the extra columns) per shown row:
+    every layer, or the rows of ``depth`` (block uses folded, :mod:`convcalc.analysis.blocks`);
+    with ``batch``, shapes with the batch first and the MACs of the whole batch."""
+
+    def shape(s: tuple[int, ...]) -> str:
+        return keras_shape(s) if batch is None else batch_shape(batch, s)
+
+    n = batch or 1
+    if depth is None:
+        return [
+            (
+                f"{r.name} ({r.kind})",
+                shape(r.output_shape),
+                grouped(r.params),
+                grouped(r.macs * n),
+                "\n".join(r.inputs),
+                r.name,
+            )
+            for r in report.rows
+            if not (report.model == "sequential" and r.is_input)
+        ]
+    out = []
+    for s in rows_at_depth(report, depth):
+        if report.model == "sequential" and s.is_input:
+            continue
+        what = f"{s.kind}, {s.layers} layers" if s.is_block else s.kind
+        out.append(
+            (
+                "  " * (s.level - 1) + f"{s.name} ({what})",
+                shape(s.output_shape),
+                grouped(s.params) if s.counted else "--",
+                grouped(s.macs * n) if s.counted else "--",
+                "\n".join(s.inputs),
+                s.name,
+            )
+        )
+    return out
+
+
+def abridged(rows: list[T]) -> list[T | None]:
     """``rows``, or beyond MAX_TABLE_ROWS their first and last halves with None between."""
     if len(rows) <= MAX_TABLE_ROWS:
         return list(rows)
@@ -33,8 +78,14 @@ def abridged(rows: list[LayerRow]) -> list[LayerRow | None]:
 
 
 def build_table(
-    report: Report, extra: Sequence[Column] = (), footer: Sequence[tuple[str, str, str]] = ()
+    report: Report,
+    extra: Sequence[Column] = (),
+    footer: Sequence[tuple[str, str, str]] = (),
+    batch: int | None = None,
+    depth: int | None = None,
 ) -> RenderableType:
+    """``batch``: shapes with that batch first (as PyTorch prints them) instead of None, and
+    the MACs of the whole batch."""
     from rich import box
     from rich.console import Group
     from rich.table import Table
@@ -56,24 +107,19 @@ def build_table(
         table.add_column(header, justify="right" if right else "left", no_wrap=True)
     if connected:
         table.add_column("Connected to", no_wrap=True)
-    rows = [r for r in report.rows if not (report.model == "sequential" and r.is_input)]
-    for r in abridged(rows):
-        if r is None:
-            left_out = len(rows) - MAX_TABLE_ROWS
+    rows = _cells(report, depth, batch)
+    for shown in abridged(rows):
+        if shown is None:
             table.add_row(
-                f"... {left_out:,} more layers",
+                f"... {len(rows) - MAX_TABLE_ROWS:,} more layers",
                 "(--format json lists all)",
                 *[""] * (len(table.columns) - 2),
             )
             continue
-        cells = [
-            f"{r.name} ({r.kind})",
-            keras_shape(r.output_shape),
-            grouped(r.params),
-            grouped(r.macs),
-        ] + [cells.get(r.name, "") for _, _, cells in extra]
+        layer, shape, params, macs, inputs, name = shown
+        cells = [layer, shape, params, macs] + [cells.get(name, "") for _, _, cells in extra]
         if connected:
-            cells.append("\n".join(r.inputs))
+            cells.append(inputs)
         table.add_row(*cells)
     t = report.totals
     totals = Table.grid(padding=(0, 1))
@@ -85,10 +131,17 @@ def build_table(
     )
     totals.add_row("Trainable params:", grouped(t.trainable_params), "")
     totals.add_row("Non-trainable params:", grouped(t.non_trainable_params), "")
-    totals.add_row("Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP)")
+    n = batch or 1
+    per = "" if batch is None else f", a batch of {batch}"
+    totals.add_row(
+        "Total MACs:", grouped(t.macs * n), f"({si(t.macs * n)}MAC, {si(t.flops * n)}FLOP{per})"
+    )
     for row in footer:
         totals.add_row(*row)
-    note = Text(macs_note(), style="dim")
+    note = Text(
+        macs_note() if batch is None else macs_note(False) + f" MACs for the batch of {batch}.",
+        style="dim",
+    )
     return Group(table, totals, note)
 
 
@@ -97,13 +150,16 @@ def render_table(
     color: bool | None = None,
     extra: Sequence[Column] = (),
     footer: Sequence[tuple[str, str, str]] = (),
+    batch: int | None = None,
+    depth: int | None = None,
 ) -> str:
-    """The table as text (with ANSI colours only when ``color`` is true).
+    """The table as text (with ANSI colours only when ``color`` is true); ``depth``: block
+    uses deeper than that shown as one row each (None: every layer, flat).
 
     Rendered on a console far wider than any table, so nothing is wrapped or cut whatever the
     terminal's width; a table that does not expand takes only its natural width.
     """
-    return to_text(build_table(report, extra, footer), color)
+    return to_text(build_table(report, extra, footer, batch, depth), color)
 
 
 def to_text(renderable: RenderableType, color: bool | None = None) -> str:

@@ -58,6 +58,7 @@ class RunResult:
     forward_s: float  # median whole forward
     outputs: dict[str, np.ndarray]  # the model's outputs, batch first, in the spec's layout
     activations: dict[str, np.ndarray] = field(default_factory=dict)  # with keep_activations
+    params: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # Keras layout
 
 
 Progress = Callable[[int, int, str], None]
@@ -119,6 +120,11 @@ def _read_inputs(
     """Input arrays (canonical, batch first) from --input or seeded N(0, 1)."""
     rows = report.input_rows
     cf = spec.channels_first
+    if opts.input_arrays is not None:  # inline values, shaped by convcalc.runtime.inline
+        return {
+            r.name: np.ascontiguousarray(to_canonical(opts.input_arrays[r.name].astype(F32), cf))
+            for r in rows
+        }
     if arrays is None:
         batch = opts.batch or 1
         rng = np.random.default_rng([opts.seed, 0])
@@ -187,13 +193,15 @@ class Execution:
             arrays: Arrays | None = None
             members: dict[str, Member] = {}
             batch = opts.batch or 1
-            if opts.input_path is not None:
+            if opts.input_arrays is not None:
+                batch = next(iter(opts.input_arrays.values())).shape[0]
+            elif opts.input_path is not None:
                 arrays = files.enter_context(open_arrays(opts.input_path, "--input"))
                 members, batch = _input_members(spec, report, opts, arrays)
             if params is None:  # the estimate, before anything is allocated
                 self.memory = check_memory(report, batch, opts)
             self.inputs = _read_inputs(spec, report, opts, arrays, members)
-        self.batch = batch
+        self.batch = next(iter(self.inputs.values())).shape[0] if self.inputs else batch
         weight_list: list[tuple[LayerSpec, list[Weight]]] = [
             (ls, list(self.rows[ls.name].weights)) for ls in self.layer_specs
         ]
@@ -206,6 +214,7 @@ class Execution:
                 opts.weights_path,
                 opts.weights_layout,
                 opts.true_convolution,
+                opts.weight_arrays,
             )
         )
         self.last_use: dict[str, int] = {}
@@ -294,6 +303,7 @@ class Execution:
             statistics.median(self.forward_times[timed]),
             self.outputs,
             self.saved,
+            self.params if self.opts.keeps_activations else {},
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from convcalc.atomic import check_destination
 
@@ -27,6 +28,13 @@ class RunOptions:
     true_convolution: bool = False  # flip kernels (true convolution)
     keep_activations: bool = False  # keep every layer's output (implied by output)
     max_memory: str | int | None = None  # refuse a run estimated above this (default: available)
+    # values typed inline (--input-values, --weight: convcalc.runtime.inline reads them into
+    # input_arrays / weight_arrays once the spec is analysed)
+    input_values: list[str] | None = None
+    weight_values: list[str] | None = None
+    input_arrays: dict[str, Any] | None = None  # input name -> array (1, *sample), spec layout
+    weight_arrays: dict[str, Any] | None = None  # '<layer>/<weight>' -> array (weights_layout)
+    values: bool | None = None  # print the values of small tensors (None: when they are small)
 
     @property
     def keeps_activations(self) -> bool:

@@ -214,14 +214,28 @@ def _check_layout(
 
 
 def build(
-    layers: Layers, seed: int, path: Path | None, layout: str, true_convolution: bool
+    layers: Layers,
+    seed: int,
+    path: Path | None,
+    layout: str,
+    true_convolution: bool,
+    arrays: dict[str, np.ndarray] | None = None,
 ) -> Params:
-    """Every layer's params (Keras layout, float32): loaded from ``path`` or seeded."""
+    """Every layer's params (Keras layout, float32): loaded from ``path`` or seeded, then
+    replaced by the ``arrays`` given inline ('<layer>/<weight>' in ``layout``, already of the
+    file shape: :mod:`convcalc.runtime.inline` checks that)."""
     if path is not None:
         params = load(path, layout, layers)
     else:
         rng = np.random.default_rng([seed, 1])
         params = {ls.name: {w.name: initial(w, rng) for w in weights} for ls, weights in layers}
+    for key, a in (arrays or {}).items():
+        layer, name = key.split("/", 1)
+        (w,) = [
+            w for ls, ws in layers if ls.name == layer for w in ws if file_name(w, layout) == name
+        ]
+        a = np.asarray(a, dtype=F32)
+        params[layer][w.name] = np.ascontiguousarray(w.from_torch(a)) if layout == "torch" else a
     if true_convolution:
         for ls, weights in layers:
             for w in weights:

@@ -76,7 +76,7 @@ def model_kind(v: Any) -> str:
     return str(v)
 
 
-@json_schema({"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/layer"}})
+@json_schema({"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/entry"}})
 def layer_list(v: Any) -> list[Any]:
     if not isinstance(v, list) or not v:
         raise ArgError("must be a non-empty list of '- Kind: {args}' entries")
@@ -176,6 +176,9 @@ def quantity(unit: str) -> Any:
 TOP: dict[str, Arg] = {
     "name": Arg(text, None, doc="model name (default: the file name)"),
     "description": Arg(text, None, doc=""),
+    "source": Arg(
+        text, None, doc="where the expected values come from (a paper, a framework's docs)"
+    ),
     "input": Arg(
         sample_shape,
         None,
@@ -187,6 +190,11 @@ TOP: dict[str, Arg] = {
         model_kind,
         "functional",
         doc="functional: Keras Model (InputLayer row shown); sequential: keras.Sequential",
+    ),
+    "blocks": Arg(
+        mapping("{conv_bn: {args: {filters: ~}, layers: [...]}}", "blocks"),
+        None,
+        doc="parameterised groups of layers, used in layers: like a layer kind",
     ),
     "layers": Arg(layer_list, doc=""),
     "expect": Arg(mapping("{params: 138357544}", "expect"), None, doc=""),
@@ -204,6 +212,32 @@ COMMON: dict[str, dict[str, Any]] = {
         "description": "names of the layers feeding this one (default: the previous layer)",
     },
     "trainable": {"type": "boolean", "default": True},
+    "repeat": {
+        "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+        "description": "write the layer (or block use) this many times in a row "
+        "($repeat: 0, 1, ...)",
+    },
+}
+
+# a block definition under blocks: (validated by convcalc.spec.expand, described here)
+BLOCK: dict[str, dict[str, Any]] = {
+    "args": {
+        "type": ["object", "null"],
+        "description": "argument names and defaults (~ for a required argument), seen in the "
+        "block's layers as $name or ${expression}",
+    },
+    "layers": {
+        "type": "array",
+        "minItems": 1,
+        "items": {"$ref": "#/$defs/block_layer"},
+        "description": "the block's layers; $input is the layer feeding the block, $name the "
+        "use's name",
+    },
+    "output": {
+        "type": "string",
+        "description": "the layer whose output is the block's (default: its last layer)",
+    },
+    "description": {"type": "string"},
 }
 
 EXPECT: dict[str, Arg] = {

@@ -10,7 +10,7 @@ from convcalc.errors import ArgError, Location, Problem
 from convcalc.fields import REQUIRED
 from convcalc.layers import Layer, lookup, suggest
 from convcalc.spec.document import COMMON_KEYS
-from convcalc.spec.expand import Entry
+from convcalc.spec.expand import Entry, split
 from convcalc.spec.model import LayerSpec
 from convcalc.spec.yaml_source import Reporter, Source
 
@@ -39,6 +39,29 @@ class AutoNames:
                 return candidate
 
 
+def given_name(entry: Entry) -> str | None:
+    """The entry's own ``name:`` if it is a usable one."""
+    found = split(entry.value)
+    if found is None or not isinstance(found[1], dict):
+        return None
+    name = found[1].get("name")
+    return name if isinstance(name, str) and name else None
+
+
+def final_names(entries: list[Entry], auto_name: AutoNames) -> list[str]:
+    """Every entry's name: its own, or Keras's automatic one for its kind (an entry whose kind
+    is unknown gets ``<layers[i]>``, the name under which its dependents are skipped)."""
+    names = []
+    for i, entry in enumerate(entries):
+        name = given_name(entry)
+        if name is None:
+            found = split(entry.value)
+            cls = lookup(found[0]) if found is not None else None
+            name = auto_name(cls) if cls is not None else f"<layers[{i}]>"
+        names.append(name)
+    return names
+
+
 class EntryParser(Reporter):
     """Validates layer entries; problems go to ``problems``. ``current_name`` is the name of the
     entry being parsed, so that the list can skip the layers that depend on a broken one."""
@@ -47,6 +70,7 @@ class EntryParser(Reporter):
         super().__init__(src, problems)
         self.channels_first = channels_first
         self.current_name = ""
+        self.blocks: list[str] = []  # the spec's block names, for "did you mean" hints
 
     def kind(self, i: int, entry: Entry) -> tuple[str, type[Layer], dict[str, Any]] | None:
         """The written kind, its class and its argument mapping; None (reported) if unusable."""
@@ -58,7 +82,7 @@ class EntryParser(Reporter):
             self.fail(
                 path,
                 f"a layer entry is '- Kind: {{arguments}}' with one kind; received {shown!r}",
-                layer=f"layers[{i}]",
+                layer=f"layers[{i}]{entry.via}",
                 hint="e.g.  - Conv2D: {filters: 64, kernel_size: 3}  (check the indentation"
                 " of the arguments)",
             )
@@ -66,13 +90,14 @@ class EntryParser(Reporter):
         written, args = next(iter(value.items()))
         cls = lookup(str(written))
         if cls is None:
-            near = suggest(str(written))
+            near = suggest(str(written), self.blocks) or suggest(str(written))
             self.fail(
                 path,
-                f"unknown layer type '{written}'",
-                layer=f"layers[{i}]",
+                f"unknown layer type{' or block' if self.blocks else ''} '{written}'",
+                layer=f"layers[{i}]{entry.via}",
                 hint=(f"did you mean '{near}'? " if near else "")
-                + "`convcalc layers` lists every supported kind",
+                + "`convcalc layers` lists every supported kind"
+                + (f"; the spec's blocks: {', '.join(self.blocks)}" if self.blocks else ""),
             )
             return None
         if args is None:
@@ -81,13 +106,15 @@ class EntryParser(Reporter):
             self.fail(
                 path + (written,),
                 f"the arguments of {cls.kind} must be a mapping; received {args!r}",
-                layer=f"layers[{i}] ({cls.kind})",
+                layer=f"layers[{i}] ({cls.kind}){entry.via}",
                 hint=f"e.g.  - {cls.kind}: {{name: x}}",
             )
             return None
         return str(written), cls, args
 
-    def layer(self, i: int, entry: Entry, auto_name: AutoNames) -> LayerSpec | None:
+    def layer(self, i: int, entry: Entry, final_name: str) -> LayerSpec | None:
+        """The entry as a layer named ``final_name`` (its own name, or the automatic one that
+        :func:`final_names` gave it); None (reported) if it does not parse."""
         found = self.kind(i, entry)
         if found is None:
             return None
@@ -100,10 +127,9 @@ class EntryParser(Reporter):
                 f"name must be a non-empty string; received {name!r}",
                 layer=f"layers[{i}] ({cls.kind})",
             )
-            name = None
-        name = name or auto_name(cls)
+        name = final_name
         self.current_name = name
-        desc = f"layers[{i}] '{name}' ({cls.kind})"
+        desc = f"layers[{i}] '{name}' ({cls.kind}){entry.via}"
         loc = self.src.key_at(kpath)  # the line of the layer's kind
         inputs = self.inputs(cls, args, kpath, desc)
         trainable = args.get("trainable", True)
@@ -132,7 +158,21 @@ class EntryParser(Reporter):
             self.problems.append(Problem(at, err.message, desc, err.hint))
         if errors:
             return None  # its shape would only repeat the problem; dependents are skipped
-        return LayerSpec(i, cls.kind, name, layer, inputs, loc, trainable, written, entry.path)
+        return LayerSpec(
+            i,
+            cls.kind,
+            name,
+            layer,
+            inputs,
+            loc,
+            trainable,
+            written,
+            entry.path,
+            entry.use or entry.path,
+            entry.blocks,
+            entry.via,
+            args,
+        )
 
     def inputs(
         self, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...], desc: str

@@ -12,11 +12,11 @@ import heapq
 from pathlib import Path
 from typing import Any
 
-from convcalc.errors import MAX_PROBLEMS, ArgError, SpecError
+from convcalc.errors import MAX_PROBLEMS, ArgError, Location, Problem, SpecError
 from convcalc.layers import REGISTRY, lookup, suggest
 from convcalc.spec.document import TOP, TOP_KEYS
-from convcalc.spec.entry import AutoNames, EntryParser
-from convcalc.spec.expand import Entry, expand
+from convcalc.spec.entry import AutoNames, EntryParser, final_names
+from convcalc.spec.expand import Entry, Expander, resolve_inputs, split
 from convcalc.spec.expect import SectionParser
 from convcalc.spec.files import decode_spec, read_input_file
 from convcalc.spec.limits import current
@@ -38,6 +38,18 @@ def load(path: str | Path) -> Spec:
     return parse(read_spec_text(path), str(path))
 
 
+def distinct(problems: list[Problem]) -> list[Problem]:
+    """``problems`` without repeats of the same message at the same place (a block's layer
+    used many times, or repeated, is reported once)."""
+    seen: set[tuple[Location, str]] = set()
+    out = []
+    for p in problems:
+        if (p.loc, p.message) not in seen:
+            seen.add((p.loc, p.message))
+            out.append(p)
+    return out
+
+
 def parse(text: str, file: str = "<spec>") -> Spec:
     """Validate spec ``text`` (see :func:`load`)."""
     return _Parser(load_yaml(text, file)).parse()
@@ -52,6 +64,18 @@ def _explicit_names(entries: list[Entry]) -> set[str]:
             if isinstance(args, dict) and isinstance(args.get("name"), str):
                 names.add(args["name"])
     return names
+
+
+def _resolved(entry: Entry, names: list[str], input_name: str) -> Entry:
+    """``entry`` with the ``$input`` references in its ``inputs:`` replaced by layer names."""
+    found = split(entry.value)
+    if found is None or not isinstance(found[1], dict) or "inputs" not in found[1]:
+        return entry
+    kind, args = found
+    inputs = resolve_inputs(args["inputs"], names, input_name)
+    if inputs == args["inputs"]:
+        return entry
+    return entry._replace(value={kind: {**args, "inputs": inputs}})
 
 
 class _Parser(Reporter):
@@ -104,6 +128,7 @@ class _Parser(Reporter):
         expect = self.top(data, "expect", {}) or {}
         expect = self.sections.expect(expect, None if self.problems else {ls.name for ls in layers})
         budget = self.sections.budget(self.top(data, "budget", {}) or {})
+        self.top(data, "source", None)  # checked; read by `convcalc zoo`
         description = data.get("description", "")
         spec = Spec(
             self.src.file,
@@ -117,7 +142,7 @@ class _Parser(Reporter):
             str(description or ""),
         )
         if self.problems:
-            raise SpecError(self.problems, partial=spec)
+            raise SpecError(distinct(self.problems), partial=spec)
         return spec
 
     def check_sequential(self, layers: list[LayerSpec]) -> None:
@@ -143,35 +168,43 @@ class _Parser(Reporter):
         raw = self.top(data, "layers", None)
         if raw is None:
             return []
-        entries = expand(raw)
-        limit = current().max_layers
-        if len(entries) > limit:
-            self.fail(
-                ("layers",),
-                f"the spec has {len(entries):,} layers, over the limit of {limit:,}",
-                hint=f"pass --max-layers {len(entries)} (or more) to read it",
-            )
-            return []
+        expander = Expander(self.src, self.problems)
+        expander.definitions(self.top(data, "blocks", None))
+        entries = expander.expand(raw)  # at most --max-layers of them (the expander says so)
         auto_name = AutoNames(_explicit_names(entries))
         result, no_input_reported = self.input_layer(data, entries, auto_name)
-        names: dict[str, int] = {}
-        previous = result[-1].name if result else ""
+        final = final_names(entries, auto_name)
+        input_name = result[-1].name if result else ""
+        names: dict[str, LayerSpec] = {}
+        previous = input_name
         parser = EntryParser(self.src, self.problems, self.channels_first)
+        parser.blocks = list(expander.defs)
         for i, entry in enumerate(entries):
-            parser.current_name = f"<layers[{i}]>"
-            ls = parser.layer(i, entry, auto_name)
+            entry = _resolved(entry, final, input_name)
+            parser.current_name = final[i]
+            ls = None if entry.broken else parser.layer(i, entry, final[i])
             if ls is None:  # reported; layers that depend on it are skipped, not misreported
                 self.broken.add(parser.current_name)
                 previous = parser.current_name
                 continue
             if ls.name in names:
+                first = names[ls.name]
+                where = self.src.key_at(first.path + (first.written_kind, "name"))
                 self.fail(
                     ls.path + (ls.written_kind, "name"),
-                    f"duplicate layer name '{ls.name}' (also layers[{names[ls.name]}])",
+                    f"duplicate layer name '{ls.name}' (also layers[{first.index}]"
+                    + (f"{first.via or ', '} named at {where})" if ls.via or first.via else ")"),
                     layer=ls.describe(),
-                    hint="every layer needs a unique name",
+                    hint="every layer needs a unique name"
+                    + (
+                        "; a repeated layer's name needs ${repeat} in it"
+                        if first.path == ls.path and not ls.via
+                        else "; in a block, build names from ${name} (and ${repeat})"
+                        if ls.via
+                        else ""
+                    ),
                 )
-            names[ls.name] = i
+            names[ls.name] = ls
             if not ls.is_input and not ls.inputs:
                 if previous:
                     ls.inputs = [previous]

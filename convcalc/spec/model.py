@@ -22,7 +22,11 @@ class LayerSpec:
     loc: Location
     trainable: bool = True
     written_kind: str = ""  # the spelling the user wrote (e.g. Conv2d)
-    path: Path = ()  # where its entry is in the YAML document, e.g. ("layers", 3)
+    path: Path = ()  # where its entry is written in the YAML document, e.g. ("layers", 3)
+    use: Path = ()  # the top-level layers entry it came from (a block use, or path itself)
+    blocks: tuple[tuple[str, str], ...] = ()  # enclosing block uses: (use name, block name)
+    via: str = ""  # ", in block 'b' used at file:line" (empty outside blocks)
+    args: dict[str, Any] = field(default_factory=dict)  # as expanded: substituted, inputs resolved
 
     @property
     def is_input(self) -> bool:
@@ -30,7 +34,7 @@ class LayerSpec:
 
     def describe(self) -> str:
         where = f"layers[{self.index}] " if self.index >= 0 else ""
-        return f"{where}'{self.name}' ({self.kind})"
+        return f"{where}'{self.name}' ({self.kind}){self.via}"
 
     def problem(self, err: LayerError) -> Problem:
         """A layer's error as a problem located at the argument it names (else the layer)."""

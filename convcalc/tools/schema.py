@@ -19,7 +19,15 @@ from typing import Any
 
 from convcalc.fields import REQUIRED, Arg
 from convcalc.layers import REGISTRY, Layer
-from convcalc.spec.document import BUDGET, COMMON, EXPECT, EXPECT_LAYER, TOP, key_schema
+from convcalc.spec.document import (
+    BLOCK,
+    BUDGET,
+    COMMON,
+    EXPECT,
+    EXPECT_LAYER,
+    TOP,
+    key_schema,
+)
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -82,7 +90,45 @@ def spec_schema() -> dict[str, Any]:
             },
         ],
     }
-    defs: dict[str, Any] = {"layer": entry}
+    # an entry of layers: a layer, or (in a spec that has blocks:) a use of one of its blocks:
+    # one key that is not a layer kind
+    use = {
+        "anyOf": [
+            {"$ref": "#/$defs/layer"},
+            {
+                "description": "- block_name: {arguments}  (a block of the spec's blocks:)",
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "additionalProperties": {"type": ["object", "null"]},
+                "not": {"anyOf": [{"required": [n]} for n in sorted(names)]},
+            },
+        ]
+    }
+    defs: dict[str, Any] = {"layer": entry, "entry": use}
+    defs["blocks"] = {
+        "type": ["object", "null"],
+        "additionalProperties": {"$ref": "#/$defs/block"},
+        "description": "parameterised groups of layers, used in layers: like a layer kind",
+    }
+    defs["block"] = {
+        "type": "object",
+        "required": ["layers"],
+        "additionalProperties": False,
+        "properties": BLOCK,
+    }
+    defs["block_layer"] = {
+        "description": "- Kind: {arguments} or - block_name: {arguments}, with $substitutions",
+        "anyOf": [
+            {"type": "string"},
+            {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "additionalProperties": {"type": ["object", "null"]},
+            },
+        ],
+    }
     defs.update({kind: layer_schema(REGISTRY[kind]) for kind in kinds})
     defs["expect"] = {
         "type": ["object", "null"],
@@ -110,6 +156,11 @@ def spec_schema() -> dict[str, Any]:
         "properties": _table(TOP),
         "required": ["layers"],
         "additionalProperties": False,
+        # without blocks:, every entry of layers: is a layer kind
+        "anyOf": [
+            {"required": ["blocks"]},
+            {"properties": {"layers": {"items": {"$ref": "#/$defs/layer"}}}},
+        ],
         "$defs": defs,
     }
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from convcalc import atomic
+from convcalc import atomic, zoo
 from convcalc.analysis import parse_spec
 from convcalc.counting import TOTAL_FIELDS
 from convcalc.errors import Location, Problem, SpecError
@@ -102,6 +102,16 @@ def update_file(spec: Spec, report: Report) -> str:
     new = updated_text(old, spec, report)
     if new == old:
         return ""
+    if zoo.is_zoo_file(path):
+        raise UpdateRefused(
+            [
+                Problem(
+                    Location(spec.file),
+                    "--update does not edit the specs that ship with convcalc",
+                    hint=f"copy it first: convcalc zoo show {path.stem} > {path.stem}.yaml",
+                )
+            ]
+        )
     try:
         atomic.write_text(path, new)
     except OSError as exc:

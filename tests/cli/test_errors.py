@@ -194,7 +194,7 @@ CASES = [
      """,
         """
         {f}:1:1: error: unknown top-level key 'nmae'
-          hint: did you mean 'name'? allowed: name, description, input, data_format, model, layers, expect, budget
+          hint: did you mean 'name'? allowed: name, description, source, input, data_format, model, blocks, layers, expect, budget
         {f}:1:1: error: the spec has no input shape
           hint: add  input: [224, 224, 3]  (one sample, without the batch)
         2 problems in {f}

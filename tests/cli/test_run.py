@@ -287,10 +287,10 @@ def test_unknown_and_unexpected_weight_names(tiny: Path, tmp_path: Path) -> None
 
 
 def test_run_options_need_run(small: Path) -> None:
-    result = cli("summary", small, "--seed", "3", "--batch", "2")
+    result = cli("summary", small, "--seed", "3", "--repeat", "2", "--batch", "2")
     assert (result.exit_code, result.stderr) == (
         2,
-        "error: --seed, --batch apply only with --run\n",
+        "error: --seed, --repeat apply only with --run\n",  # summary --batch N is a view
     )
 
 

@@ -140,8 +140,8 @@ def test_the_layer_limit_and_its_flag(here: Path) -> None:
     result = cli("summary", "five.yaml", "--max-layers", "4")
     assert (result.exit_code, result.stderr) == (
         2,
-        "five.yaml:3:3: error: the spec has 5 layers, over the limit of 4\n"
-        "  hint: pass --max-layers 5 (or more) to read it\n",
+        "five.yaml:7:5: error: the spec expands to more than 4 layers\n"
+        "  hint: check the repeat: counts, or pass --max-layers N to allow more\n",
     )
     assert cli("summary", "five.yaml", "--max-layers", "5").exit_code == 0
 

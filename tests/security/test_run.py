@@ -37,19 +37,31 @@ def _npy_header(shape: tuple[int, ...], descr: str = "<f4") -> bytes:
     return buf.getvalue()
 
 
+PEAK = (
+    "import atexit, sys\n"
+    "def peak():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    sys.stderr.write('peak ' + status.split('VmHWM:')[1].split()[0] + '\\n')\n"
+    "atexit.register(peak)\n"
+    "sys.argv = ['convcalc'] + sys.argv[1:]\n"
+    "from convcalc.cli import main\n"
+    "main()\n"
+)
+
+
 def _peak_mib(args: list[str], cwd: Path) -> tuple[int, float, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "convcalc", *args],
+    """Exit code, peak resident MiB (VmHWM: the process's own, not its parent's before the
+    fork, which ru_maxrss would count) and stderr of the CLI as a process."""
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK, *args],
         cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
     )
-    err = proc.stderr.read() if proc.stderr else ""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, usage.ru_maxrss / 1024, err
+    err, _, peak = done.stderr.rpartition("peak ")
+    return done.returncode, int(peak) / 1024, err
 
 
 def test_a_run_that_cannot_fit_is_refused_before_allocating(here: Path) -> None:

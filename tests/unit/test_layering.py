@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "convcalc"
 FLOORS = [
     {"errors", "shapes", "fields", "counting", "atomic", "ops"},
     {"layers"},
-    {"spec"},
+    {"spec", "zoo"},  # zoo: the shipped spec files, resolved by name where a spec is read
     {"report"},
     {"analysis"},
     {"runtime"},

@@ -39,7 +39,7 @@ def _cases() -> dict[str, list[Case]]:
     """Per kind: (written kind, args, input shapes, data_format) from every golden and hand
     case."""
     found: dict[str, list[Case]] = {}
-    for name in ("layer_cases.json", "new_kinds.json"):
+    for name in ("layer_cases.json", "new_kinds.json", "deformable.json", "zoo_kinds.json"):
         for c in load_golden_json(name)["cases"]:
             if "error" in c or 0 in c["output"]:  # (PyTorch's empty outputs: refused)
                 continue

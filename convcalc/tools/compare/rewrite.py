@@ -101,32 +101,40 @@ def rewrite_data(
     (rewritten) or its :class:`Skip`; ``owner`` maps every new layer name to the original one.
     Every layer name is written out explicitly, so that automatic names and ``inputs:``
     references stay as they were; expectations of totals (no longer true) are dropped.
-    Entries are found by their path in the document (``LayerSpec.path``).
+    Entries are found by the top-level entry they came from (``LayerSpec.use``). A block use
+    (or a repeated layer) none of whose convolutions is rewritten stays as written; one that
+    holds a rewritten convolution is written out in its place as its layers, with explicit
+    names and inputs: the block's definition is shared by its other uses, so a rewrite of one
+    use cannot be made in it. ``blocks:`` is kept.
     """
     data = copy.deepcopy(spec.source.data)
-    by_path: dict[tuple[Any, ...], LayerSpec] = {
-        ls.path: ls for ls in spec.layers if not ls.is_input
-    }
+    by_use: dict[tuple[Any, ...], list[LayerSpec]] = {}
+    for ls in spec.layers:
+        if not ls.is_input:
+            by_use.setdefault(ls.use, []).append(ls)
     taken = {ls.name for ls in spec.layers}
     verdicts: dict[str, Skip | None] = {}
     owner: dict[str, str] = {}
     new_layers: list[Any] = []
     for i, entry in enumerate(data["layers"]):
-        ls = by_path[("layers", i)]
-        written, args = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
-        args = {"name": ls.name, **{k: v for k, v in (args or {}).items() if k != "name"}}
-        role = _role(ls.layer)
-        if role is None:
-            new_layers.append({written: args})
+        members = by_use.get(("layers", i), [])
+        plain = len(members) == 1 and members[0].path == ("layers", i) and not members[0].via
+        if plain and "repeat" not in (_args_of(entry) or {}):
+            ls = members[0]
+            written, args = next(iter(entry.items())) if isinstance(entry, dict) else (entry, None)
+            args = {"name": ls.name, **{k: v for k, v in (args or {}).items() if k != "name"}}
+            new_layers += _entries(ls, written, args, before, t, verdicts, owner, taken)
             continue
-        row = before.row(ls.name)
-        verdicts[ls.name] = skip = _eligible(role, ls.layer, row, t)
-        if skip is not None:
-            new_layers.append({written: args})
-            continue
-        for new in _rewrite(role, written, args, t, row.in_shapes[0][-1], ls.layer, taken):
-            owner[next(iter(new.values()))["name"]] = ls.name
-            new_layers.append(new)
+        # a block use or a repeated layer: kept as written unless it holds a convolution
+        # that is rewritten; then written out as its layers (names and inputs explicit)
+        out: list[Any] = []
+        for ls in members:
+            args = {**ls.args, "name": ls.name, "inputs": list(ls.inputs)}
+            out += _entries(ls, ls.written_kind, args, before, t, verdicts, owner, taken)
+        if any(verdicts.get(ls.name, "kept") is None for ls in members):
+            new_layers += out
+        else:
+            new_layers.append(entry)
     data["layers"] = new_layers
     if any(v is None for v in verdicts.values()):
         suffix = {
@@ -137,6 +145,38 @@ def rewrite_data(
         data["name"] = f"{spec.name}_{suffix}"
         _drop_stale_expectations(data, verdicts)
     return data, verdicts, owner
+
+
+def _args_of(entry: Any) -> dict[str, Any] | None:
+    if isinstance(entry, dict) and len(entry) == 1:
+        args = next(iter(entry.values()))
+        return args if isinstance(args, dict) else None
+    return None
+
+
+def _entries(
+    ls: LayerSpec,
+    written: str,
+    args: dict[str, Any],
+    before: Report,
+    t: Transform,
+    verdicts: dict[str, Skip | None],
+    owner: dict[str, str],
+    taken: set[str],
+) -> list[Any]:
+    """The entries that stand for layer ``ls`` (written ``{written: args}``) after ``t``."""
+    role = _role(ls.layer)
+    if role is None:
+        return [{written: args}]
+    row = before.row(ls.name)
+    verdicts[ls.name] = skip = _eligible(role, ls.layer, row, t)
+    if skip is not None:
+        return [{written: args}]
+    out = []
+    for new in _rewrite(role, written, args, t, row.in_shapes[0][-1], ls.layer, taken):
+        owner[next(iter(new.values()))["name"]] = ls.name
+        out.append(new)
+    return out
 
 
 def _drop_stale_expectations(data: dict[str, Any], verdicts: dict[str, Skip | None]) -> None:

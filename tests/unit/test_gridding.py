@@ -1,0 +1,61 @@
+"""Which positions of a receptive field an output reads (analysis/gridding.py), by hand."""
+
+from __future__ import annotations
+
+import glob
+
+import pytest
+
+from convcalc.analysis import analyze, load_and_analyze, parse_spec
+from convcalc.analysis.gridding import coverages, gridding_warnings
+from tests.conftest import ROOT
+
+
+def _stack(rates: list[int], kernel: int = 3) -> str:
+    layers = "\n".join(
+        f"  - Conv2D: {{name: c{i}, filters: 2, kernel_size: {kernel}, dilation_rate: {r}, padding: same}}"
+        for i, r in enumerate(rates)
+    )
+    return f"input: [40, 40, 2]\nlayers:\n{layers}\n"
+
+
+def _cov(text: str):
+    spec = parse_spec(text, "g.yaml")
+    report = analyze(spec)
+    return spec, report, coverages(spec, report)[report.outputs[-1]]
+
+
+def test_three_rate_2_layers_read_every_other_position() -> None:
+    # offsets per axis: {-2, 0, 2} three times -> {-6, -4, ..., 6}: 7 of 13
+    spec, report, cov = _cov(_stack([2, 2, 2]))
+    assert cov.positions[0] == (-6, -4, -2, 0, 2, 4, 6)
+    assert (cov.sizes, cov.seen, cov.area) == ((13, 13), 49, 169)
+    (warning,) = gridding_warnings(spec, report)
+    assert "13x13 receptive field but reads only 49 of its 169" in warning
+
+
+@pytest.mark.parametrize(("rates", "size"), [([1, 2, 5], 17), ([1, 2, 3], 13), ([1, 1], 5)])
+def test_rates_without_a_common_factor_read_everything(rates, size) -> None:
+    # field 1 + 2·Σ rates; hybrid dilated convolution (Wang et al. 2018) reads every position
+    spec, report, cov = _cov(_stack(rates))
+    assert cov.sizes == (size, size) and not cov.holes
+    assert gridding_warnings(spec, report) == []
+
+
+def test_rates_with_a_common_factor_leave_holes() -> None:
+    # 2, 4, 8: every offset is even -> holes; span 1 + 2·14 = 29, 15 even offsets read per axis
+    _, _, cov = _cov(_stack([2, 4, 8]))
+    assert cov.sizes == (29, 29) and len(cov.positions[0]) == 15 and cov.holes
+
+
+def test_shipped_specs_have_no_warning() -> None:
+    for path in glob.glob(str(ROOT / "specs" / "*.yaml")):
+        assert gridding_warnings(*load_and_analyze(path)) == []
+
+
+def test_check_and_summary_warn(cli) -> None:
+    path = ROOT / "docs" / "examples" / "dilated_gridding.yaml"
+    r = cli("check", path)
+    assert r.exit_code == 0 and "warning: gridding" in r.stderr
+    assert "warning: gridding" in cli("summary", path).stdout
+    assert "warning" not in cli("summary", ROOT / "specs" / "vgg16.yaml").stdout
