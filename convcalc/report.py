@@ -78,6 +78,8 @@ class LayerRow:
     channels_first: bool = False
     is_input: bool = False
     field: Field | None = field(default=None, compare=False)
+    shares: str = ""  # a later call of that layer (a shared layer; its weights count there)
+    incomplete: str = ""  # why this layer's counts are unknown (not analysable), else ""
 
     @property
     def output_shape(self) -> Shape:
@@ -137,6 +139,12 @@ class Report:
     def largest_activation(self) -> int:
         """Elements of the largest single layer output (one sample)."""
         return max(r.output_elements for r in self.rows)
+
+    @property
+    def incomplete(self) -> tuple[LayerRow, ...]:
+        """The layers convcalc cannot analyse (their MACs are unknown): the totals are lower
+        bounds while there is any."""
+        return tuple(r for r in self.rows if r.incomplete)
 
     @property
     def fields(self) -> dict[str, Field]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from convcalc.analysis.engine import analyze, shape_problems
+from convcalc import importers
 from convcalc.errors import SpecError
 from convcalc.report import Report
 from convcalc.spec import loader
@@ -32,9 +33,10 @@ def parse_spec(text: str, file: str = "<spec>") -> Spec:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file; raise :class:`SpecError` listing every problem."""
+    """Read and validate a spec file (YAML, or a framework's file that an importer reads:
+    Keras JSON or archive, ONNX); raise :class:`SpecError` listing every problem."""
     try:
-        return loader.load(path)
+        return importers.load(path) if importers.handles(path) else loader.load(path)
     except SpecError as err:
         raise _with_shape_problems(err) from None
 

@@ -280,6 +280,11 @@ class Layer:
         :func:`convcalc.layers.common.activation_shape`."""
         return output
 
+    def not_analysable(self) -> str:
+        """Why convcalc cannot count this layer (its MACs are unknown); "" for every kind that
+        it can (see :mod:`convcalc.layers.opaque`)."""
+        return ""
+
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         """What this layer does to a receptive field, for these (canonical) input shapes."""
         raise NotImplementedError(f"{self.kind} declares no receptive-field step")

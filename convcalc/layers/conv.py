@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from convcalc.fields import Arg, boolean, ints, optional, padding, pos_int
+from convcalc.fields import Arg, boolean, exactly, ints, optional, padding, pos_int
 from convcalc.layers.base import (
     CompareRole,
     LayerError,
@@ -21,7 +21,13 @@ from convcalc.layers.base import (
     spatial,
     vector,
 )
-from convcalc.layers.common import KERAS_EXTRAS, PADDING_MODES, FusedActivation, activation_arg
+from convcalc.layers.common import (
+    DATA_FORMAT,
+    KERAS_EXTRAS,
+    PADDING_MODES,
+    FusedActivation,
+    activation_arg,
+)
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import Windowed
 
@@ -54,6 +60,13 @@ def conv_args(
         args["groups"] = Arg(
             pos_int, 1, doc="channel groups; must divide input and output channels"
         )
+    else:  # Keras 2 writes groups: 1 in DepthwiseConv2D and SeparableConv2D configs
+        args["groups"] = Arg(
+            exactly(1, "the only value; Keras 2 writes it in its configs"),
+            1,
+            doc="Keras's groups: 1 (the only value)",
+            shape_relevant=False,
+        )
     if depth:
         args["depth_multiplier"] = Arg(pos_int, 1, doc="depthwise outputs per input channel")
     args["use_bias"] = Arg(boolean, True, torch="bias", doc="add a bias per output channel")
@@ -70,6 +83,7 @@ def conv_args(
         shape_relevant=False,
     )
     args["activation"] = activation_arg()
+    args["data_format"] = DATA_FORMAT
     args.update(KERAS_EXTRAS)
     return args
 
@@ -84,7 +98,7 @@ class ConvBase(FusedActivation, Windowed):
     dilation_rate: tuple[int, ...]
 
     def validate(self) -> list[LayerError]:
-        errors = []
+        errors = super().validate()
         if self.padding_mode not in (None, *PADDING_MODES):
             errors.append(
                 LayerError(

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import ArgError
-from convcalc.fields import Arg, any_value, boolean, is_int, json_schema, optional, pos_int
+from convcalc.fields import (
+    Arg,
+    any_value,
+    axis_value,
+    boolean,
+    exactly,
+    is_int,
+    json_schema,
+    optional,
+    pos_int,
+)
 from convcalc.layers.base import (
     Layer,
     LayerError,
@@ -16,7 +26,7 @@ from convcalc.layers.base import (
     Whole,
     vector,
 )
-from convcalc.layers.common import KERAS_EXTRAS, epsilon_arg
+from convcalc.layers.common import KERAS_EXTRAS, epsilon_arg, inert
 from convcalc.layers.registry import register
 from convcalc.shapes import canonical_axis, to_display
 
@@ -34,9 +44,10 @@ class BatchNormalization(Layer):
     aliases = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
     args = {
         "axis": Arg(
-            optional(json_schema({"type": "integer"})(lambda v: v if is_int(v) else pos_int(v))),
+            optional(axis_value),
             None,
-            doc="Keras axis (batch = 0); default: the channel axis",
+            doc="Keras axis (batch = 0; negatives from the end; [3] as Keras configs write "
+            "it); default: the channel axis",
         ),
         "center": Arg(boolean, True, doc="learn beta"),
         "scale": Arg(boolean, True, doc="learn gamma"),
@@ -50,6 +61,25 @@ class BatchNormalization(Layer):
         "momentum": Arg(any_value, None, shape_relevant=False, doc="(no effect on counts)"),
         "epsilon": epsilon_arg("BatchNorm*d"),
         **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"},
+        **inert("beta", "gamma", "moving_mean", "moving_variance"),
+        # Keras 2 config keys: renormalisation would add weights, so only its "off" is read
+        "renorm": Arg(
+            exactly(False, "renormalisation adds weights convcalc does not count"),
+            False,
+            doc="Keras 2: only false",
+            shape_relevant=False,
+        ),
+        **{
+            key: Arg(any_value, None, doc="Keras (no effect on counts)", shape_relevant=False)
+            for key in (
+                "renorm_clipping",
+                "renorm_momentum",
+                "fused",
+                "virtual_batch_size",
+                "adjustment",
+                "synchronized",
+            )
+        },
     }
     axis: int | None
     center: bool
@@ -172,6 +202,7 @@ class LayerNormalization(Layer):
             optional(boolean), None, doc="PyTorch: false = no weight and no bias"
         ),
         **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"},
+        **inert("beta", "gamma"),
     }
     axis: tuple[int, ...]
     normalized_shape: tuple[int, ...] | None

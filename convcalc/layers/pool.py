@@ -18,6 +18,7 @@ from convcalc.layers.base import (
     channels,
     spatial,
 )
+from convcalc.layers.common import DATA_FORMAT
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import SpatialLayer, Windowed
 
@@ -42,6 +43,7 @@ def pool_args(rank: int, average: bool) -> dict[str, Arg]:
             doc="'valid' | 'same' | int | per-axis ints | [before, after] pairs",
         ),
         "ceil_mode": Arg(boolean, False, doc="PyTorch ceil_mode (explicit padding only)"),
+        "data_format": DATA_FORMAT,
     }
     if average:
         args["count_include_pad"] = Arg(
@@ -71,7 +73,7 @@ class PoolingND(Windowed):
             self.strides = self.pool_size
 
     def validate(self) -> list[LayerError]:
-        errors = []
+        errors = super().validate()
         if self.ceil_mode and self.padding == "same":
             errors.append(
                 LayerError(
@@ -198,7 +200,10 @@ class AveragePooling3D(AveragePoolingND):
     args = pool_args(3, average=True)
 
 
-GLOBAL_ARGS = {"keepdims": Arg(boolean, False, doc="keep the spatial axes as size 1")}
+GLOBAL_ARGS = {
+    "keepdims": Arg(boolean, False, doc="keep the spatial axes as size 1"),
+    "data_format": DATA_FORMAT,
+}
 
 
 class GlobalPoolingND(SpatialLayer):

@@ -19,6 +19,7 @@ from convcalc.layers.base import (
     channels,
     spatial,
 )
+from convcalc.layers.common import DATA_FORMAT
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import SpatialLayer
 from convcalc.shapes import to_canonical, to_display
@@ -60,7 +61,7 @@ class ZeroPadding1D(ZeroPaddingND):
 
     kind = "ZeroPadding1D"
     rank = 1
-    args = {"padding": padding_arg(1)}
+    args = {"padding": padding_arg(1), "data_format": DATA_FORMAT}
 
 
 @register
@@ -70,7 +71,7 @@ class ZeroPadding2D(ZeroPaddingND):
     kind = "ZeroPadding2D"
     aliases = ("ZeroPad2d",)
     rank = 2
-    args = {"padding": padding_arg(2)}
+    args = {"padding": padding_arg(2), "data_format": DATA_FORMAT}
 
 
 @register
@@ -80,7 +81,7 @@ class ZeroPadding3D(ZeroPaddingND):
     kind = "ZeroPadding3D"
     aliases = ("ZeroPad3d",)
     rank = 3
-    args = {"padding": padding_arg(3)}
+    args = {"padding": padding_arg(3), "data_format": DATA_FORMAT}
 
 
 def cropping_arg(rank: int) -> Arg:
@@ -125,7 +126,7 @@ class Cropping1D(CroppingND):
 
     kind = "Cropping1D"
     rank = 1
-    args = {"cropping": cropping_arg(1)}
+    args = {"cropping": cropping_arg(1), "data_format": DATA_FORMAT}
 
 
 @register
@@ -134,7 +135,7 @@ class Cropping2D(CroppingND):
 
     kind = "Cropping2D"
     rank = 2
-    args = {"cropping": cropping_arg(2)}
+    args = {"cropping": cropping_arg(2), "data_format": DATA_FORMAT}
 
 
 @register
@@ -143,7 +144,7 @@ class Cropping3D(CroppingND):
 
     kind = "Cropping3D"
     rank = 3
-    args = {"cropping": cropping_arg(3)}
+    args = {"cropping": cropping_arg(3), "data_format": DATA_FORMAT}
 
 
 class UpSamplingND(SpatialLayer):
@@ -189,7 +190,7 @@ class UpSampling1D(UpSamplingND):
 
     kind = "UpSampling1D"
     rank = 1
-    args = {"size": size_arg(1)}
+    args = {"size": size_arg(1), "data_format": DATA_FORMAT}
 
 
 @register
@@ -207,6 +208,7 @@ class UpSampling2D(UpSamplingND):
             doc="interpolation (no effect on shapes)",
             shape_relevant=False,
         ),
+        "data_format": DATA_FORMAT,
     }
 
 
@@ -216,7 +218,7 @@ class UpSampling3D(UpSamplingND):
 
     kind = "UpSampling3D"
     rank = 3
-    args = {"size": size_arg(3)}
+    args = {"size": size_arg(3), "data_format": DATA_FORMAT}
 
 
 @register

@@ -53,7 +53,7 @@ def build_table(
             f"{r.name} ({r.kind})",
             keras_shape(r.output_shape),
             grouped(r.params),
-            grouped(r.macs),
+            "?" if r.incomplete else grouped(r.macs),
         ] + [cells.get(r.name, "") for _, _, cells in extra]
         if connected:
             cells.append("\n".join(r.inputs))
@@ -68,11 +68,27 @@ def build_table(
     )
     totals.add_row("Trainable params:", grouped(t.trainable_params), "")
     totals.add_row("Non-trainable params:", grouped(t.non_trainable_params), "")
-    totals.add_row("Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP)")
+    bound = "; at least: incomplete" if report.incomplete else ""
+    totals.add_row(
+        "Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP{bound})"
+    )
     for row in footer:
         totals.add_row(*row)
     note = Text(macs_note(), style="dim")
-    return Group(table, totals, note)
+    if not report.incomplete:
+        return Group(table, totals, note)
+    return Group(table, totals, note, Text(incomplete_note(report), style="yellow"))
+
+
+def incomplete_note(report: Report) -> str:
+    """The lines that say which layers are not analysable (every text output prints them)."""
+    rows = report.incomplete
+    lines = [
+        f"Incomplete: {len(rows)} layer{'s' if len(rows) != 1 else ''} not analysable "
+        f"(MACs shown as ?; the totals are lower bounds):"
+    ]
+    lines += [f"  {r.name} ({r.kind}): {r.incomplete}" for r in rows]
+    return "\n".join(lines)
 
 
 def render_table(

@@ -204,6 +204,13 @@ COMMON: dict[str, dict[str, Any]] = {
         "description": "names of the layers feeding this one (default: the previous layer)",
     },
     "trainable": {"type": "boolean", "default": True},
+    "dtype": {"description": "accepted for Keras compatibility; no effect on counts"},
+    "shares": {
+        "type": "string",
+        "minLength": 1,
+        "description": "a later call of that earlier layer: its arguments and weights (a "
+        "shared layer: counted once)",
+    },
 }
 
 EXPECT: dict[str, Arg] = {

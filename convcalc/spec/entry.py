@@ -47,6 +47,7 @@ class EntryParser(Reporter):
         super().__init__(src, problems)
         self.channels_first = channels_first
         self.current_name = ""
+        self.parsed: dict[str, tuple[type[Layer], dict[str, Any]]] = {}  # for shares:
 
     def kind(self, i: int, entry: Entry) -> tuple[str, type[Layer], dict[str, Any]] | None:
         """The written kind, its class and its argument mapping; None (reported) if unusable."""
@@ -93,6 +94,11 @@ class EntryParser(Reporter):
             return None
         written, cls, args = found
         kpath = entry.path + (written,)
+        owner = self.shared_owner(i, cls, args, kpath)
+        if owner is None:
+            return None
+        if owner:  # a later call: the first call's arguments, its own name and inputs
+            args = {**self.parsed[owner][1], **args}
         name = args.get("name")
         if name is not None and (not isinstance(name, str) or not name):
             self.fail(
@@ -132,7 +138,37 @@ class EntryParser(Reporter):
             self.problems.append(Problem(at, err.message, desc, err.hint))
         if errors:
             return None  # its shape would only repeat the problem; dependents are skipped
-        return LayerSpec(i, cls.kind, name, layer, inputs, loc, trainable, written, entry.path)
+        if not owner:
+            self.parsed[name] = (cls, {k: v for k, v in args.items() if k not in COMMON_KEYS})
+        return LayerSpec(
+            i, cls.kind, name, layer, inputs, loc, trainable, written, entry.path, owner
+        )
+
+    def shared_owner(
+        self, i: int, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...]
+    ) -> str | None:
+        """``shares: NAME``: the earlier layer this entry calls again ("" when none; None when
+        reported)."""
+        owner = args.get("shares")
+        if owner is None:
+            return ""
+        if not isinstance(owner, str) or owner not in self.parsed:
+            self.fail(
+                kpath + ("shares",),
+                f"shares names no earlier layer: {owner!r}",
+                layer=f"layers[{i}] ({cls.kind})",
+                hint="shares: NAME calls the layer NAME again (listed before this entry)",
+            )
+            return None
+        if self.parsed[owner][0] is not cls:
+            self.fail(
+                kpath + ("shares",),
+                f"'{owner}' is a {self.parsed[owner][0].kind}; a call of it is one too",
+                layer=f"layers[{i}] ({cls.kind})",
+                hint=f"write  - {self.parsed[owner][0].kind}: {{shares: {owner}, ...}}",
+            )
+            return None
+        return owner
 
     def inputs(
         self, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...], desc: str
@@ -191,7 +227,9 @@ class EntryParser(Reporter):
                 continue
             canonical = key if key in cls.args else torch_names.get(key)
             if canonical is None:
-                main = [k for k, a in cls.args.items() if a.shape_relevant] + list(COMMON_KEYS)
+                main = [k for k, a in cls.args.items() if a.shape_relevant] + [
+                    k for k in COMMON_KEYS if k not in ("dtype", "shares")
+                ]
                 near = (
                     suggest(str(key), main)
                     or suggest(str(key), list(torch_names))

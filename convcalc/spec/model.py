@@ -23,6 +23,7 @@ class LayerSpec:
     trainable: bool = True
     written_kind: str = ""  # the spelling the user wrote (e.g. Conv2d)
     path: Path = ()  # where its entry is in the YAML document, e.g. ("layers", 3)
+    shares: str = ""  # a later call of this layer (a shared layer): its weights are counted there
 
     @property
     def is_input(self) -> bool:
