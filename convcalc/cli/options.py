@@ -33,7 +33,10 @@ class Layout(str, Enum):
 SpecPath = Annotated[
     Path,
     typer.Argument(
-        help="A YAML layer spec, e.g. specs/vgg16.yaml.", show_default=False, metavar="SPEC"
+        help="A spec: YAML (e.g. specs/vgg16.yaml), a Keras model.to_json() (.json) or "
+        "archive (.keras), or an ONNX graph (.onnx).",
+        show_default=False,
+        metavar="SPEC",
     ),
 ]
 FormatOpt = Annotated[

@@ -212,7 +212,10 @@ class KerasConfig:
                     )
                 outs = self.nested(cls, lcfg, lpath, nodes[0])
                 for k, out in enumerate(outs):
+                    # Keras 2 numbers a nested model's first call 1 (node 0 is the model's own
+                    # graph), Keras 3 numbers it 0; it is called once, so both name it
                     self.alias[(scope, name, 0, k)] = out
+                    self.alias[(scope, name, 1, k)] = out
                 continue
             for k, node in enumerate(nodes):
                 self.layer_item(cls, name, lcfg, lpath, node, scope, k)
