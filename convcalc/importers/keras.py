@@ -111,7 +111,7 @@ class KerasConfig:
         self.alias: dict[tuple[int, str, int, int], Ref | str] = {}
         self.shapes: dict[tuple[int, str, int, int], list[int]] = {}
         self.scopes = 0
-        self.formats: set[str] = set()
+        self.formats: list[str] = []  # the layers' data_format, in order
 
     def loc(self, path: DocPath) -> Location:
         return self.src.at(path)
@@ -342,13 +342,12 @@ class KerasConfig:
                 arg_paths[key] = path + ("config", key)
             fmt = cfg.get("data_format")
             if isinstance(fmt, str) and cls not in SPATIAL_FORMAT_FREE:
-                self.formats.add(fmt)
+                self.formats.append(fmt)
         if cls in ("Lambda", "TFOpLambda") and not call:
             given = args.pop("output_shape", None)
             arg_paths.pop("output_shape", None)
-            shape = self.shapes.get((scope, name, call, 0), given)
-            if isinstance(shape, list):
-                args["shape"] = shape
+            if isinstance(given, list):  # Keras 2's output_shape; Keras 3's is found later
+                args["shape"] = given
                 arg_paths["shape"] = path
         self.items.append(Item(cls, entry_name, args, arg_paths, inputs, path))
         self.alias[(scope, name, call, 0)] = entry_name
@@ -361,6 +360,11 @@ class KerasConfig:
         layers = []
         for j, i in enumerate(order):
             item = self.items[i]
+            if item.kind in ("Lambda", "TFOpLambda"):  # the shape its consumers recorded
+                recorded = [s for key, s in self.shapes.items() if key[1:3] == (item.name, 0)]
+                if recorded:
+                    item.args["shape"] = recorded[0]
+                    item.arg_paths["shape"] = item.path
             epath: DocPath = ("layers", j)
             built.at(epath, item.path)
             built.at(epath + (item.kind,), item.path + ("class_name",))
@@ -375,8 +379,8 @@ class KerasConfig:
             layers.append({item.kind: args})
         doc: dict[str, Any] = {"name": str(cfg.get("name") or "model")}
         built.at(("name",), ("config", "name"))
-        if len(self.formats) == 1 and "channels_first" in self.formats:
-            doc["data_format"] = "channels_first"
+        if self.formats and self.formats[0] == "channels_first":
+            doc["data_format"] = "channels_first"  # a spec has one: the first layer's
         if cls == "Sequential":
             doc["model"] = "sequential"
         doc["layers"] = layers
