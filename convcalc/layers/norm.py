@@ -58,7 +58,9 @@ class BatchNormalization(Layer):
             shape_relevant=False,
             doc="PyTorch's num_features: checked against the input if given",
         ),
-        "momentum": Arg(any_value, None, shape_relevant=False, doc="(no effect on counts)"),
+        "momentum": Arg(
+            any_value, 0.99, torch_default=0.1, shape_relevant=False, doc="(no effect on counts)"
+        ),
         "epsilon": epsilon_arg("BatchNorm*d"),
         **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"},
         **inert("beta", "gamma", "moving_mean", "moving_variance"),
@@ -70,14 +72,14 @@ class BatchNormalization(Layer):
             shape_relevant=False,
         ),
         **{
-            key: Arg(any_value, None, doc="Keras (no effect on counts)", shape_relevant=False)
-            for key in (
-                "renorm_clipping",
-                "renorm_momentum",
-                "fused",
-                "virtual_batch_size",
-                "adjustment",
-                "synchronized",
+            key: Arg(any_value, default, doc="Keras (no effect on counts)", shape_relevant=False)
+            for key, default in (
+                ("renorm_clipping", None),
+                ("renorm_momentum", 0.99),
+                ("fused", None),
+                ("virtual_batch_size", None),
+                ("adjustment", None),
+                ("synchronized", False),
             )
         },
     }
