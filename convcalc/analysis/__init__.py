@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convcalc.analysis.engine import analyze, shape_problems
 from convcalc import importers
+from convcalc.analysis.engine import analyze, shape_problems
 from convcalc.errors import SpecError
 from convcalc.report import Report
 from convcalc.spec import loader

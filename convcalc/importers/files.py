@@ -19,7 +19,9 @@ def json_source(raw: bytes, file: str) -> Source:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise fail(Location(file), f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise fail(
+            Location(file), f"is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -167,7 +167,10 @@ class KerasConfig:
                 previous = self.input_item(name, lcfg, lpath, scope)
                 continue
             if cls in MODELS:
-                previous = self.nested(cls, lcfg, lpath, [previous] if previous else [])
+                outs = self.nested(cls, lcfg, lpath, [previous] if previous else [])
+                if len(outs) != 1:
+                    raise fail(self.loc(lpath), f"nested model '{name}' has {len(outs)} outputs")
+                previous = outs[0]
                 continue
             inputs = [previous] if previous is not None else []
             self.layer_item(str(cls), name, lcfg, lpath, inputs, scope, 0)

@@ -128,8 +128,7 @@ def initializers(path: str | Path) -> dict[str, Any]:
     if missing:
         raise fail(
             Location(str(path)),
-            f"this graph holds no weight data (e.g. {missing[0]}): its initializers were "
-            f"stripped",
+            f"this graph holds no weight data (e.g. {missing[0]}): its initializers were stripped",
             hint="export it again with its weights, or pass --weights WEIGHTS.npz",
         )
     return {key: value for key, value in graph.weights.items() if value is not None}

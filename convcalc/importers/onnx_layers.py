@@ -134,7 +134,10 @@ def reshape(graph: Graph, node: Any, a: dict[str, Any], data: list[str]) -> Made
     shape = graph.shapes.get(data[0])
     if target is None or (shape is None and 0 in target.tolist()):
         return None
-    t = [shape[j] if v == 0 and shape and not a.get("allowzero") else int(v) for j, v in enumerate(target)]
+    t = [
+        shape[j] if v == 0 and shape and not a.get("allowzero") else int(v)
+        for j, v in enumerate(target)
+    ]
     return "Reshape", {"target_shape": t[1:] if len(t) > 1 else [-1]}, None
 
 
@@ -162,7 +165,11 @@ def activation(graph: Graph, node: Any, a: dict[str, Any], data: list[str]) -> M
         return "ELU", {"alpha": float(a.get("alpha", 1.0))}, None
     if op in ("Softmax", "LogSoftmax"):
         if op == "LogSoftmax":
-            return ("Activation", {"activation": "log_softmax"}, None) if a.get("axis", -1) == -1 else None
+            return (
+                ("Activation", {"activation": "log_softmax"}, None)
+                if a.get("axis", -1) == -1
+                else None
+            )
         return "Softmax", {"axis": int(a.get("axis", -1))}, None
     if op == "Clip":
         lo = _scalar(graph, node, 1, a.get("min"))
@@ -199,8 +206,10 @@ def pad(graph: Graph, node: Any, a: dict[str, Any], data: list[str]) -> Made:
     if pads is None and len(node.input) > 1:
         v = graph.const.get(node.input[1])
         pads = None if v is None else [int(x) for x in v]
-    value = graph.const.get(node.input[2]) if len(node.input) > 2 and node.input[2] else 0
-    if pads is None or a.get("mode", "constant") != "constant" or float(value) != 0:
+    value = graph.const.get(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    if value is None and len(node.input) > 2 and node.input[2]:
+        return None  # a padding value that is not a constant
+    if pads is None or a.get("mode", "constant") != "constant" or float(value or 0) != 0:
         return None
     n = len(pads) // 2
     if n < 3 or any(pads[j] or pads[j + n] for j in (0, 1)):
@@ -214,7 +223,11 @@ def _factors(graph: Graph, node: Any, data: list[str]) -> list[int] | None:
     sizes input (Resize), the scales input or attribute (Upsample), else the inferred shapes."""
     inputs = list(node.input)
     scales_at = 1 if node.op_type == "Upsample" else 2
-    scales = graph.const.get(inputs[scales_at]) if len(inputs) > scales_at and inputs[scales_at] else None
+    scales = (
+        graph.const.get(inputs[scales_at])
+        if len(inputs) > scales_at and inputs[scales_at]
+        else None
+    )
     if scales is None and "scales" in attrs(node):
         scales = attrs(node)["scales"]
     shape = graph.shapes.get(data[0])

@@ -94,13 +94,17 @@ def fold(graph: Graph, node: Any) -> None:
         return
     if op == "Shape":
         shape = graph.shapes.get(node.input[0]) or graph.dims.get(node.input[0])
-        if shape is not None and node.input[0] not in graph.dims or node.input[0] in graph.const:
+        if (shape is not None and node.input[0] not in graph.dims) or node.input[0] in graph.const:
             graph.const[node.output[0]] = np.asarray(shape, dtype=np.int64)
         return
     if op == "Identity" and node.input[0] in graph.dims:  # a (maybe stripped) initializer
         graph.dims[node.output[0]] = graph.dims[node.input[0]]
     xs = [graph.const.get(t) if t else None for t in node.input]
-    if not xs or any(x is None for x in xs[:1]) or any(t and x is None for t, x in zip(node.input, xs)):
+    if (
+        not xs
+        or any(x is None for x in xs[:1])
+        or any(t and x is None for t, x in zip(node.input, xs))
+    ):
         return
     try:
         y = _evaluate(op, a, xs)
@@ -125,21 +129,25 @@ def _evaluate(op: str, a: dict[str, Any], xs: list[Any]) -> Any:
     if op == "Reshape":
         return x.reshape([x.shape[i] if s == 0 else s for i, s in enumerate(xs[1].tolist())])
     if op in ("Unsqueeze", "Squeeze"):
-        axes = a.get("axes", xs[1].tolist() if len(xs) > 1 else None)
-        return np.expand_dims(x, tuple(axes)) if op == "Unsqueeze" else np.squeeze(x, tuple(axes))
+        axes: tuple[int, ...] = tuple(a.get("axes", xs[1].tolist() if len(xs) > 1 else ()))
+        return np.expand_dims(x, axes) if op == "Unsqueeze" else np.squeeze(x, axes or None)
     if op == "Transpose":
         return np.transpose(x, a.get("perm"))
     if op == "Slice":
         starts, ends = xs[1].tolist(), xs[2].tolist()
-        axes = xs[3].tolist() if len(xs) > 3 else list(range(len(starts)))
+        dims = xs[3].tolist() if len(xs) > 3 else list(range(len(starts)))
         steps = xs[4].tolist() if len(xs) > 4 else [1] * len(starts)
         index = [slice(None)] * x.ndim
-        for s, e, ax, st in zip(starts, ends, axes, steps):
+        for s, e, ax, st in zip(starts, ends, dims, steps):
             index[ax] = slice(s, e, st)
         return x[tuple(index)]
     if op == "ConstantOfShape":
         value = a.get("value")
-        fill = 0 if value is None else float(np.asarray(value.float_data or value.int64_data or [0])[0])
+        fill = (
+            0
+            if value is None
+            else float(np.asarray(value.float_data or value.int64_data or [0])[0])
+        )
         return np.full(x.astype(np.int64).tolist(), fill)
     ops = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}
     return ops[op](x, xs[1]) if op in ops else None

@@ -99,7 +99,9 @@ def inert(*weights: str) -> dict[str, Arg]:
     named weights, which change no count (accepted so that configs load as Keras writes them)."""
     return {
         f"{w}_{what}": Arg(
-            any_value, None, doc="accepted for Keras compatibility; no effect on counts",
+            any_value,
+            None,
+            doc="accepted for Keras compatibility; no effect on counts",
             shape_relevant=False,
         )
         for w in weights

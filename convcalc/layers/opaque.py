@@ -60,7 +60,9 @@ SHAPE = Arg(
     None,
     doc="the output shape (one sample, the spec's data_format) if known",
 )
-CODE = Arg(any_value, None, doc="what it computes, as the file names it (not run)", shape_relevant=False)
+CODE = Arg(
+    any_value, None, doc="what it computes, as the file names it (not run)", shape_relevant=False
+)
 
 
 @register

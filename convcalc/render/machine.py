@@ -84,7 +84,11 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
         f"**{report.name}**: {grouped(t.params)} params "
         f"({grouped(t.trainable_params)} trainable, {grouped(t.non_trainable_params)} "
         f"non-trainable), {grouped(t.macs)} MACs"
-        + (f" (at least: {len(report.incomplete)} layers not analysable)" if report.incomplete else ""),
+        + (
+            f" (at least: {len(report.incomplete)} layers not analysable)"
+            if report.incomplete
+            else ""
+        ),
         "",
         "| Layer (type) | Output Shape | Param # | MACs |" + "".join(f" {h} |" for h, _ in extra),
         "|:--|:--|--:|--:|" + "--:|" * len(extra),

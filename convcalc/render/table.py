@@ -69,9 +69,7 @@ def build_table(
     totals.add_row("Trainable params:", grouped(t.trainable_params), "")
     totals.add_row("Non-trainable params:", grouped(t.non_trainable_params), "")
     bound = "; at least: incomplete" if report.incomplete else ""
-    totals.add_row(
-        "Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP{bound})"
-    )
+    totals.add_row("Total MACs:", grouped(t.macs), f"({si(t.macs)}MAC, {si(t.flops)}FLOP{bound})")
     for row in footer:
         totals.add_row(*row)
     note = Text(macs_note(), style="dim")

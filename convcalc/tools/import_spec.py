@@ -29,7 +29,7 @@ def _is_default(kind: str, key: str, value: Any, channels_first: bool) -> bool:
     if key == "activation" and value == "linear":  # Keras's "no activation"
         return True
     if key == "data_format":
-        return value == ("channels_first" if channels_first else "channels_last")
+        return bool(value == ("channels_first" if channels_first else "channels_last"))
     if cls is None or key not in cls.args:
         return False
     arg = cls.args[key]
@@ -68,7 +68,9 @@ def dump(data: dict[str, Any], source: str) -> str:
     for key, value in data.items():
         if key == "layers":
             lines.append("layers:")
-            lines += [f"  - {kind}: {flow(args)}" for entry in value for kind, args in entry.items()]
+            lines += [
+                f"  - {kind}: {flow(args)}" for entry in value for kind, args in entry.items()
+            ]
         elif key == "expect":
             lines.append("expect:")
             lines += [f"  {k}: {flow(v)}" for k, v in value.items()]
@@ -78,7 +80,9 @@ def dump(data: dict[str, Any], source: str) -> str:
 
 
 def same_rows(a: Report, b: Report) -> bool:
-    key = [(r.name, r.kind, r.inputs, r.shape, r.params, r.trainable_params, r.macs) for r in a.rows]
+    key = [
+        (r.name, r.kind, r.inputs, r.shape, r.params, r.trainable_params, r.macs) for r in a.rows
+    ]
     return key == [
         (r.name, r.kind, r.inputs, r.shape, r.params, r.trainable_params, r.macs) for r in b.rows
     ]

@@ -16,8 +16,12 @@ from tests.importers.test_keras_import import PUBLISHED
 
 KERAS = GOLDEN / "keras"
 STYLES = {"keras3": ["keras-3"], "keras2": ["keras-2.6", "keras-2.12", "keras-2.15"]}
-GOLDEN_OF = {"keras-3": "keras3", "keras-2.6": "keras-2.6", "keras-2.12": "keras-2.12",
-             "keras-2.15": "keras-2.15"}
+GOLDEN_OF = {
+    "keras-3": "keras3",
+    "keras-2.6": "keras-2.6",
+    "keras-2.12": "keras-2.12",
+    "keras-2.15": "keras-2.15",
+}
 
 
 def golden_text(model: str, style: str) -> str:

@@ -234,8 +234,17 @@ HAND = [
     ("lambda-shape", "Lambda", {"shape": [6, 2]}, [4, 3], "channels_last", [6, 2], 0, 0, 0),
     ("lambda-same", "Lambda", {}, [4, 4, 3], "channels_last", [4, 4, 3], 0, 0, 0),
     ("tfop", "TFOpLambda", {"function": "nn.relu"}, [5, 2], "channels_last", [5, 2], 0, 0, 0),
-    ("opaque-cf", "Opaque", {"op": "Erf", "shape": [3, 4, 5]}, [3, 4, 5], "channels_first",
-     [3, 4, 5], 0, 0, 0),
+    (
+        "opaque-cf",
+        "Opaque",
+        {"op": "Erf", "shape": [3, 4, 5]},
+        [3, 4, 5],
+        "channels_first",
+        [3, 4, 5],
+        0,
+        0,
+        0,
+    ),
 ]
 
 

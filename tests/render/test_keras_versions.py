@@ -92,7 +92,9 @@ def test_a_keras3_config_prints_the_keras2_layouts_too(folder: Path) -> None:
     Keras 3's input name (input_layer), and otherwise the rows of tf.keras 2.12."""
     out = render_keras_style(report("vgg16", "keras3", folder), Style("keras-2.12"))
     want = text(KERAS / "vgg16.keras-2.12.txt.gz").replace("input_1 ", "input_layer ")
-    assert out.splitlines()[4] == " input_layer (InputLayer)    [(None, 224, 224, 3)]     0         "
+    assert (
+        out.splitlines()[4] == " input_layer (InputLayer)    [(None, 224, 224, 3)]     0         "
+    )
     assert out.splitlines()[5:] == want.splitlines()[5:]
 
 
