@@ -11,6 +11,7 @@ import typer
 
 from convcalc.cli.app import app
 from convcalc.cli.commands import emit
+from convcalc.cli.options import SpecPath
 
 Source = Annotated[
     Path,
@@ -57,3 +58,40 @@ def import_command(src: Source, output: Output = None, force: Force = False) -> 
 class Framework(str, Enum):
     pytorch = "pytorch"
     keras = "keras"
+
+
+@app.command()
+def export(
+    spec: SpecPath,
+    to: Annotated[
+        Framework,
+        typer.Option(
+            "--to",
+            help="pytorch: an nn.Module with PyTorch's spellings (NCHW); keras: a Keras "
+            "functional model with the spec's names.",
+        ),
+    ],
+    output: Output = None,
+    force: Force = False,
+) -> None:
+    """Write SPEC as a Python module that builds the model: build() returns it.
+
+    The module needs only torch or keras. Its parameter counts and output shapes are
+    convcalc's (PyTorch counts BatchNorm's running statistics as buffers, not parameters).
+
+    Examples:
+
+      convcalc export specs/vgg16.yaml --to pytorch -o vgg16_torch.py
+
+      convcalc export specs/mobilenet_v1.yaml --to keras
+    """
+    from convcalc.analysis import analyze, load_spec
+    from convcalc.tools.export import export_code, write_export
+
+    loaded = load_spec(spec)
+    text = export_code(loaded, analyze(loaded), to.value)
+    if output is None:
+        emit(text)
+        return
+    write_export(text, output, force)
+    typer.echo(f"wrote {output}", err=True)

@@ -28,6 +28,7 @@ from convcalc.layers.common import (
     FusedActivation,
     activation_arg,
 )
+from convcalc.layers.export import Code, kwargs, refuse, symmetric_or_pad, torch_activation
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import Windowed
 
@@ -122,6 +123,45 @@ class ConvBase(FusedActivation, Windowed):
     def bias(self, size: int) -> list[Weight]:
         return [vector("bias", size, "bias")] if self.use_bias else []
 
+    # --- export ----------------------------------------------------------------------------
+    def torch_conv(self, inputs: list[Shape], c_in: int, c_out: int, groups: int) -> Code:
+        """One nn.ConvNd (after an nn.ConstantPadNd when the padding is asymmetric)."""
+        r = self.rank
+        padding, pre = symmetric_or_pad(self.pads(spatial(inputs[0])), r)
+        if pre and self.mode() != "zeros":
+            raise refuse(self.kind, "pytorch", f"with asymmetric {self.mode()} padding")
+        extra = {"padding_mode": self.mode()} if self.mode() != "zeros" else {}
+        ctor = (
+            f"nn.Conv{r}d({c_in}, {c_out}, "
+            + kwargs(
+                kernel_size=self.kernel_size,
+                stride=self.strides,
+                padding=padding,
+                dilation=self.dilation(),
+                groups=groups,
+                bias=self.use_bias,
+                **extra,
+            )
+            + ")"
+        )
+        mods = ((("__pad", pre),) if pre else ()) + (("", ctor),)
+        call = "{m}({m}__pad({x}))" if pre else "{m}({x})"
+        return Code(mods, torch_activation(self.activation, call, r + 1, self.channels_first))
+
+    def keras_code(self, inputs: list[Shape]) -> Code:
+        """Explicit (PyTorch) padding becomes a ZeroPadding layer before a 'valid' one."""
+        if isinstance(self.padding, str):
+            return super().keras_code(inputs)
+        if self.mode() != "zeros":
+            raise refuse(self.kind, "keras", f"with padding_mode {self.mode()}")
+        args = {**self.keras_args(), "padding": "valid"}
+        if self.channels_first:
+            args["data_format"] = "channels_first"
+        fmt = {"data_format": "channels_first"} if self.channels_first else {}
+        pad = f"layers.ZeroPadding{self.rank}D({kwargs(padding=tuple(self.padding), **fmt)})"
+        conv = f"layers.{self.kind}({kwargs(**args, name=self.name)})"
+        return Code((("__pad", pad), ("", conv)), "{m}({m}__pad({x}))")
+
 
 class ConvND(ConvBase):
     """Shared by Conv1D, Conv2D and Conv3D."""
@@ -178,6 +218,9 @@ class ConvND(ConvBase):
             * (c // self.groups)
             * math.prod(self.kernel_size)
         )
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        return self.torch_conv(inputs, channels(inputs[0]), self.filters, self.groups)
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import conv
@@ -260,6 +303,10 @@ class DepthwiseConvND(ConvBase):
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return math.prod(output) * math.prod(self.kernel_size)
 
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        c = channels(inputs[0])
+        return self.torch_conv(inputs, c, c * self.depth_multiplier, c)
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import depthwise
 
@@ -333,6 +380,23 @@ class SeparableConvND(ConvBase):
         c = channels(inputs[0])
         positions = math.prod(spatial(output))
         return positions * c * self.depth_multiplier * (math.prod(self.kernel_size) + self.filters)
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        """A depthwise nn.ConvNd (no bias) then a pointwise one, as Keras computes it."""
+        c, dm, r = channels(inputs[0]), self.depth_multiplier, self.rank
+        use_bias, activation = self.use_bias, self.activation
+        self.use_bias, self.activation = False, None
+        try:
+            depthwise = self.torch_conv(inputs, c, c * dm, c)
+        finally:
+            self.use_bias, self.activation = use_bias, activation
+        pointwise = f"nn.Conv{r}d({c * dm}, {self.filters}, 1, bias={use_bias})"
+        mods = tuple(("__depthwise" + suffix, src) for suffix, src in depthwise.modules) + (
+            ("__pointwise", pointwise),
+        )
+        inner = depthwise.call.replace("{m}", "{m}__depthwise")
+        call = "{m}__pointwise(" + inner + ")"
+        return Code(mods, torch_activation(activation, call, r + 1, self.channels_first))
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import conv, depthwise

@@ -16,6 +16,7 @@ from convcalc.layers.base import (
     vector,
 )
 from convcalc.layers.common import KERAS_EXTRAS, FusedActivation, activation_arg, along_axis_step
+from convcalc.layers.export import Code, torch_activation
 from convcalc.layers.registry import register
 
 
@@ -86,6 +87,17 @@ class Dense(FusedActivation, Layer):
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return math.prod(inputs[0]) * self.units
 
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        """nn.Linear on the last axis as the spec shows it (PyTorch computes in NCHW: for a
+        channels_last spec of rank > 1 that is dim 1, moved last and back)."""
+        shape = inputs[0]
+        ctor = f"nn.Linear({shape[self.feature_axis(shape)]}, {self.units}, bias={self.use_bias})"
+        call = "{m}({x})"
+        if not self.channels_first and len(shape) > 1:
+            call = "{m}({x}.movedim(1, -1)).movedim(-1, 1)"
+        act = torch_activation(self.activation, call, len(shape), self.channels_first)
+        return Code((("", ctor),), act)
+
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         # per position on the channel axis; channels_first: along the last spatial axis
         return along_axis_step(-1, len(inputs[0]), self.channels_first)
@@ -115,6 +127,7 @@ class Dropout(Layer):
         "seed": Arg(any_value, None, doc="(no effect on counts)", shape_relevant=False),
         "noise_shape": Arg(any_value, None, doc="(no effect on counts)", shape_relevant=False),
     }
+    rate: float
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]
@@ -124,3 +137,6 @@ class Dropout(Layer):
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         return xs[0]  # identity at inference
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        return Code((("", f"nn.Dropout({self.rate!r})"),), "{m}({x})")

@@ -27,6 +27,7 @@ from convcalc.layers.base import (
     vector,
 )
 from convcalc.layers.common import KERAS_EXTRAS, epsilon_arg, inert
+from convcalc.layers.export import Code, refuse
 from convcalc.layers.registry import register
 from convcalc.shapes import canonical_axis, to_display
 
@@ -121,6 +122,17 @@ class BatchNormalization(Layer):
             vector("moving_mean", c, "running_mean", trainable=False),
             vector("moving_variance", c, "running_var", trainable=False, init="ones"),
         ]
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        shape = inputs[0]
+        if self.feature_axis(shape) != len(shape) - 1 or self.center != self.scale:
+            raise refuse(
+                self.kind, "pytorch", "on a non-channel axis or with only one of gamma/beta"
+            )
+        r = min(max(len(shape) - 1, 1), 3)
+        affine = "" if self.scale else ", affine=False"
+        ctor = f"nn.BatchNorm{r}d({shape[-1]}, eps={self.epsilon!r}{affine})"
+        return Code((("", ctor),), "{m}({x})")
 
     def rf_step(self, inputs: list[Shape]) -> Unchanged:
         return Unchanged()  # inference: a per-channel affine map, position by position
