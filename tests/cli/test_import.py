@@ -104,3 +104,28 @@ def test_refusals(cli, tmp_path):
     assert "already exists; pass --force" in refused.output
     assert cli("import", KERAS / "small.keras", "-o", target, "--force").exit_code == 0
     assert "Conv2D: {name: c, filters: 4, kernel_size: [3, 3]}" in target.read_text()
+
+
+def test_every_command_takes_a_keras_file(cli, folder, tmp_path):
+    """summary, check, compare and diff read model.json as they read a YAML spec."""
+    src = tmp_path / "vgg16.json"
+    src.write_text(gzip.open(KERAS / "vgg16.keras3.json.gz", "rt").read())
+    spec = imported("vgg16", "keras3", folder)
+    summary = cli("summary", src, "--format", "json")
+    assert summary.exit_code == 0 and '"params": 138357544' in summary.stdout
+    assert cli("check", src).exit_code == 0
+    compared = cli("compare", src, "--separable")
+    assert compared.exit_code == 0 and "Rewrote 13 of 13 convolutions." in compared.stdout
+    same = cli("diff", src, spec, "--exit-code")
+    assert same.exit_code == 0 and "No differences in output shapes, params or MACs." in same.stdout
+
+
+def test_check_update_refuses_a_framework_file(cli, tmp_path):
+    src = tmp_path / "m.json"
+    src.write_text((GOLDEN.parent.parent / "docs/examples/mnist.json").read_text())
+    before = src.read_text()
+    result = cli("check", src, "--update")
+    assert result.exit_code == 2 and src.read_text() == before
+    assert result.output.startswith(
+        f"error: --update edits YAML specs; {src} is a framework's file"
+    )

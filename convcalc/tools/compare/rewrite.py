@@ -104,9 +104,8 @@ def rewrite_data(
     Entries are found by their path in the document (``LayerSpec.path``).
     """
     data = copy.deepcopy(spec.source.data)
-    by_path: dict[tuple[Any, ...], LayerSpec] = {
-        ls.path: ls for ls in spec.layers if not ls.is_input
-    }
+    # InputLayer entries of the list too (imported specs have them): they are kept as written
+    by_path: dict[tuple[Any, ...], LayerSpec] = {ls.path: ls for ls in spec.layers}
     taken = {ls.name for ls in spec.layers}
     verdicts: dict[str, Skip | None] = {}
     owner: dict[str, str] = {}
