@@ -80,6 +80,7 @@ class LayerRow:
     field: Field | None = field(default=None, compare=False)
     shares: str = ""  # a later call of that layer (a shared layer; its weights count there)
     incomplete: str = ""  # why this layer's counts are unknown (not analysable), else ""
+    group: tuple[str, ...] = ()  # (model, class) of the nested model it is part of
 
     @property
     def output_shape(self) -> Shape:

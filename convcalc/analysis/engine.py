@@ -86,6 +86,7 @@ def _row(ls: LayerSpec, ins: list[Shape], cf: bool) -> LayerRow:
         ls.index,
         cf,
         shares=ls.shares,
+        group=ls.group,
         incomplete=layer.not_analysable(),
     )
 

@@ -111,6 +111,7 @@ class KerasConfig:
         self.alias: dict[tuple[int, str, int, int], Ref | str] = {}
         self.shapes: dict[tuple[int, str, int, int], list[int]] = {}
         self.scopes = 0
+        self.group: list[str] = []  # the outermost nested model being read: [name, class]
         self.formats: list[str] = []  # the layers' data_format, in order
 
     def loc(self, path: DocPath) -> Location:
@@ -225,10 +226,19 @@ class KerasConfig:
         return self.endpoints(cfg.get("output_layers"), path + ("output_layers",), scope)
 
     def nested(self, cls: str, cfg: dict[str, Any], path: DocPath, feeds: list[Ref]) -> list[Ref]:
+        """A nested model's layers, each marked ``group: [model, class]`` (Keras's summary
+        shows the outermost nested model as one row)."""
         scope = self.new_scope()
-        if cls == "Sequential":
-            return [self.sequential(cfg, path + ("config",), scope, feeds[0] if feeds else None)]
-        return self.functional(cfg, path + ("config",), scope, feeds)
+        outer = self.group
+        if not outer:
+            self.group = [str(cfg.get("name") or "model"), "Functional" if cls == "Model" else cls]
+        try:
+            if cls == "Sequential":
+                feed = feeds[0] if feeds else None
+                return [self.sequential(cfg, path + ("config",), scope, feed)]
+            return self.functional(cfg, path + ("config",), scope, feeds)
+        finally:
+            self.group = outer
 
     # --- tensors ---------------------------------------------------------------------------------
     def endpoints(self, raw: Any, path: DocPath, scope: int) -> list[Ref]:
@@ -352,6 +362,9 @@ class KerasConfig:
             if isinstance(given, list):  # Keras 2's output_shape; Keras 3's is found later
                 args["shape"] = given
                 arg_paths["shape"] = path
+        if self.group:
+            args["group"] = list(self.group)
+            arg_paths["group"] = path
         self.items.append(Item(cls, entry_name, args, arg_paths, inputs, path))
         self.alias[(scope, name, call, 0)] = entry_name
 

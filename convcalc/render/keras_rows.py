@@ -25,60 +25,131 @@ class KerasRow(NamedTuple):
     is_input: bool
 
 
+class Node(NamedTuple):
+    """One entry of Keras's model.layers: a layer, or a nested model (its rows)."""
+
+    name: str
+    inputs: tuple[str, ...]
+    rows: tuple[LayerRow, ...]
+
+
+def nodes(report: Report) -> tuple[list[Node], tuple[str, ...]]:
+    """The model's layers as Keras lists them at the top level, and its outputs: the layers of
+    a nested model (``group:``) are one node, named after that model."""
+    of = {r.name: (r.group[0] if r.group else r.name) for r in report.rows}
+    order: dict[str, list[LayerRow]] = {}
+    for r in report.rows:
+        order.setdefault(of[r.name], []).append(r)
+    out = []
+    for name, rows in order.items():
+        inputs: list[str] = []
+        for r in rows:
+            for i in r.inputs:
+                if of[i] != name and of[i] not in inputs:
+                    inputs.append(of[i])
+        out.append(Node(name, tuple(inputs), tuple(rows)))
+    outputs = tuple(dict.fromkeys(of[o] for o in report.outputs))
+    return out, outputs
+
+
 def keras_order(report: Report) -> list[LayerRow]:
     """Rows in the order of Keras 2's ``model.layers`` for a functional graph."""
-    rows = {r.name: r for r in report.rows}
-    depth = {name: 0 for name in rows}
-    for r in reversed(report.rows):  # spec order is topological; walk it from the outputs
-        for name in r.inputs:
-            depth[name] = max(depth[name], depth[r.name] + 1)
+    ordered = _order(*nodes(report))
+    return [n.rows[0] for n in ordered]
+
+
+def _order(graph: list[Node], outputs: tuple[str, ...]) -> list[Node]:
+    by_name = {n.name: n for n in graph}
+    depth = {n.name: 0 for n in graph}
+    for n in reversed(graph):  # spec order is topological; walk it from the outputs
+        for name in n.inputs:
+            depth[name] = max(depth[name], depth[n.name] + 1)
     visit_order: dict[str, int] = {}
 
     def visit(name: str) -> None:
         if name in visit_order:
             return
         visit_order[name] = len(visit_order)
-        for inbound in rows[name].inputs:
+        for inbound in by_name[name].inputs:
             visit(inbound)
 
-    for out in report.outputs:
+    for out in outputs:
         visit(out)
     return sorted(
-        (r for r in report.rows if r.name in visit_order),
-        key=lambda r: (-depth[r.name], visit_order[r.name]),
+        (n for n in graph if n.name in visit_order),
+        key=lambda n: (-depth[n.name], visit_order[n.name]),
     )
 
 
 def sequential_like(report: Report) -> bool:
-    """A chain (or a keras.Sequential): the layouts without a Connected-to column."""
-    return report.sequential_like or report.model == "sequential"
+    """A chain (or a keras.Sequential): the layouts without a Connected-to column; a nested
+    model counts as one layer."""
+    if report.model == "sequential" or report.sequential_like:
+        return True
+    if not any(r.group for r in report.rows):
+        return False
+    graph, outputs = nodes(report)
+    consumers: dict[str, int] = {}
+    for n in graph:
+        for i in n.inputs:
+            consumers[i] = consumers.get(i, 0) + 1
+    starts = [n for n in graph if not n.inputs]
+    return (
+        len(starts) == 1
+        and len(outputs) == 1
+        and all(len(n.inputs) <= 1 for n in graph)
+        and all(c <= 1 for c in consumers.values())
+    )
 
 
 def keras_rows(report: Report) -> list[KerasRow]:
+    graph, outputs = nodes(report)
     chain = sequential_like(report)
-    rows = list(report.rows) if chain else keras_order(report)
+    ordered = graph if chain else _order(graph, outputs)
     if report.model == "sequential":
-        rows = [r for r in rows if not r.is_input]
+        ordered = [n for n in ordered if not n.rows[0].is_input]
     calls: dict[str, list[LayerRow]] = {}
-    node: dict[str, str] = {}  # a call's name -> how Keras names its output tensor
+    tensor: dict[str, str] = {}  # a call's name -> how Keras names its output tensor
     for r in report.rows:
         owner = r.shares or r.name
         calls.setdefault(owner, []).append(r)
-        node[r.name] = f"{owner}[{len(calls[owner]) - 1}][0]"
+        tensor[r.name] = f"{owner}[{len(calls[owner]) - 1}][0]"
+    of = {r.name: (r.group[0] if r.group else r.name) for r in report.rows}
     out = []
-    for r in rows:
-        if r.shares:
+    for n in ordered:
+        first = n.rows[0]
+        if first.group:  # a nested model: one row, the shape of its output
+            names = {r.name for r in n.rows}
+            used = {i for r in report.rows if r.name not in names for i in r.inputs}
+            ends = [r for r in n.rows if r.name in used or r.name in report.outputs]
+            inbound = [i for r in n.rows for i in r.inputs if of[i] != n.name]
+            out.append(
+                KerasRow(
+                    first.group[0],
+                    first.group[1],
+                    tuple(r.output_shape for r in ends[-1:]),
+                    sum(r.params for r in n.rows),
+                    tuple(tensor[i] if of[i] == i else f"{of[i]}[0][0]" for i in inbound),
+                    False,
+                )
+            )
+            continue
+        if first.shares:
             continue  # shown in its layer's row
-        group = calls[r.name]
-        connections = tuple(node[name] for call in group for name in call.inputs)
+        group = calls[first.name]
+        connections = tuple(
+            tensor[name] if of[name] == name else f"{of[name]}[0][0]"
+            for call in group
+            for name in call.inputs
+        )
         out.append(
             KerasRow(
-                r.name,
-                r.kind,
+                first.name,
+                first.kind,
                 tuple(c.output_shape for c in group),
                 sum(c.params for c in group),
                 connections,
-                r.is_input,
+                first.is_input,
             )
         )
     return out

@@ -205,6 +205,14 @@ COMMON: dict[str, dict[str, Any]] = {
     },
     "trainable": {"type": "boolean", "default": True},
     "dtype": {"description": "accepted for Keras compatibility; no effect on counts"},
+    "group": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "[model, class]: the nested model this layer is part of (Keras's "
+        "summary shows it as one row)",
+    },
     "shares": {
         "type": "string",
         "minLength": 1,

@@ -120,6 +120,18 @@ class EntryParser(Reporter):
                 layer=desc,
             )
             trainable = True
+        group = args.get("group", [])
+        if not (
+            isinstance(group, list)
+            and len(group) in (0, 2)
+            and all(isinstance(g, str) and g for g in group)
+        ):
+            self.fail(
+                kpath + ("group",),
+                f"group must be [model name, class], e.g. [block, Functional]; received {group!r}",
+                layer=desc,
+            )
+            group = []
         values, arg_locs, ok = self.args(cls, args, kpath, desc)
         if not ok:
             return None
@@ -141,7 +153,17 @@ class EntryParser(Reporter):
         if not owner:
             self.parsed[name] = (cls, {k: v for k, v in args.items() if k not in COMMON_KEYS})
         return LayerSpec(
-            i, cls.kind, name, layer, inputs, loc, trainable, written, entry.path, owner
+            i,
+            cls.kind,
+            name,
+            layer,
+            inputs,
+            loc,
+            trainable,
+            written,
+            entry.path,
+            owner,
+            tuple(group),
         )
 
     def shared_owner(
@@ -228,7 +250,7 @@ class EntryParser(Reporter):
             canonical = key if key in cls.args else torch_names.get(key)
             if canonical is None:
                 main = [k for k, a in cls.args.items() if a.shape_relevant] + [
-                    k for k in COMMON_KEYS if k not in ("dtype", "shares")
+                    k for k in COMMON_KEYS if k not in ("dtype", "shares", "group")
                 ]
                 near = (
                     suggest(str(key), main)

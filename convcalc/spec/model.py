@@ -24,6 +24,7 @@ class LayerSpec:
     written_kind: str = ""  # the spelling the user wrote (e.g. Conv2d)
     path: Path = ()  # where its entry is in the YAML document, e.g. ("layers", 3)
     shares: str = ""  # a later call of this layer (a shared layer): its weights are counted there
+    group: tuple[str, ...] = ()  # (model, class) of the nested model it belongs to
 
     @property
     def is_input(self) -> bool:

@@ -80,6 +80,7 @@ def test_nested_model_layers_join_the_outer_graph(tmp_path):
     for form in ("keras3", "keras2"):
         report = analyze(load_spec(config_file(tmp_path, "nested", form)))
         assert report.row("inner_conv").inputs == ("outer_in",)
+        assert report.row("inner_bn").group == ("block", "Functional")
         assert report.row("flat").inputs == ("inner_bn",)
         assert report.totals.params == FACTS[form]["nested"]["params"] == 2483
 

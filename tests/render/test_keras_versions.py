@@ -33,7 +33,7 @@ APPS = [
     "mobilenet",
     "mobilenet_v2",
 ]
-HAND = ["shared", "two_heads", "with_lambda", "mnist"]
+HAND = ["shared", "two_heads", "nested", "with_lambda", "mnist"]
 # golden file suffix -> (the config it was printed from, the styles that print it)
 VERSIONS = {
     "keras3": ("keras3", ["keras-3"]),
