@@ -82,10 +82,13 @@ def is_float32(value: Any) -> bool:
 def is_default_initialiser(value: Any) -> bool:
     if isinstance(value, str):
         return value in DEFAULT_INITIALISERS
+    if not isinstance(value, dict) or not isinstance(value.get("class_name"), str):
+        return False
+    config = value.get("config") or {}
     return (
-        isinstance(value, dict)
-        and value.get("class_name") in DEFAULT_INITIALISERS
-        and all(v is None for v in (value.get("config") or {}).values())
+        value["class_name"] in DEFAULT_INITIALISERS
+        and isinstance(config, dict)
+        and all(v is None for v in config.values())
     )
 
 
@@ -241,6 +244,21 @@ class KerasConfig:
             self.group = outer
 
     # --- tensors ---------------------------------------------------------------------------------
+    def ref(self, value: Any, path: DocPath, scope: int) -> Ref:
+        """``[layer name, node index, tensor index, ...]`` as Keras writes a tensor."""
+        if (
+            isinstance(value, list)
+            and len(value) >= 3
+            and isinstance(value[0], str)
+            and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in value[1:3])
+        ):
+            return Ref(scope, value[0], value[1], value[2], path)
+        raise fail(
+            self.loc(path),
+            f"a tensor must be [layer name, node index, tensor index]; received {value!r}",
+            hint="the config is incomplete or edited by hand",
+        )
+
     def endpoints(self, raw: Any, path: DocPath, scope: int) -> list[Ref]:
         """``input_layers`` / ``output_layers``: ``[name, node, tensor]`` or a list of them."""
         if raw is None:
@@ -249,13 +267,8 @@ class KerasConfig:
             raw, one = [raw], True
         else:
             one = False
-        out = []
-        for i, r in enumerate(self.need(raw, list, path, "the model's inputs/outputs")):
-            p = path if one else path + (i,)
-            if not (isinstance(r, list) and len(r) >= 3 and isinstance(r[0], str)):
-                raise fail(self.loc(p), f"expected [layer name, node, tensor]; received {r!r}")
-            out.append(Ref(scope, r[0], int(r[1]), int(r[2]), p))
-        return out
+        items = self.need(raw, list, path, "the model's inputs/outputs")
+        return [self.ref(r, path if one else path + (i,), scope) for i, r in enumerate(items)]
 
     def inbound_nodes(self, raw: Any, path: DocPath, scope: int) -> list[list[Ref]]:
         """Each call's input tensors, in both config forms."""
@@ -268,24 +281,27 @@ class KerasConfig:
             if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
                 self.keras3_tensors(node.get("args"), npath + ("args",), scope, refs)
                 self.keras3_tensors(node.get("kwargs"), npath + ("kwargs",), scope, refs)
+            elif isinstance(node, list) and node and isinstance(node[0], str):
+                refs.append(self.ref(node, npath, scope))  # TFOpLambda: [name, node, tensor, {}]
             elif isinstance(node, list):  # Keras 2: [[name, node, tensor, kwargs], ...]
-                for j, t in enumerate(node):
-                    if isinstance(t, list) and len(t) >= 3 and isinstance(t[0], str):
-                        refs.append(Ref(scope, t[0], int(t[1]), int(t[2]), npath + (j,)))
+                refs += [self.ref(t, npath + (j,), scope) for j, t in enumerate(node)]
+            else:
+                raise fail(
+                    self.loc(npath),
+                    f"an inbound node must be a list or a mapping; received {node!r}",
+                )
             nodes.append(refs)
         return nodes
 
     def keras3_tensors(self, value: Any, path: DocPath, scope: int, refs: list[Ref]) -> None:
         if isinstance(value, dict):
             if value.get("class_name") == "__keras_tensor__":
-                cfg = value.get("config") or {}
-                hist = cfg.get("keras_history")
-                if isinstance(hist, list) and len(hist) == 3:
-                    ref = Ref(scope, str(hist[0]), int(hist[1]), int(hist[2]), path)
-                    refs.append(ref)
-                    shape = cfg.get("shape")
-                    if isinstance(shape, list) and all(isinstance(x, int) for x in shape[1:]):
-                        self.shapes[ref[:4]] = shape[1:]
+                cfg = self.need(value.get("config"), dict, path + ("config",), "a tensor's config")
+                ref = self.ref(cfg.get("keras_history"), path + ("config", "keras_history"), scope)
+                refs.append(ref)
+                shape = cfg.get("shape")
+                if isinstance(shape, list) and all(isinstance(x, int) for x in shape[1:]):
+                    self.shapes[ref[:4]] = shape[1:]
                 return
             for k, v in value.items():
                 self.keras3_tensors(v, path + (k,), scope, refs)

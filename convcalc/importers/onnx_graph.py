@@ -100,7 +100,14 @@ def translate(path: str | Path) -> Source:
         layers.append({"InputLayer": {"name": graph.names[name], "shape": list(shape[1:])}})
     for i, node in graph.nodes:
         origin.values[("nodes", i)] = Location(f"{file}[node {i}]")
-        entry = translate_node(graph, i, node)
+        try:
+            entry = translate_node(graph, i, node)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise fail(  # a node unlike any exporter writes: say which, never a traceback
+                Location(f"{file}[node {i}]"),
+                f"cannot read {node.op_type} node '{node.name}' ({type(exc).__name__}: {exc})",
+                hint="check the graph with onnx.checker.check_model",
+            ) from None
         if entry is None:
             continue
         kind, args = entry
