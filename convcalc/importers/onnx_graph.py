@@ -52,10 +52,10 @@ def read_model(path: str | Path) -> Any:
 
 def graph_of(path: str | Path) -> Graph:
     """The model's graph with every constant and static shape known (see the docstring)."""
+    model = read_model(path)  # first: it says how to install onnx when it is missing
     import numpy as np
     from onnx import numpy_helper
 
-    model = read_model(path)
     g = model.graph
     graph = Graph(str(path))
     for t in g.initializer:

@@ -5,6 +5,8 @@ initializers (tests/importers/test_onnx_import.py); outputs equal the frameworks
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,29 @@ def test_a_file_that_is_not_what_its_name_says(cli, tmp_path):
     result = cli("run", RUN / "torch2d.yaml", "--weights", fake_h5)
     assert result.exit_code == 2
     assert result.output.startswith(f"error: --weights {fake_h5}: not a Keras weights file")
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "extra"),
+    [
+        ("onnx", ["summary", GOLDEN / "onnx" / "unknown.onnx"], "onnx"),
+        ("h5py", ["run", KERAS / "small.keras", "--weights", KERAS / "small.keras"], "h5"),
+        (
+            "safetensors",
+            ["run", RUN / "torch2d.yaml", "--weights", RUN / "w.safetensors"],
+            "safetensors",
+        ),
+    ],
+)
+def test_a_missing_extra_says_how_to_install_it(cli, monkeypatch, module, args, extra, tmp_path):
+    """The base install has none of the extras: each file that needs one says which."""
+    if module == "safetensors":
+        args = [*args[:-1], tmp_path / "w.safetensors"]
+        args[-1].write_bytes(b"x")
+    for name in [m for m in list(sys.modules) if m == module or m.startswith(module + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)  # import fails
+    result = cli(*args)
+    assert result.exit_code == 2, result.output
+    assert f"pip install 'convcalc[{extra}]'" in result.output
+    assert "Traceback" not in result.output
