@@ -12,6 +12,12 @@ from convcalc.importers.onnx_ops import ACTIVATIONS, MERGES, Graph, attrs, spati
 Made = tuple[str, dict[str, Any], str | None] | None
 
 
+def f32(x: Any) -> float:
+    """An ONNX float attribute (float32) as the short decimal it was written as (1e-05, not
+    9.999999747378752e-06)."""
+    return float(f"{float(x):.7g}")
+
+
 def entry_for(graph: Graph, i: int, node: Any, data: list[str]) -> Made:
     op, a = node.op_type, attrs(node)
     if op == "Add" and _bias(graph, node, data):
@@ -150,7 +156,7 @@ def batch_norm(graph: Graph, node: Any, a: dict[str, Any], data: list[str]) -> M
     weights = [(n, t, False) for n, t in zip(names, node.input[1:5])]
     return (
         "BatchNormalization",
-        {"epsilon": float(a.get("epsilon", 1e-5)), "_weights": weights},
+        {"epsilon": f32(a.get("epsilon", 1e-5)), "_weights": weights},
         node.input[1],
     )
 
@@ -160,9 +166,9 @@ def activation(graph: Graph, node: Any, a: dict[str, Any], data: list[str]) -> M
     if op == "Relu":
         return "ReLU", {}, None
     if op == "LeakyRelu":
-        return "LeakyReLU", {"negative_slope": float(a.get("alpha", 0.01))}, None
+        return "LeakyReLU", {"negative_slope": f32(a.get("alpha", 0.01))}, None
     if op == "Elu":
-        return "ELU", {"alpha": float(a.get("alpha", 1.0))}, None
+        return "ELU", {"alpha": f32(a.get("alpha", 1.0))}, None
     if op in ("Softmax", "LogSoftmax"):
         if op == "LogSoftmax":
             return (
@@ -262,7 +268,7 @@ def resize(graph: Graph, node: Any, a: dict[str, Any], data: list[str]) -> Made:
 
 def dropout(graph: Graph, node: Any, a: dict[str, Any], data: list[str]) -> Made:
     ratio = _scalar(graph, node, 1, a.get("ratio", 0.5))
-    return "Dropout", {"rate": 0.5 if ratio is None else ratio}, None
+    return "Dropout", {"rate": 0.5 if ratio is None else f32(ratio)}, None
 
 
 HANDLERS = {
