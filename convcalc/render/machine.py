@@ -29,6 +29,10 @@ def report_dict(report: Report) -> dict[str, Any]:
         else [list(r.output_shape) for r in inputs],
         "output_shape": list(report.output_shape),
         "outputs": list(report.outputs),
+        "status": "incomplete" if report.incomplete else "complete",
+        "not_analysable": [
+            {"name": r.name, "type": r.kind, "reason": r.incomplete} for r in report.incomplete
+        ],
         "layers": [
             {
                 "name": r.name,
@@ -38,7 +42,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "params": r.params,
                 "trainable_params": r.trainable_params,
                 "non_trainable_params": r.non_trainable_params,
-                "macs": r.macs,
+                "macs": None if r.incomplete else r.macs,
+                **({"shares": r.shares} if r.shares else {}),
                 # in the spec's framework order: PyTorch's names and layouts for PyTorch
                 # spellings and channels_first specs, Keras's otherwise
                 "weights": [
@@ -94,7 +99,12 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
     lines = [
         f"**{report.name}**: {grouped(t.params)} params "
         f"({grouped(t.trainable_params)} trainable, {grouped(t.non_trainable_params)} "
-        f"non-trainable), {grouped(t.macs)} MACs",
+        f"non-trainable), {grouped(t.macs)} MACs"
+        + (
+            f" (at least: {len(report.incomplete)} layers not analysable)"
+            if report.incomplete
+            else ""
+        ),
         "",
         "| Layer (type) | Output Shape | Param # | MACs |" + "".join(f" {h} |" for h, _ in extra),
         "|:--|:--|--:|--:|" + "--:|" * len(extra),
@@ -102,7 +112,7 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
     for r in report.rows:
         lines.append(
             f"| {r.name} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
-            f"{grouped(r.params)} | {grouped(r.macs)} |"
+            f"{grouped(r.params)} | {'?' if r.incomplete else grouped(r.macs)} |"
             + "".join(f" {cells.get(r.name, '')} |" for _, cells in extra)
         )
     lines.append(
@@ -146,7 +156,7 @@ def render_csv(report: Report, extra: Sequence[tuple[str, dict[str, Any]]] = ())
                 r.params,
                 r.trainable_params,
                 r.non_trainable_params,
-                r.macs,
+                "" if r.incomplete else r.macs,
             ]
             + [values.get(r.name, "") for _, values in extra]
         )
