@@ -10,6 +10,7 @@ from the validators themselves.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -133,15 +134,79 @@ def rate(v: Any) -> float:
 def integer(v: Any) -> int:
     """Any integer, negatives included (axes counted from the end)."""
     if not is_int(v):
-        raise ArgError(f"must be an integer; received {v!r}")
+        raise ArgError(f"must be an integer (negatives count from the end); received {v!r}")
     return int(v)
 
 
 @json_schema({"type": "number"})
 def number(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ArgError(f"must be a number; received {v!r}")
+        raise ArgError(f"must be a number; received {v!r}" + _kind(v))
     return float(v)
+
+
+def _kind(v: Any) -> str:
+    return "" if isinstance(v, (int, float)) and not isinstance(v, bool) else f" ({_typename(v)})"
+
+
+NUMBER_TEXT = r"^\s*([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+
+
+@json_schema(
+    {
+        "anyOf": [
+            {"type": "number", "exclusiveMinimum": 0},
+            {"type": "string", "pattern": NUMBER_TEXT},
+        ]
+    }
+)
+def positive_number(v: Any) -> float:
+    """A finite number > 0 (a normalisation's epsilon). ``1e-5`` is accepted although YAML 1.1
+    reads it as a string (its floats need a dot: ``1.0e-5``)."""
+
+    x = v
+    if isinstance(v, str):
+        x = float(v) if re.match(NUMBER_TEXT, v) else None
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x < float("inf"):
+        raise ArgError(
+            f"must be a number > 0; received {v!r}" + _kind(v),
+            hint="e.g. 0.001 (Keras's default) or 1.0e-5 (PyTorch's)",
+        )
+    return float(x)
+
+
+@json_schema(
+    {
+        "anyOf": [
+            {"type": "integer"},
+            {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 1},
+        ]
+    }
+)
+def axis_value(v: Any) -> int:
+    """One Keras axis (the batch is axis 0; negatives count from the end), or a list holding one,
+    as Keras writes BatchNormalization's ``axis: [3]`` in a config."""
+    if is_int(v):
+        return int(v)
+    if isinstance(v, (list, tuple)) and len(v) == 1 and is_int(v[0]):
+        return int(v[0])
+    raise ArgError(
+        f"must be an integer (a Keras axis: the batch is axis 0, negatives count from the end) "
+        f"or a list of one such integer; received {v!r}" + _kind(v),
+        hint="e.g. axis: -1 (the last axis) or axis: [3]",
+    )
+
+
+def exactly(value: int | bool, why: str) -> Callable[[Any], Any]:
+    """Only ``value`` (of its own type: ``true`` is not 1), e.g. Keras's ``groups: 1``."""
+
+    def check(v: Any) -> Any:
+        if type(v) is not type(value) or v != value:
+            raise ArgError(f"must be {str(value).lower()} ({why}); received {v!r}")
+        return v
+
+    kind = "boolean" if isinstance(value, bool) else "integer"
+    return json_schema({"type": kind, "enum": [value]})(check)
 
 
 def choice(*options: Any) -> Callable[[Any], Any]:
@@ -260,7 +325,9 @@ def shape_list(v: Any) -> tuple[int, ...]:
         or not v
         or not all(is_int(x) and (x >= 1 or x == -1) for x in v)
     ):
-        raise ArgError(f"must be a non-empty list of positive integers; received {v!r}")
+        raise ArgError(
+            f"must be a non-empty list of positive integers (one entry may be -1); received {v!r}"
+        )
     return tuple(v)
 
 

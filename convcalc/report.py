@@ -91,6 +91,10 @@ class LayerRow:
             return [(w.torch_name, w.torch_shape) for w in self.weights]
         return [(w.name, w.shape) for w in self.weights]
 
+    shares: str = ""  # a later call of that layer (a shared layer; its weights count there)
+    incomplete: str = ""  # why this layer's counts are unknown (not analysable), else ""
+    group: tuple[str, ...] = ()  # (model, class) of the nested model it is part of
+
     @property
     def output_shape(self) -> Shape:
         """Per sample, in the spec's data_format."""
@@ -149,6 +153,12 @@ class Report:
     def largest_activation(self) -> int:
         """Elements of the largest single layer output (one sample)."""
         return max(r.output_elements for r in self.rows)
+
+    @property
+    def incomplete(self) -> tuple[LayerRow, ...]:
+        """The layers convcalc cannot analyse (their MACs are unknown): the totals are lower
+        bounds while there is any."""
+        return tuple(r for r in self.rows if r.incomplete)
 
     @property
     def fields(self) -> dict[str, Field]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convcalc import zoo
+from convcalc import importers, zoo
 from convcalc.analysis.engine import analyze, shape_problems
 from convcalc.errors import SpecError
 from convcalc.report import Report
@@ -33,13 +33,15 @@ def parse_spec(text: str, file: str = "<spec>") -> Spec:
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Read and validate a spec file (or the zoo spec of that name, when no such file exists:
-    ``resnet50``); raise :class:`SpecError` listing every problem."""
+    """Read and validate a spec file: YAML, a framework's file that an importer reads (Keras
+    JSON or archive, ONNX), or the zoo spec of that name when no such file exists
+    (``resnet50``); raise :class:`SpecError` listing every problem."""
     missing = zoo.not_found(path)
     if missing is not None:
         raise SpecError([missing])
     try:
-        return loader.load(zoo.resolve(path))
+        resolved = zoo.resolve(path)
+        return importers.load(resolved) if importers.handles(resolved) else loader.load(resolved)
     except SpecError as err:
         raise _with_shape_problems(err) from None
 

@@ -64,7 +64,8 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
 def _row(ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk) -> LayerRow:
     layer = ls.layer
     pre = layer.output_shape(ins)
-    weights = tuple(layer.weights(ins))
+    # a later call of a shared layer uses the first call's weights: they count there
+    weights = () if ls.shares else tuple(layer.weights(ins))
     macs = layer.macs(ins, pre)
     out = layer.result_shape(ins, pre)
     trainable = sum(w.size for w in weights if w.trainable and ls.trainable)
@@ -86,6 +87,9 @@ def _row(ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk) -> LayerRow
         field=walk.step(ls, ins),  # its receptive field, in the same walk
         torch_layout=cf or layer.torch_spelling,
         blocks=ls.blocks,
+        shares=ls.shares,
+        group=ls.group,
+        incomplete=layer.not_analysable(),
     )
 
 

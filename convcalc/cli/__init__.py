@@ -2,7 +2,8 @@
 
 :mod:`~convcalc.cli.app` holds the typer app and the one error boundary,
 :mod:`~convcalc.cli.options` the options several commands share (declared once),
-:mod:`~convcalc.cli.commands` and :mod:`~convcalc.cli.ci` the commands, and
+:mod:`~convcalc.cli.commands`, :mod:`~convcalc.cli.ci` and :mod:`~convcalc.cli.porting` the
+commands, and
 :mod:`~convcalc.cli.run` the glue of ``--run``.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from typer.main import get_command_name
 
-from convcalc.cli import ci, commands, explain, learn, zoo  # noqa: F401  (registers the commands, in this order)
+from convcalc.cli import ci, commands, explain, learn, porting, zoo  # noqa: F401  (registers the commands, in order)
 from convcalc.cli.app import app, exit_code_for
 
 __all__ = ["app", "main"]

@@ -243,6 +243,16 @@ def check(
         raise UsageError(f"--update prints a diff; drop --format {fmt.value}")
     results = check_files(specs)
     if update:
+        from convcalc import importers
+
+        imported = [r.file for r in results if importers.handles(r.file)]
+        if imported:
+            raise UsageError(
+                f"--update edits YAML specs; {imported[0]} is a framework's file",
+                hint=f"convcalc import {imported[0]} -o spec.yaml writes it as a YAML spec "
+                "with an expect: block",
+            )
+    if update:
         from convcalc.tools.update import update_and_recheck
 
         results, diffs = update_and_recheck(results)

@@ -25,6 +25,7 @@ from convcalc.counting import macs_note
 from convcalc.errors import UsageError
 
 if TYPE_CHECKING:
+    from convcalc.report import Report
     from convcalc.runtime.options import RunOptions
 
 
@@ -34,8 +35,42 @@ def emit(text: str) -> None:
 
 
 class Style(str, Enum):
+    """The summary layouts: convcalc's table, and Keras's model.summary() of each version."""
+
     table = "table"
-    keras = "keras"
+    keras = "keras"  # standalone Keras 2.2 (the classic text, seed 000)
+    keras_2_6 = "keras-2.6"
+    keras_2_7 = "keras-2.7"
+    keras_2_8 = "keras-2.8"
+    keras_2_9 = "keras-2.9"
+    keras_2_10 = "keras-2.10"
+    keras_2_11 = "keras-2.11"
+    keras_2_12 = "keras-2.12"
+    keras_2_13 = "keras-2.13"
+    keras_2_14 = "keras-2.14"
+    keras_2_15 = "keras-2.15"
+    keras_3 = "keras-3"
+
+    @property
+    def is_keras(self) -> bool:
+        return self is not Style.table
+
+
+def render_keras_style(report: Report, style: Style) -> str:
+    """The Keras layout of ``style``: each version prints as the one whose print_summary it
+    shares (2.7-2.11 as 2.12, 2.13-2.14 as 2.15)."""
+    if style is Style.keras_3:
+        from convcalc.render.keras3 import render_keras3
+
+        return render_keras3(report)
+    minor = 2 if style is Style.keras else int(style.value.rsplit(".", 1)[1])
+    if minor <= 6:
+        from convcalc.render.keras import render_keras
+
+        return render_keras(report, f"2.{minor}")
+    from convcalc.render.keras2 import render_keras2
+
+    return render_keras2(report, "2.12" if minor <= 12 else "2.15")
 
 
 def _run(spec: SpecPath, opts: RunOptions, fmt: Format, color: bool | None) -> None:
@@ -53,6 +88,8 @@ SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with tot
       convcalc summary specs/vgg16.yaml
 
       convcalc summary specs/vgg16.yaml --style keras
+
+      convcalc summary model.json --style keras-3      (a Keras model.to_json(), or .keras)
 
       convcalc summary specs/inception_3a.yaml --format json
 
@@ -72,8 +109,10 @@ def summary(
         typer.Option(
             "--style",
             "-s",
-            help="table: a table with a MACs column and totals; keras: the classic "
-            "Keras 2 model.summary() text, character for character.",
+            help="table: a table with a MACs column and totals. keras: the classic Keras 2 "
+            "model.summary() text (standalone Keras 2.2); keras-2.6 ... keras-2.15, keras-3: "
+            "the text that version's model.summary() prints, character for character (2.7-2.12 "
+            "print alike, as do 2.13-2.15; keras-3 as on a wide terminal).",
         ),
     ] = Style.table,
     fmt: FormatOpt = Format.text,
@@ -102,26 +141,27 @@ def summary(
 ) -> None:
     from convcalc.analysis import analyze, load_spec
 
-    if style is Style.keras and fmt is not Format.text:
+    if style.is_keras and fmt is not Format.text:
         raise UsageError(
-            f"--style keras is a text layout; drop --format {fmt.value} or --style keras"
+            f"--style {style.value} is a text layout; drop --format {fmt.value} or "
+            f"--style {style.value}"
         )
-    if depth is not None and (style is Style.keras or fmt is not Format.text or run):
+    if depth is not None and (style.is_keras or fmt is not Format.text or run):
         raise UsageError(
             "--depth folds the rows of the table; drop "
             + (
-                "--style keras"
-                if style is Style.keras
+                f"--style {style.value}"
+                if style.is_keras
                 else "--run"
                 if run
                 else f"--format {fmt.value}"
             )
         )
     if run:
-        if style is Style.keras:
+        if style.is_keras:
             raise UsageError(
-                "--style keras prints Keras's summary exactly and has no room for "
-                "the --run columns; drop --style keras"
+                f"--style {style.value} prints Keras's summary exactly and has no room for "
+                f"the --run columns; drop --style {style.value}"
             )
         _run(spec, opts, fmt, color)
         return
@@ -131,7 +171,7 @@ def summary(
             f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} only with --run"
         )
     batch = opts.batch
-    if batch is not None and (style is Style.keras or fmt in (Format.markdown, Format.csv)):
+    if batch is not None and (style.is_keras or fmt in (Format.markdown, Format.csv)):
         raise UsageError(
             "--batch applies to the table and --format json (Keras's summary prints None for "
             "the batch)"
@@ -147,10 +187,12 @@ def summary(
         emit(RENDERERS[fmt.value](report) if batch is None else batch_json(report, batch))
         for w in warnings:
             sys.stderr.write(w + "\n")
-    elif style is Style.keras:
-        from convcalc.render.keras import render_keras
+    elif style.is_keras:
+        emit(render_keras_style(report, style))
+        if report.incomplete:  # Keras's text has no room for it: say it beside
+            from convcalc.render.table import incomplete_note
 
-        emit(render_keras(report))
+            warnings.append("note: " + incomplete_note(report))
         for w in warnings:
             sys.stderr.write(w + "\n")
     else:

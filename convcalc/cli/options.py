@@ -33,8 +33,9 @@ class Layout(str, Enum):
 SpecPath = Annotated[
     Path,
     typer.Argument(
-        help="A YAML layer spec (e.g. specs/vgg16.yaml), or the name of a zoo spec (e.g. "
-        "resnet50; `convcalc zoo` lists them).",
+        help="A spec: YAML (e.g. specs/vgg16.yaml), a Keras model.to_json() (.json) or "
+        "archive (.keras), an ONNX graph (.onnx), or the name of a zoo spec (e.g. resnet50; "
+        "`convcalc zoo` lists them).",
         show_default=False,
         metavar="SPEC",
     ),

@@ -16,7 +16,9 @@ from convcalc.layers.common import (
     keras_axis,
     run_activation,
 )
+from convcalc.layers.export import Code, refuse, torch_activation, torch_dim
 from convcalc.layers.registry import register
+from convcalc.shapes import canonical_axis
 
 ELEMENTWISE_FORMULAS = "Shape: unchanged. Params: 0. MACs: 0."
 
@@ -52,6 +54,10 @@ class Activation(FusedActivation, ElementwiseActivation):
         fn = run_activation(self.activation, xs[0].ndim, self.channels_first)
         return xs[0] if fn is None else fn(xs[0])
 
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        expr = torch_activation(self.activation, "{x}", len(inputs[0]), self.channels_first)
+        return Code((), expr)
+
 
 @register
 class ReLU(ElementwiseActivation):
@@ -73,6 +79,13 @@ class ReLU(ElementwiseActivation):
 
         return activations.relu_like(xs[0], self.max_value, self.negative_slope, self.threshold)
 
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        if self.negative_slope or self.threshold:
+            raise refuse(self.kind, "pytorch", "with negative_slope or threshold")
+        if self.max_value is None:
+            return Code((), "torch.relu({x})")
+        return Code((), f"torch.clamp({{x}}, 0.0, {self.max_value!r})")
+
 
 @register
 class ReLU6(ElementwiseActivation):
@@ -85,6 +98,12 @@ class ReLU6(ElementwiseActivation):
         from convcalc.ops import activations
 
         return activations.relu_like(xs[0], 6.0, 0.0, 0.0)
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        return Code((), "nn.functional.relu6({x})")
+
+    def keras_code(self, inputs: list[Shape]) -> Code:
+        return Code((("", f"layers.ReLU(max_value=6.0, name={self.name!r})"),), "{m}({x})")
 
 
 @register
@@ -103,6 +122,9 @@ class LeakyReLU(ElementwiseActivation):
 
         return activations.relu_like(xs[0], None, self.negative_slope, 0.0)
 
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        return Code((), f"nn.functional.leaky_relu({{x}}, {self.negative_slope!r})")
+
 
 @register
 class ELU(ElementwiseActivation):
@@ -116,6 +138,9 @@ class ELU(ElementwiseActivation):
         from convcalc.ops import activations
 
         return activations.elu(xs[0], self.alpha)
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        return Code((), f"nn.functional.elu({{x}}, {self.alpha!r})")
 
 
 @register
@@ -139,6 +164,11 @@ class Softmax(ElementwiseActivation):
 
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         return along_axis_step(self.the_axis(), len(inputs[0]), self.channels_first)
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        rank = len(inputs[0])
+        dim = torch_dim(canonical_axis(self.the_axis(), rank, self.channels_first), rank)
+        return Code((), f"torch.softmax({{x}}, dim={dim})")
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import activations

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from convcalc.errors import ArgError
 from convcalc.fields import Arg, is_int, json_schema
 from convcalc.layers.base import RFStep, Shape, Unknown, Whole, Window, channels, spatial
+from convcalc.layers.common import DATA_FORMAT
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import SpatialLayer
 
@@ -108,7 +109,7 @@ class AdaptiveAveragePooling1D(AdaptiveAveragePoolingND):
     kind = "AdaptiveAveragePooling1D"
     aliases = ("AdaptiveAvgPool1d",)
     rank = 1
-    args = {"output_size": output_sizes(1)}
+    args = {"output_size": output_sizes(1), "data_format": DATA_FORMAT}
 
 
 @register
@@ -118,7 +119,7 @@ class AdaptiveAveragePooling2D(AdaptiveAveragePoolingND):
     kind = "AdaptiveAveragePooling2D"
     aliases = ("AdaptiveAvgPool2d",)
     rank = 2
-    args = {"output_size": output_sizes(2)}
+    args = {"output_size": output_sizes(2), "data_format": DATA_FORMAT}
 
 
 @register
@@ -128,7 +129,7 @@ class AdaptiveMaxPooling1D(AdaptiveMaxPoolingND):
     kind = "AdaptiveMaxPooling1D"
     aliases = ("AdaptiveMaxPool1d",)
     rank = 1
-    args = {"output_size": output_sizes(1)}
+    args = {"output_size": output_sizes(1), "data_format": DATA_FORMAT}
 
 
 @register
@@ -138,4 +139,4 @@ class AdaptiveMaxPooling2D(AdaptiveMaxPoolingND):
     kind = "AdaptiveMaxPooling2D"
     aliases = ("AdaptiveMaxPool2d",)
     rank = 2
-    args = {"output_size": output_sizes(2)}
+    args = {"output_size": output_sizes(2), "data_format": DATA_FORMAT}

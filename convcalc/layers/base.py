@@ -31,6 +31,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from convcalc.errors import LayerError, Location
 from convcalc.fields import REQUIRED, Arg
+from convcalc.layers.export import Code, kwargs, refuse
 from convcalc.shapes import Shape, to_display
 
 __all__ = [
@@ -178,6 +179,19 @@ class Unknown(NamedTuple):
 
 RFStep = Unchanged | Window | Shift | Whole | Merge | Unknown
 
+# arguments only PyTorch has (checks of the input, or settings Keras has no name for)
+TORCH_ONLY = (
+    "in_channels",
+    "in_features",
+    "num_features",
+    "inplace",
+    "affine",
+    "start_dim",
+    "padding_mode",
+    "ceil_mode",
+    "count_include_pad",
+)
+
 
 # --- compare's view of a convolution -------------------------------------------------------------
 class CompareRole(NamedTuple):
@@ -279,6 +293,34 @@ class Layer:
         """The shape after a fused activation (only ``glu`` changes it); see
         :func:`convcalc.layers.common.activation_shape`."""
         return output
+
+    # --- export (convcalc export; see convcalc.layers.export) ---------------------------------
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        """The PyTorch modules and forward expression of this layer."""
+        raise refuse(self.kind, "pytorch")
+
+    def keras_args(self) -> dict[str, Any]:
+        """The Keras constructor arguments: the ones the spec gave, with Keras's names."""
+        out: dict[str, Any] = {}
+        for key in sorted(self.given, key=list(self.args).index):
+            if key in self.args and key not in TORCH_ONLY and self.args[key].shape_relevant:
+                out[key] = getattr(self, key)
+        if "activation" in self.given and "activation" in self.args:
+            out["activation"] = getattr(self, "activation")  # noqa: B009  (set by __init__)
+        return out
+
+    def keras_code(self, inputs: list[Shape]) -> Code:
+        """The Keras layer of this layer; the spec's vocabulary is Keras's."""
+        args = self.keras_args()
+        if "data_format" in self.args and self.channels_first:
+            args["data_format"] = "channels_first"
+        ctor = f"layers.{self.kind}({kwargs(**args, name=self.name)})"
+        return Code((("", ctor),), "{m}({x})" if self.max_inputs == 1 else "{m}({xs})")
+
+    def not_analysable(self) -> str:
+        """Why convcalc cannot count this layer (its MACs are unknown); "" for every kind that
+        it can (see :mod:`convcalc.layers.opaque`)."""
+        return ""
 
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         """What this layer does to a receptive field, for these (canonical) input shapes."""

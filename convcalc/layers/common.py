@@ -10,9 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import ArgError, LayerError
-from convcalc.fields import Arg, any_value, json_schema, number, optional, suggest
+from convcalc.fields import (
+    Arg,
+    any_value,
+    choice,
+    json_schema,
+    optional,
+    positive_number,
+    suggest,
+)
 from convcalc.layers.base import Unchanged, Unknown
-from convcalc.shapes import Shape, canonical_axis
+from convcalc.shapes import Shape, canonical_axis, to_display
 
 # What Keras accepts as an activation name (keras.activations), with PyTorch's spellings.
 ACTIVATIONS = (
@@ -86,10 +94,50 @@ KERAS_EXTRAS = {
 }
 
 
+def inert(*weights: str) -> dict[str, Arg]:
+    """Keras's ``<weight>_initializer``, ``_regularizer`` and ``_constraint`` arguments of the
+    named weights, which change no count (accepted so that configs load as Keras writes them)."""
+    return {
+        f"{w}_{what}": Arg(
+            any_value,
+            None,
+            doc="accepted for Keras compatibility; no effect on counts",
+            shape_relevant=False,
+        )
+        for w in weights
+        for what in ("initializer", "regularizer", "constraint")
+    }
+
+
+# Keras's per-layer data_format: accepted when it is the spec's (a spec has one layout)
+DATA_FORMAT = Arg(
+    optional(choice("channels_last", "channels_first")),
+    None,
+    doc="Keras's per-layer data_format: must be the spec's data_format",
+    shape_relevant=False,
+)
+
+
+def data_format_errors(value: str | None, channels_first: bool) -> list[LayerError]:
+    """A per-layer data_format that is not the spec's: one error."""
+    spec = "channels_first" if channels_first else "channels_last"
+    if value is None or value == spec:
+        return []
+    return [
+        LayerError(
+            f"data_format is {value!r} but the spec's data_format is {spec!r}: a spec has one "
+            f"layout",
+            arg="data_format",
+            hint=f"set  data_format: {value}  at the top of the spec (and on every layer), "
+            f"or drop this layer's data_format",
+        )
+    ]
+
+
 def epsilon_arg(torch_kind: str) -> Arg:
     """A normalisation's epsilon: Keras's default 1e-3, PyTorch's 1e-5 for ``torch_kind``."""
     return Arg(
-        number,
+        positive_number,
         1e-3,
         torch="eps",
         torch_default=1e-5,
@@ -105,18 +153,23 @@ def axis_letter(rank: int, i: int) -> str:
     return AXES[rank][i] if rank in AXES else str(i)
 
 
-def activation_shape(name: str | None, shape: Shape) -> Shape:
+def activation_shape(name: str | None, shape: Shape, channels_first: bool = False) -> Shape:
     """Output shape of an activation: unchanged, except ``glu``, which gates one half of the
-    feature axis with the other and so halves it (Keras ``glu(x, axis=-1)``)."""
+    last axis with the other and so halves it: Keras's ``glu(x, axis=-1)`` takes the last axis
+    of the tensor as laid out, so in a channels_first spec that is the last spatial axis (W),
+    not the channels (as the runtime computes it)."""
     if name != "glu":
         return shape
-    if shape[-1] % 2:
+    i = canonical_axis(-1, len(shape), channels_first)
+    if shape[i] % 2:
         raise LayerError(
-            f"activation 'glu' halves the feature axis, which must be even; "
-            f"received {shape[-1]} features",
+            f"activation 'glu' halves the last axis of {to_display(shape, channels_first)}, "
+            f"which must be even; received {shape[i]}",
             arg="activation",
+            hint="Keras's glu splits axis -1 of the tensor as laid out"
+            + (" (channels_first: W, not C)" if channels_first and len(shape) > 1 else ""),
         )
-    return shape[:-1] + (shape[-1] // 2,)
+    return shape[:i] + (shape[i] // 2,) + shape[i + 1 :]
 
 
 @json_schema({"enum": list(ACTIVATIONS)})
@@ -174,7 +227,7 @@ class FusedActivation:
     channels_first: bool
 
     def result_shape(self, inputs: list[Shape], output: Shape) -> Shape:
-        return activation_shape(self.activation, output)
+        return activation_shape(self.activation, output, self.channels_first)
 
     def act(self, ndim: int) -> Any:
         return run_activation(self.activation, ndim, self.channels_first, inplace=True)

@@ -1,4 +1,5 @@
-"""Convolutions: Conv1D/2D/3D, DepthwiseConv1D/2D and SeparableConv1D/2D.
+"""Convolutions: Conv1D/2D/3D and DepthwiseConv1D/2D (the separable ones:
+:mod:`convcalc.layers.separable`).
 
 Counting convention (one MAC = one weight multiply-accumulate; bias adds are not MACs: see
 :mod:`convcalc.counting`); each family's ``formulas`` states its own.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from convcalc.fields import Arg, boolean, ints, optional, padding, pos_int
+from convcalc.fields import Arg, boolean, exactly, ints, optional, padding, pos_int
 from convcalc.layers.base import (
     CompareRole,
     LayerError,
@@ -21,7 +22,14 @@ from convcalc.layers.base import (
     spatial,
     vector,
 )
-from convcalc.layers.common import KERAS_EXTRAS, PADDING_MODES, FusedActivation, activation_arg
+from convcalc.layers.common import (
+    DATA_FORMAT,
+    KERAS_EXTRAS,
+    PADDING_MODES,
+    FusedActivation,
+    activation_arg,
+)
+from convcalc.layers.export import Code, kwargs, refuse, symmetric_or_pad, torch_activation
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import Windowed
 
@@ -54,6 +62,13 @@ def conv_args(
         args["groups"] = Arg(
             pos_int, 1, doc="channel groups; must divide input and output channels"
         )
+    else:  # Keras 2 writes groups: 1 in DepthwiseConv2D and SeparableConv2D configs
+        args["groups"] = Arg(
+            exactly(1, "the only value; Keras 2 writes it in its configs"),
+            1,
+            doc="Keras's groups: 1 (the only value)",
+            shape_relevant=False,
+        )
     if depth:
         args["depth_multiplier"] = Arg(pos_int, 1, doc="depthwise outputs per input channel")
     args["use_bias"] = Arg(boolean, True, torch="bias", doc="add a bias per output channel")
@@ -70,6 +85,7 @@ def conv_args(
         shape_relevant=False,
     )
     args["activation"] = activation_arg()
+    args["data_format"] = DATA_FORMAT
     args.update(KERAS_EXTRAS)
     return args
 
@@ -84,7 +100,7 @@ class ConvBase(FusedActivation, Windowed):
     dilation_rate: tuple[int, ...]
 
     def validate(self) -> list[LayerError]:
-        errors = []
+        errors = super().validate()
         if self.padding_mode not in (None, *PADDING_MODES):
             errors.append(
                 LayerError(
@@ -107,6 +123,45 @@ class ConvBase(FusedActivation, Windowed):
 
     def bias(self, size: int) -> list[Weight]:
         return [vector("bias", size, "bias")] if self.use_bias else []
+
+    # --- export ----------------------------------------------------------------------------
+    def torch_conv(self, inputs: list[Shape], c_in: int, c_out: int, groups: int) -> Code:
+        """One nn.ConvNd (after an nn.ConstantPadNd when the padding is asymmetric)."""
+        r = self.rank
+        padding, pre = symmetric_or_pad(self.pads(spatial(inputs[0])), r)
+        if pre and self.mode() != "zeros":
+            raise refuse(self.kind, "pytorch", f"with asymmetric {self.mode()} padding")
+        extra = {"padding_mode": self.mode()} if self.mode() != "zeros" else {}
+        ctor = (
+            f"nn.Conv{r}d({c_in}, {c_out}, "
+            + kwargs(
+                kernel_size=self.kernel_size,
+                stride=self.strides,
+                padding=padding,
+                dilation=self.dilation(),
+                groups=groups,
+                bias=self.use_bias,
+                **extra,
+            )
+            + ")"
+        )
+        mods = ((("__pad", pre),) if pre else ()) + (("", ctor),)
+        call = "{m}({m}__pad({x}))" if pre else "{m}({x})"
+        return Code(mods, torch_activation(self.activation, call, r + 1, self.channels_first))
+
+    def keras_code(self, inputs: list[Shape]) -> Code:
+        """Explicit (PyTorch) padding becomes a ZeroPadding layer before a 'valid' one."""
+        if isinstance(self.padding, str):
+            return super().keras_code(inputs)
+        if self.mode() != "zeros":
+            raise refuse(self.kind, "keras", f"with padding_mode {self.mode()}")
+        args = {**self.keras_args(), "padding": "valid"}
+        if self.channels_first:
+            args["data_format"] = "channels_first"
+        fmt = {"data_format": "channels_first"} if self.channels_first else {}
+        pad = f"layers.ZeroPadding{self.rank}D({kwargs(padding=tuple(self.padding), **fmt)})"
+        conv = f"layers.{self.kind}({kwargs(**args, name=self.name)})"
+        return Code((("__pad", pad), ("", conv)), "{m}({m}__pad({x}))")
 
 
 class ConvND(ConvBase):
@@ -164,6 +219,9 @@ class ConvND(ConvBase):
             * (c // self.groups)
             * math.prod(self.kernel_size)
         )
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        return self.torch_conv(inputs, channels(inputs[0]), self.filters, self.groups)
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import conv
@@ -246,6 +304,10 @@ class DepthwiseConvND(ConvBase):
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return math.prod(output) * math.prod(self.kernel_size)
 
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        c = channels(inputs[0])
+        return self.torch_conv(inputs, c, c * self.depth_multiplier, c)
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import depthwise
 
@@ -282,88 +344,3 @@ class DepthwiseConv2D(DepthwiseConvND):
     kind = "DepthwiseConv2D"
     rank = 2
     args = conv_args(2, filters=False, groups=False, depth=True)
-
-
-class SeparableConvND(ConvBase):
-    """Shared by SeparableConv1D and SeparableConv2D."""
-
-    formulas = """
-    Shape: as ConvND with filters output channels.
-    Params: prod(k)·C_in·dm + C_in·dm·filters + filters (bias on the pointwise only, as Keras).
-    MACs: prod(out_spatial)·C_in·dm·(prod(k) + filters)  (MobileNet, arXiv 1704.04861).
-    """
-    filters: int
-    depth_multiplier: int
-    compare_role = CompareRole(skip="separable")
-
-    def output_shape(self, inputs: list[Shape]) -> Shape:
-        self.input_channels(inputs)
-        return self.windowed_out(spatial(inputs[0])) + (self.filters,)
-
-    def weights(self, inputs: list[Shape]) -> list[Weight]:
-        c = channels(inputs[0])
-        dm = self.depth_multiplier
-        w = [
-            depthwise_weight(self.kernel_size + (c, dm), torch_name="depthwise.weight"),
-            kernel_weight(
-                "pointwise_kernel",
-                (1,) * self.rank + (c * dm, self.filters),
-                torch_name="pointwise.weight",
-            ),
-        ]
-        if self.use_bias:
-            w.append(vector("bias", self.filters, "pointwise.bias"))
-        return w
-
-    def macs(self, inputs: list[Shape], output: Shape) -> int:
-        c = channels(inputs[0])
-        positions = math.prod(spatial(output))
-        return positions * c * self.depth_multiplier * (math.prod(self.kernel_size) + self.filters)
-
-    def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        from convcalc.ops import conv, depthwise
-
-        x = xs[0]
-        sizes = x.shape[1:-1]
-        out = self.windowed_out(sizes)
-        y = depthwise.depthwise(
-            x,
-            params["depthwise_kernel"],
-            None,
-            out,
-            self.strides,
-            self.dilation(),
-            self.pads(sizes),
-            self.mode(),
-        )
-        ones = (1,) * self.rank
-        return conv.conv(
-            y,
-            params["pointwise_kernel"],
-            params.get("bias"),
-            out,
-            ones,
-            ones,
-            [(0, 0)] * self.rank,
-            act=self.act(x.ndim),
-        )
-
-
-@register
-class SeparableConv1D(SeparableConvND):
-    """Depthwise-separable 1-D convolution: a depthwise k-window, then a pointwise (size 1)
-    convolution."""
-
-    kind = "SeparableConv1D"
-    rank = 1
-    args = conv_args(1, groups=False, depth=True)
-
-
-@register
-class SeparableConv2D(SeparableConvND):
-    """Depthwise-separable 2-D convolution: a depthwise k-window, then a 1×1 pointwise
-    convolution."""
-
-    kind = "SeparableConv2D"
-    rank = 2
-    args = conv_args(2, groups=False, depth=True)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from convcalc.fields import Arg, integer, optional
 from convcalc.layers.base import Layer, LayerError, Merge, RFStep, Shape, Unknown
+from convcalc.layers.export import Code, torch_dim
 from convcalc.layers.registry import register
 from convcalc.shapes import canonical_axis
 
@@ -32,12 +33,23 @@ class ElementwiseMerge(Layer):
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         return Merge()
 
+    operator: ClassVar[str] = ""  # how PyTorch joins two terms ("{a} + {b}")
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        expr = "{x0}"
+        for i in range(1, len(inputs)):
+            expr = self.operator.format(a=expr, b=f"{{x{i}}}")
+        if self.kind == "Average":
+            expr = f"({expr}) / {len(inputs)}"
+        return Code((), expr)
+
 
 @register
 class Add(ElementwiseMerge):
     """Element-wise sum of inputs of identical shape (a residual connection)."""
 
     kind = "Add"
+    operator = "{a} + {b}"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
@@ -50,6 +62,7 @@ class Subtract(ElementwiseMerge):
     """Element-wise difference of two inputs of identical shape."""
 
     kind = "Subtract"
+    operator = "{a} - {b}"
     max_inputs = 2
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
@@ -67,6 +80,7 @@ class Multiply(ElementwiseMerge):
     """
 
     kind = "Multiply"
+    operator = "{a} * {b}"
     formulas = ""
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -101,6 +115,7 @@ class Average(ElementwiseMerge):
     """Element-wise mean of inputs of identical shape."""
 
     kind = "Average"
+    operator = "{a} + {b}"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
@@ -113,6 +128,7 @@ class Maximum(ElementwiseMerge):
     """Element-wise maximum of inputs of identical shape."""
 
     kind = "Maximum"
+    operator = "torch.maximum({a}, {b})"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
@@ -125,6 +141,7 @@ class Minimum(ElementwiseMerge):
     """Element-wise minimum of inputs of identical shape."""
 
     kind = "Minimum"
+    operator = "torch.minimum({a}, {b})"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
@@ -174,6 +191,10 @@ class Concatenate(Layer):
                     arg="axis",
                 )
         return inputs[0][:ax] + (sum(s[ax] for s in inputs),) + inputs[0][ax + 1 :]
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        dim = torch_dim(self.canonical(len(inputs[0])), len(inputs[0]))
+        return Code((), "torch.cat({xs}, dim=" + str(dim) + ")")
 
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         rank = len(inputs[0])

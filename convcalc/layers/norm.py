@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.errors import ArgError
-from convcalc.fields import Arg, any_value, boolean, is_int, json_schema, optional, pos_int
+from convcalc.fields import (
+    Arg,
+    any_value,
+    axis_value,
+    boolean,
+    exactly,
+    is_int,
+    json_schema,
+    optional,
+    pos_int,
+)
 from convcalc.layers.base import (
     Layer,
     LayerError,
@@ -16,7 +26,8 @@ from convcalc.layers.base import (
     Whole,
     vector,
 )
-from convcalc.layers.common import KERAS_EXTRAS, epsilon_arg
+from convcalc.layers.common import KERAS_EXTRAS, epsilon_arg, inert
+from convcalc.layers.export import Code, refuse
 from convcalc.layers.registry import register
 from convcalc.shapes import canonical_axis, to_display
 
@@ -34,9 +45,10 @@ class BatchNormalization(Layer):
     aliases = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
     args = {
         "axis": Arg(
-            optional(json_schema({"type": "integer"})(lambda v: v if is_int(v) else pos_int(v))),
+            optional(axis_value),
             None,
-            doc="Keras axis (batch = 0); default: the channel axis",
+            doc="Keras axis (batch = 0; negatives from the end; [3] as Keras configs write "
+            "it); default: the channel axis",
         ),
         "center": Arg(boolean, True, doc="learn beta"),
         "scale": Arg(boolean, True, doc="learn gamma"),
@@ -47,9 +59,30 @@ class BatchNormalization(Layer):
             shape_relevant=False,
             doc="PyTorch's num_features: checked against the input if given",
         ),
-        "momentum": Arg(any_value, None, shape_relevant=False, doc="(no effect on counts)"),
+        "momentum": Arg(
+            any_value, 0.99, torch_default=0.1, shape_relevant=False, doc="(no effect on counts)"
+        ),
         "epsilon": epsilon_arg("BatchNorm*d"),
         **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"},
+        **inert("beta", "gamma", "moving_mean", "moving_variance"),
+        # Keras 2 config keys: renormalisation would add weights, so only its "off" is read
+        "renorm": Arg(
+            exactly(False, "renormalisation adds weights convcalc does not count"),
+            False,
+            doc="Keras 2: only false",
+            shape_relevant=False,
+        ),
+        **{
+            key: Arg(any_value, default, doc="Keras (no effect on counts)", shape_relevant=False)
+            for key, default in (
+                ("renorm_clipping", None),
+                ("renorm_momentum", 0.99),
+                ("fused", None),
+                ("virtual_batch_size", None),
+                ("adjustment", None),
+                ("synchronized", False),
+            )
+        },
     }
     axis: int | None
     center: bool
@@ -89,6 +122,17 @@ class BatchNormalization(Layer):
             vector("moving_mean", c, "running_mean", trainable=False),
             vector("moving_variance", c, "running_var", trainable=False, init="ones"),
         ]
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        shape = inputs[0]
+        if self.feature_axis(shape) != len(shape) - 1 or self.center != self.scale:
+            raise refuse(
+                self.kind, "pytorch", "on a non-channel axis or with only one of gamma/beta"
+            )
+        r = min(max(len(shape) - 1, 1), 3)
+        affine = "" if self.scale else ", affine=False"
+        ctor = f"nn.BatchNorm{r}d({shape[-1]}, eps={self.epsilon!r}{affine})"
+        return Code((("", ctor),), "{m}({x})")
 
     def rf_step(self, inputs: list[Shape]) -> Unchanged:
         return Unchanged()  # inference: a per-channel affine map, position by position
@@ -172,6 +216,7 @@ class LayerNormalization(Layer):
             optional(boolean), None, doc="PyTorch: false = no weight and no bias"
         ),
         **{k: v for k, v in KERAS_EXTRAS.items() if k == "dtype"},
+        **inert("beta", "gamma"),
     }
     axis: tuple[int, ...]
     normalized_shape: tuple[int, ...] | None

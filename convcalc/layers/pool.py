@@ -18,6 +18,8 @@ from convcalc.layers.base import (
     channels,
     spatial,
 )
+from convcalc.layers.common import DATA_FORMAT
+from convcalc.layers.export import Code, kwargs, pad_module, refuse
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import SpatialLayer, Windowed
 
@@ -42,6 +44,7 @@ def pool_args(rank: int, average: bool) -> dict[str, Arg]:
             doc="'valid' | 'same' | int | per-axis ints | [before, after] pairs",
         ),
         "ceil_mode": Arg(boolean, False, doc="PyTorch ceil_mode (explicit padding only)"),
+        "data_format": DATA_FORMAT,
     }
     if average:
         args["count_include_pad"] = Arg(
@@ -71,7 +74,7 @@ class PoolingND(Windowed):
             self.strides = self.pool_size
 
     def validate(self) -> list[LayerError]:
-        errors = []
+        errors = super().validate()
         if self.ceil_mode and self.padding == "same":
             errors.append(
                 LayerError(
@@ -106,6 +109,30 @@ class PoolingND(Windowed):
             channels(inputs[0]),
         )
 
+    def keras_code(self, inputs: list[Shape]) -> Code:
+        if self.ceil_mode or not isinstance(self.padding, str):
+            raise refuse(self.kind, "keras", "with PyTorch's explicit padding or ceil_mode")
+        return super().keras_code(inputs)
+
+    def torch_pool(self, inputs: list[Shape], kind: str, pad_value: float, **extra: Any) -> Code:
+        """One nn.{Max,Avg}PoolNd; padding it cannot take (asymmetric, or more than half the
+        window: PyTorch's rule) goes into an nn.ConstantPadNd of ``pad_value`` first."""
+        r = self.rank
+        pads = self.pads(spatial(inputs[0]))
+        fits = all(b == a and b <= k // 2 for (b, a), k in zip(pads, self.pool_size))
+        if fits:
+            padding, pre = tuple(b for b, _ in pads), ""
+        elif pad_value == 0.0:
+            raise refuse(self.kind, "pytorch", "with asymmetric padding")
+        else:
+            padding, pre = (0,) * r, pad_module(pads, r, pad_value)
+        ctor = f"nn.{kind}{r}d(" + kwargs(
+            kernel_size=self.pool_size, stride=self.strides, padding=padding,
+            ceil_mode=self.ceil_mode, **extra,
+        ) + ")"  # fmt: skip
+        mods = ((("__pad", pre),) if pre else ()) + (("", ctor),)
+        return Code(mods, "{m}({m}__pad({x}))" if pre else "{m}({x})")
+
     def out_and_pads(self, x: Any) -> tuple[Shape, list[tuple[int, int]]]:
         sizes = x.shape[1:-1]
         return self.windowed_out(sizes, ceil_mode=self.ceil_mode, pool=True), self.pads(sizes)
@@ -113,6 +140,10 @@ class PoolingND(Windowed):
 
 class MaxPoolingND(PoolingND):
     """Shared by MaxPooling1D/2D/3D."""
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        """Padding never wins: asymmetric 'same' pads with -inf first."""
+        return self.torch_pool(inputs, "MaxPool", float("-inf"), dilation=self.dilation())
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         """Padding never wins (it holds -inf)."""
@@ -126,6 +157,11 @@ class AveragePoolingND(PoolingND):
     """Shared by AveragePooling1D/2D/3D."""
 
     count_include_pad: bool
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        """Keras's 'same' averages over the real positions only (count_include_pad=False)."""
+        include = not isinstance(self.padding, str) and self.count_include_pad
+        return self.torch_pool(inputs, "AvgPool", 0.0, count_include_pad=include)
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         """PyTorch's divisor for explicit padding (count_include_pad clips windows to the padded
@@ -198,7 +234,10 @@ class AveragePooling3D(AveragePoolingND):
     args = pool_args(3, average=True)
 
 
-GLOBAL_ARGS = {"keepdims": Arg(boolean, False, doc="keep the spatial axes as size 1")}
+GLOBAL_ARGS = {
+    "keepdims": Arg(boolean, False, doc="keep the spatial axes as size 1"),
+    "data_format": DATA_FORMAT,
+}
 
 
 class GlobalPoolingND(SpatialLayer):
@@ -219,8 +258,16 @@ class GlobalPoolingND(SpatialLayer):
     def axes(self) -> tuple[int, ...]:
         return tuple(range(1, self.rank + 1))
 
+    reduce: ClassVar[str] = "torch.mean"
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        dims = tuple(range(2, self.rank + 2))
+        return Code((), f"{self.reduce}({{x}}, dim={dims!r}, keepdim={self.keepdims})")
+
 
 class GlobalMaxPoolingND(GlobalPoolingND):
+    reduce = "torch.amax"
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         return xs[0].max(axis=self.axes(), keepdims=self.keepdims)
 

@@ -19,6 +19,8 @@ from convcalc.layers.base import (
     channels,
     spatial,
 )
+from convcalc.layers.common import DATA_FORMAT
+from convcalc.layers.export import Code, pad_module
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import SpatialLayer
 from convcalc.shapes import to_canonical, to_display
@@ -48,6 +50,9 @@ class ZeroPaddingND(SpatialLayer):
     def rf_step(self, inputs: list[Shape]) -> Shift:
         return Shift(tuple(before for before, _ in self.padding))
 
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        return Code((("", pad_module(list(self.padding), self.rank)),), "{m}({x})")
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import windows
 
@@ -60,7 +65,7 @@ class ZeroPadding1D(ZeroPaddingND):
 
     kind = "ZeroPadding1D"
     rank = 1
-    args = {"padding": padding_arg(1)}
+    args = {"padding": padding_arg(1), "data_format": DATA_FORMAT}
 
 
 @register
@@ -70,7 +75,7 @@ class ZeroPadding2D(ZeroPaddingND):
     kind = "ZeroPadding2D"
     aliases = ("ZeroPad2d",)
     rank = 2
-    args = {"padding": padding_arg(2)}
+    args = {"padding": padding_arg(2), "data_format": DATA_FORMAT}
 
 
 @register
@@ -80,7 +85,7 @@ class ZeroPadding3D(ZeroPaddingND):
     kind = "ZeroPadding3D"
     aliases = ("ZeroPad3d",)
     rank = 3
-    args = {"padding": padding_arg(3)}
+    args = {"padding": padding_arg(3), "data_format": DATA_FORMAT}
 
 
 def cropping_arg(rank: int) -> Arg:
@@ -113,6 +118,11 @@ class CroppingND(SpatialLayer):
     def rf_step(self, inputs: list[Shape]) -> Shift:
         return Shift(tuple(-before for before, _ in self.cropping))
 
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        sizes = spatial(inputs[0])
+        cuts = ", ".join(f"{b}:{n - a}" for n, (b, a) in zip(sizes, self.cropping))
+        return Code((), "{x}[:, :, " + cuts + "]")
+
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import windows
 
@@ -125,7 +135,7 @@ class Cropping1D(CroppingND):
 
     kind = "Cropping1D"
     rank = 1
-    args = {"cropping": cropping_arg(1)}
+    args = {"cropping": cropping_arg(1), "data_format": DATA_FORMAT}
 
 
 @register
@@ -134,7 +144,7 @@ class Cropping2D(CroppingND):
 
     kind = "Cropping2D"
     rank = 2
-    args = {"cropping": cropping_arg(2)}
+    args = {"cropping": cropping_arg(2), "data_format": DATA_FORMAT}
 
 
 @register
@@ -143,7 +153,7 @@ class Cropping3D(CroppingND):
 
     kind = "Cropping3D"
     rank = 3
-    args = {"cropping": cropping_arg(3)}
+    args = {"cropping": cropping_arg(3), "data_format": DATA_FORMAT}
 
 
 class UpSamplingND(SpatialLayer):
@@ -164,6 +174,14 @@ class UpSamplingND(SpatialLayer):
                 f"depends on its position"
             )
         return Unchanged()
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        mode = {"nearest": "nearest", "bilinear": "bilinear"}.get(self.interpolation)
+        if mode is None:
+            raise LayerError(f"convcalc export does not write interpolation {self.interpolation!r}")
+        size = tuple(float(f) for f in self.size)
+        ctor = f"nn.Upsample(scale_factor={size!r}, mode={mode!r})"
+        return Code((("", ctor),), "{m}({x})")
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
@@ -189,7 +207,7 @@ class UpSampling1D(UpSamplingND):
 
     kind = "UpSampling1D"
     rank = 1
-    args = {"size": size_arg(1)}
+    args = {"size": size_arg(1), "data_format": DATA_FORMAT}
 
 
 @register
@@ -207,6 +225,7 @@ class UpSampling2D(UpSamplingND):
             doc="interpolation (no effect on shapes)",
             shape_relevant=False,
         ),
+        "data_format": DATA_FORMAT,
     }
 
 
@@ -216,7 +235,7 @@ class UpSampling3D(UpSamplingND):
 
     kind = "UpSampling3D"
     rank = 3
-    args = {"size": size_arg(3)}
+    args = {"size": size_arg(3), "data_format": DATA_FORMAT}
 
 
 @register
@@ -241,6 +260,17 @@ class Flatten(Layer):
 
     def rf_step(self, inputs: list[Shape]) -> Whole:
         return Whole()
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        """In the spec's layout order (a channels_last spec flattens H, W, C as Keras does)."""
+        if len(inputs[0]) == 1:
+            return Code((), "{x}")
+        if self.channels_first:
+            return Code((), "torch.flatten({x}, 1)")
+        return Code((), "to_last({x}).flatten(1)")
+
+    def keras_args(self) -> dict[str, Any]:
+        return {}
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         """Flattens in the spec's data_format order: (C, H, W) for channels_first, as PyTorch
@@ -296,6 +326,14 @@ class Reshape(Layer):
 
     def rf_step(self, inputs: list[Shape]) -> Whole:
         return Whole()
+
+    def torch_code(self, inputs: list[Shape]) -> Code:
+        """In the spec's layout (PyTorch computes in NCHW: a channels_last spec reshapes in
+        its own order, then moves the channels back)."""
+        target = to_display(self.output_shape(inputs), self.channels_first)
+        if self.channels_first:
+            return Code((), "{x}.reshape({x}.shape[0], *" + repr(target) + ")")
+        return Code((), "to_first(to_last({x}).reshape({x}.shape[0], *" + repr(target) + "))")
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         """Reshapes in the spec's data_format (as the user wrote target_shape)."""

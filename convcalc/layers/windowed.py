@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 from convcalc import shapes
 from convcalc.layers.base import Layer, LayerError, RFStep, Shape, Window
-from convcalc.layers.common import axis_letter
+from convcalc.layers.common import axis_letter, data_format_errors
 
 
 class SpatialLayer(Layer):
@@ -21,6 +21,9 @@ class SpatialLayer(Layer):
 
     def axis(self, i: int) -> str:
         return axis_letter(self.rank, i)
+
+    def validate(self) -> list[LayerError]:
+        return data_format_errors(getattr(self, "data_format", None), self.channels_first)
 
 
 class Windowed(SpatialLayer):

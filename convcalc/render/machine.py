@@ -23,7 +23,8 @@ def layer_dict(r: LayerRow) -> dict[str, Any]:
         "params": r.params,
         "trainable_params": r.trainable_params,
         "non_trainable_params": r.non_trainable_params,
-        "macs": r.macs,
+        "macs": None if r.incomplete else r.macs,
+        **({"shares": r.shares} if r.shares else {}),
         # in the spec's framework order: PyTorch's names and layouts for PyTorch
         # spellings and channels_first specs, Keras's otherwise
         "weights": [
@@ -50,6 +51,10 @@ def report_dict(report: Report, layers: Any = None) -> dict[str, Any]:
         else [list(r.output_shape) for r in inputs],
         "output_shape": list(report.output_shape),
         "outputs": list(report.outputs),
+        "status": "incomplete" if report.incomplete else "complete",
+        "not_analysable": [
+            {"name": r.name, "type": r.kind, "reason": r.incomplete} for r in report.incomplete
+        ],
         "layers": [layer_dict(r) for r in report.rows] if layers is None else layers,
         "totals": {
             **t.as_dict(),
@@ -100,8 +105,10 @@ def layer_text(r: LayerRow, newline: str) -> str:
         f'{i1}"inputs": {_strings(r.inputs, i1)},'
         f'{i1}"output_shape": {json_text.numbers(r.output_shape)},'
         f'{i1}"params": {r.params},{i1}"trainable_params": {r.trainable_params},'
-        f'{i1}"non_trainable_params": {r.non_trainable_params},{i1}"macs": {r.macs},'
-        f'{i1}"weights": {weights},'
+        f'{i1}"non_trainable_params": {r.non_trainable_params},'
+        f'{i1}"macs": {"null" if r.incomplete else r.macs},'
+        + (f'{i1}"shares": {json_text.string(r.shares)},' if r.shares else "")
+        + f'{i1}"weights": {weights},'
         f'{i1}"weights_layout": "{"torch" if r.torch_layout else "keras"}"{newline}}}'
     )
 
@@ -125,7 +132,12 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
     lines = [
         f"**{escape.markdown(report.name)}**: {grouped(t.params)} params "
         f"({grouped(t.trainable_params)} trainable, {grouped(t.non_trainable_params)} "
-        f"non-trainable), {grouped(t.macs)} MACs",
+        f"non-trainable), {grouped(t.macs)} MACs"
+        + (
+            f" (at least: {len(report.incomplete)} layers not analysable)"
+            if report.incomplete
+            else ""
+        ),
         "",
         "| Layer (type) | Output Shape | Param # | MACs |" + "".join(f" {h} |" for h, _ in extra),
         "|:--|:--|--:|--:|" + "--:|" * len(extra),
@@ -133,7 +145,7 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
     for r in report.rows:
         lines.append(
             f"| {escape.markdown(r.name)} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
-            f"{grouped(r.params)} | {grouped(r.macs)} |"
+            f"{grouped(r.params)} | {'?' if r.incomplete else grouped(r.macs)} |"
             + "".join(f" {cells.get(r.name, '')} |" for _, cells in extra)
         )
     lines.append(
@@ -177,7 +189,7 @@ def render_csv(report: Report, extra: Sequence[tuple[str, dict[str, Any]]] = ())
                 r.params,
                 r.trainable_params,
                 r.non_trainable_params,
-                r.macs,
+                "" if r.incomplete else r.macs,
             ]
             + [values.get(r.name, "") for _, values in extra]
         )

@@ -44,7 +44,7 @@ def _cells(
                 f"{r.name} ({r.kind})",
                 shape(r.output_shape),
                 grouped(r.params),
-                grouped(r.macs * n),
+                "?" if r.incomplete else grouped(r.macs * n),
                 "\n".join(r.inputs),
                 r.name,
             )
@@ -133,8 +133,11 @@ def build_table(
     totals.add_row("Non-trainable params:", grouped(t.non_trainable_params), "")
     n = batch or 1
     per = "" if batch is None else f", a batch of {batch}"
+    bound = "; at least: incomplete" if report.incomplete else ""
     totals.add_row(
-        "Total MACs:", grouped(t.macs * n), f"({si(t.macs * n)}MAC, {si(t.flops * n)}FLOP{per})"
+        "Total MACs:",
+        grouped(t.macs * n),
+        f"({si(t.macs * n)}MAC, {si(t.flops * n)}FLOP{per}{bound})",
     )
     for row in footer:
         totals.add_row(*row)
@@ -142,7 +145,20 @@ def build_table(
         macs_note() if batch is None else macs_note(False) + f" MACs for the batch of {batch}.",
         style="dim",
     )
-    return Group(table, totals, note)
+    if not report.incomplete:
+        return Group(table, totals, note)
+    return Group(table, totals, note, Text(incomplete_note(report), style="yellow"))
+
+
+def incomplete_note(report: Report) -> str:
+    """The lines that say which layers are not analysable (every text output prints them)."""
+    rows = report.incomplete
+    lines = [
+        f"Incomplete: {len(rows)} layer{'s' if len(rows) != 1 else ''} not analysable "
+        f"(MACs shown as ?; the totals are lower bounds):"
+    ]
+    lines += [f"  {r.name} ({r.kind}): {r.incomplete}" for r in rows]
+    return "\n".join(lines)
 
 
 def render_table(

@@ -14,7 +14,9 @@ Keys are ``<layer name>/<weight name>`` or ``<layer name>.<weight name>`` (a PyT
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,8 @@ import numpy as np
 
 from convcalc.errors import Location, Problem, SpecError, UsageError
 from convcalc.layers.base import Weight
-from convcalc.runtime import archives
+from convcalc.runtime import archives, weightfiles
+from convcalc.spec.files import refusal
 from convcalc.spec.model import LayerSpec
 
 F32 = np.float32
@@ -69,10 +72,22 @@ def flip_spatial(a: np.ndarray, rank: int) -> np.ndarray:
 
 
 def _split_key(key: str, names: list[str]) -> tuple[str, str] | None:
+    """``<layer>/<weight>`` or ``<layer>.<weight>``; a PyTorch module path also matches the
+    layer named like it with underscores (``layer1.0.conv1.weight`` -> ``layer1_0_conv1``)."""
     for name in names:  # longest names first, so 'conv1.bn' wins over 'conv1'
         if key.startswith(name) and len(key) > len(name) + 1 and key[len(name)] in "./":
             return name, key[len(name) + 1 :]
+    for sep in "./":
+        module, _, weight = key.rpartition(sep)
+        flat = re.sub(r"[./]", "_", module)
+        if module and flat in names and weight:
+            return flat, weight
     return None
+
+
+def _closest(key: str, candidates: list[str]) -> str:
+    near = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
+    return f"; closest: '{near[0]}'" if near else ""
 
 
 class _Stored:
@@ -105,25 +120,43 @@ def _read(arrays: archives.Arrays) -> dict[str, Any]:
 
 
 def load(path: Path, layout: str, layers: Layers) -> Params:
-    """Read every layer's weights from ``path``, checking names and shapes; all problems at once."""
-    with archives.open_arrays(path, "--weights") as stored:
+    """Read every layer's weights from ``path``, checking names and shapes; all problems at once.
+    Like PyTorch's load_state_dict, a mismatch lists every missing and unexpected key, each
+    with the closest name on the other side."""
+    kind = weightfiles.kind_of(path)
+    if kind:
+        why = refusal(path, "weights file")  # a device, a FIFO, a link out of the tree
+        if why:
+            raise UsageError(f"--weights {path}: {why[0]}", hint=why[1])
+        layout = weightfiles.fixed_layout(kind) or layout
+        return _load(weightfiles.read(path, layers), path, layout, layers)
+    with archives.open_arrays(path, "--weights") as stored:  # .npz: headers first
         return _load(_read(stored), path, layout, layers)
 
 
 def _load(arrays: dict[str, Any], path: Path, layout: str, layers: Layers) -> Params:
     loc = Location(str(path))
     names = sorted((ls.name for ls, _ in layers), key=len, reverse=True)
+    expected = [
+        f"{ls.name}{'.' if layout == 'torch' else '/'}{file_name(w, layout)}"
+        for ls, weights in layers
+        for w in weights
+    ]
     found: dict[str, dict[str, Any]] = {}
     problems: list[Problem] = []
+    unexpected = [key for key in arrays if _split_key(key, names) is None]
+    given = {k.replace("/", ".") for k in arrays}
+    expected = [e for e in expected if e.replace("/", ".") not in given]  # the missing ones
     for key, a in arrays.items():
         split = _split_key(key, names)
         if split is None:
             problems.append(
                 Problem(
                     loc,
-                    f"'{key}' names no layer of the spec",
-                    hint="keys are '<layer name>/<weight>', e.g. "
-                    f"'{names[-1] if names else 'conv1'}/kernel'",
+                    f"unexpected key '{key}': it names no layer of the spec"
+                    + _closest(key, expected),
+                    hint="keys are '<layer name>/<weight>' or '<layer name>.<weight>' "
+                    "(a PyTorch module path matches the layer named with '_' for '.')",
                 )
             )
             continue
@@ -131,7 +164,15 @@ def _load(arrays: dict[str, Any], path: Path, layout: str, layers: Layers) -> Pa
     _check_layout(path, layout, layers, found)
     result: Params = {}
     for ls, weights in layers:
-        result[ls.name] = _layer_params(ls, weights, found.pop(ls.name, {}), layout, loc, problems)
+        if ls.shares:
+            continue  # a later call of a shared layer: its first call's weights
+        params = _layer_params(
+            ls, weights, found.pop(ls.name, {}), layout, loc, unexpected, problems
+        )
+        result[ls.name] = params
+    for ls, _ in layers:
+        if ls.shares:
+            result[ls.name] = result[ls.shares]
     for name, named in found.items():  # layers without weights that the file still names
         problems.append(
             Problem(loc, f"'{name}' has no weights, but the file names {', '.join(sorted(named))}")
@@ -147,16 +188,18 @@ def _layer_params(
     given: dict[str, Any],
     layout: str,
     loc: Location,
+    keys: list[str],
     problems: list[Problem],
 ) -> dict[str, np.ndarray]:
     params: dict[str, np.ndarray] = {}
     for w in weights:
         name, want = file_name(w, layout), file_shape(w, layout)
         if name not in given:
+            key = f"{ls.name}{'.' if layout == 'torch' else '/'}{name}"
             problems.append(
                 Problem(
                     loc,
-                    f"missing weight '{ls.name}/{name}' ({layout} layout, shape {want})",
+                    f"missing key '{key}' ({layout} layout, shape {want})" + _closest(key, keys),
                     ls.describe(),
                 )
             )
@@ -229,6 +272,9 @@ def build(
     else:
         rng = np.random.default_rng([seed, 1])
         params = {ls.name: {w.name: initial(w, rng) for w in weights} for ls, weights in layers}
+        for ls, _ in layers:
+            if ls.shares:  # a later call of a shared layer computes with its first call's
+                params[ls.name] = params[ls.shares]
     for key, a in (arrays or {}).items():
         layer, name = key.split("/", 1)
         (w,) = [

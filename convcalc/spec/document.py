@@ -212,6 +212,21 @@ COMMON: dict[str, dict[str, Any]] = {
         "description": "names of the layers feeding this one (default: the previous layer)",
     },
     "trainable": {"type": "boolean", "default": True},
+    "dtype": {"description": "accepted for Keras compatibility; no effect on counts"},
+    "group": {
+        "type": "array",
+        "items": {"type": "string", "minLength": 1},
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "[model, class]: the nested model this layer is part of (Keras's "
+        "summary shows it as one row)",
+    },
+    "shares": {
+        "type": "string",
+        "minLength": 1,
+        "description": "a later call of that earlier layer: its arguments and weights (a "
+        "shared layer: counted once)",
+    },
     "repeat": {
         "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
         "description": "write the layer (or block use) this many times in a row "

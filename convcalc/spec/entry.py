@@ -71,6 +71,7 @@ class EntryParser(Reporter):
         self.channels_first = channels_first
         self.current_name = ""
         self.blocks: list[str] = []  # the spec's block names, for "did you mean" hints
+        self.parsed: dict[str, tuple[type[Layer], dict[str, Any]]] = {}  # for shares:
 
     def kind(self, i: int, entry: Entry) -> tuple[str, type[Layer], dict[str, Any]] | None:
         """The written kind, its class and its argument mapping; None (reported) if unusable."""
@@ -120,6 +121,11 @@ class EntryParser(Reporter):
             return None
         written, cls, args = found
         kpath = entry.path + (written,)
+        owner = self.shared_owner(i, cls, args, kpath)
+        if owner is None:
+            return None
+        if owner:  # a later call: the first call's arguments, its own name and inputs
+            args = {**self.parsed[owner][1], **args}
         name = args.get("name")
         if name is not None and (not isinstance(name, str) or not name):
             self.fail(
@@ -140,6 +146,18 @@ class EntryParser(Reporter):
                 layer=desc,
             )
             trainable = True
+        group = args.get("group", [])
+        if not (
+            isinstance(group, list)
+            and len(group) in (0, 2)
+            and all(isinstance(g, str) and g for g in group)
+        ):
+            self.fail(
+                kpath + ("group",),
+                f"group must be [model name, class], e.g. [block, Functional]; received {group!r}",
+                layer=desc,
+            )
+            group = []
         values, arg_locs, ok = self.args(cls, args, kpath, desc)
         if not ok:
             return None
@@ -158,6 +176,8 @@ class EntryParser(Reporter):
             self.problems.append(Problem(at, err.message, desc, err.hint))
         if errors:
             return None  # its shape would only repeat the problem; dependents are skipped
+        if not owner:
+            self.parsed[name] = (cls, {k: v for k, v in args.items() if k not in COMMON_KEYS})
         return LayerSpec(
             i,
             cls.kind,
@@ -172,7 +192,35 @@ class EntryParser(Reporter):
             entry.blocks,
             entry.via,
             args,
+            owner,
+            tuple(group),
         )
+
+    def shared_owner(
+        self, i: int, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...]
+    ) -> str | None:
+        """``shares: NAME``: the earlier layer this entry calls again ("" when none; None when
+        reported)."""
+        owner = args.get("shares")
+        if owner is None:
+            return ""
+        if not isinstance(owner, str) or owner not in self.parsed:
+            self.fail(
+                kpath + ("shares",),
+                f"shares names no earlier layer: {owner!r}",
+                layer=f"layers[{i}] ({cls.kind})",
+                hint="shares: NAME calls the layer NAME again (listed before this entry)",
+            )
+            return None
+        if self.parsed[owner][0] is not cls:
+            self.fail(
+                kpath + ("shares",),
+                f"'{owner}' is a {self.parsed[owner][0].kind}; a call of it is one too",
+                layer=f"layers[{i}] ({cls.kind})",
+                hint=f"write  - {self.parsed[owner][0].kind}: {{shares: {owner}, ...}}",
+            )
+            return None
+        return owner
 
     def inputs(
         self, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...], desc: str
@@ -231,7 +279,9 @@ class EntryParser(Reporter):
                 continue
             canonical = key if key in cls.args else torch_names.get(key)
             if canonical is None:
-                main = [k for k, a in cls.args.items() if a.shape_relevant] + list(COMMON_KEYS)
+                main = [k for k, a in cls.args.items() if a.shape_relevant] + [
+                    k for k in COMMON_KEYS if k not in ("dtype", "shares", "group")
+                ]
                 near = (
                     suggest(str(key), main)
                     or suggest(str(key), list(torch_names))

@@ -102,7 +102,7 @@ def refusal(path: str | Path, what: str) -> tuple[str, str] | None:
         via = f" (a symlink to {printable(link)})" if link != os.path.abspath(path) else ""
         return (
             f"is {kind_of(st.st_mode)}{via}, not a regular file",
-            f"convcalc reads a {what} from a regular file only",
+            "convcalc reads only regular files",
         )
     outside = None if current().allow_outside_links else outside_link(path)
     if outside:

@@ -55,6 +55,11 @@ def parse(text: str, file: str = "<spec>") -> Spec:
     return _Parser(load_yaml(text, file)).parse()
 
 
+def parse_source(src: Source) -> Spec:
+    """Validate a spec document that is already parsed (an importer's, located in its file)."""
+    return _Parser(src).parse()
+
+
 def _explicit_names(entries: list[Entry]) -> set[str]:
     """Names given in the entries, reserved first so that automatic names never take them."""
     names = set()

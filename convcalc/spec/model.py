@@ -27,6 +27,8 @@ class LayerSpec:
     blocks: tuple[tuple[str, str], ...] = ()  # enclosing block uses: (use name, block name)
     via: str = ""  # ", in block 'b' used at file:line" (empty outside blocks)
     args: dict[str, Any] = field(default_factory=dict)  # as expanded: substituted, inputs resolved
+    shares: str = ""  # the earlier layer this entry calls again (a shared layer: counted there)
+    group: tuple[str, ...] = ()  # (model, class) of the nested model it belongs to
 
     @property
     def is_input(self) -> bool:

@@ -44,27 +44,37 @@ _VALUE = (1 << _KEY) - 1
 
 @dataclass
 class Source:
-    """A parsed YAML document and where each of its parts stands in the file."""
+    """A parsed YAML document and where each of its parts stands in the file.
+
+    ``locs`` is what :func:`load_yaml` records, packed; a source built another way (the
+    importers map a translated document onto the file it came from) gives ``values`` and
+    ``keys`` as :class:`Location` objects, which win over ``locs``."""
 
     file: str
     data: Any
     # path -> where its key starts << 64 | where its value starts (each line << 32 | col):
     # one int per path, as a 100,000-layer spec has some 700,000 of them
     locs: dict[Path, int] = field(default_factory=dict)
+    values: dict[Path, Location] = field(default_factory=dict)
+    keys: dict[Path, Location] = field(default_factory=dict)
 
     def _location(self, packed: int) -> Location:
         return Location(self.file, packed >> _SHIFT, packed & ((1 << _SHIFT) - 1))
 
     def at(self, path: Path) -> Location:
         """Location of the value at ``path``, or of the nearest enclosing value that has one."""
-        locs = self.locs
-        while path not in locs and path:
+        locs, values = self.locs, self.values
+        while path not in locs and path and (not values or path not in values):
             path = path[:-1]
+        if values and path in values:
+            return values[path]
         found = locs.get(path)
         return self._location(found & _VALUE) if found else Location(self.file, 1, 1)
 
     def key_at(self, path: Path) -> Location:
         """Location of the key that introduces ``path`` (falls back to its value)."""
+        if self.keys and path in self.keys:
+            return self.keys[path]
         found = self.locs.get(path, 0) >> _KEY
         return self._location(found) if found else self.at(path)
 

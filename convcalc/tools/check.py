@@ -21,6 +21,7 @@ from convcalc.counting import DTYPE_BYTES, TOTAL_FIELDS
 from convcalc.errors import ConvcalcError, Location, Problem, SpecError
 from convcalc.report import Field, Report
 from convcalc.spec.model import Spec
+from convcalc.tools.incomplete import mark_incomplete
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,9 @@ def check_spec(spec: Spec, report: Report | None = None) -> SpecCheck:
     report = report or analyze(spec)
     fields = report.fields
     field = model_field(fields, report.outputs)
-    outcomes = _expectations(spec, report, fields) + _budgets(spec, report, field)
+    outcomes = mark_incomplete(
+        report, _expectations(spec, report, fields) + _budgets(spec, report, field)
+    )
     return SpecCheck(
         spec.file, spec.name, outcomes, report=report, receptive_field=field, spec=spec
     )

@@ -235,7 +235,7 @@ def test_weight_shape_mismatch_names_layer_and_shapes(tiny: Path, tmp_path: Path
         f"{w}: error: layers[0] 'conv' (Conv1D): weight 'conv/weight' has shape (3, 2, 5); "
         f"expected (3, 2, 3) (torch layout)\n"
         f"  hint: --weights-layout keras reads Keras layouts\n"
-        f"{w}: error: layers[2] 'fc' (Dense): missing weight 'fc/bias' (torch layout, "
+        f"{w}: error: layers[2] 'fc' (Dense): missing key 'fc.bias' (torch layout, "
         f"shape (2,))\n"
         f"2 problems in {w}\n"
     )
@@ -276,9 +276,10 @@ def test_unknown_and_unexpected_weight_names(tiny: Path, tmp_path: Path) -> None
     result = cli("run", tiny, "--weights", w)
     assert result.exit_code == 2
     assert result.stderr == (
-        f"{w}: error: 'fx/kernel' names no layer of the spec\n"
-        f"  hint: keys are '<layer name>/<weight>', e.g. 'fc/kernel'\n"
-        f"{w}: error: layers[0] 'conv' (Conv1D): missing weight 'conv/bias' (keras layout, "
+        f"{w}: error: unexpected key 'fx/kernel': it names no layer of the spec\n"
+        f"  hint: keys are '<layer name>/<weight>' or '<layer name>.<weight>' (a PyTorch "
+        f"module path matches the layer named with '_' for '.')\n"
+        f"{w}: error: layers[0] 'conv' (Conv1D): missing key 'conv/bias' (keras layout, "
         f"shape (3,))\n"
         f"{w}: error: layers[0] 'conv' (Conv1D): unexpected weight 'conv/gamma'\n"
         f"  hint: this layer's weights: kernel, bias\n"

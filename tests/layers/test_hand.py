@@ -229,6 +229,22 @@ HAND = [
         0,
         12,
     ),
+    # not analysable (Keras Lambda / TFOpLambda, an unknown ONNX op): the shape recorded in
+    # the imported file, else the input's; no weights; MACs unknown (0 in the totals)
+    ("lambda-shape", "Lambda", {"shape": [6, 2]}, [4, 3], "channels_last", [6, 2], 0, 0, 0),
+    ("lambda-same", "Lambda", {}, [4, 4, 3], "channels_last", [4, 4, 3], 0, 0, 0),
+    ("tfop", "TFOpLambda", {"function": "nn.relu"}, [5, 2], "channels_last", [5, 2], 0, 0, 0),
+    (
+        "opaque-cf",
+        "Opaque",
+        {"op": "Erf", "shape": [3, 4, 5]},
+        [3, 4, 5],
+        "channels_first",
+        [3, 4, 5],
+        0,
+        0,
+        0,
+    ),
 ]
 
 
@@ -365,6 +381,6 @@ layers:
     assert (d.output_shape, d.params, d.macs) == ((4, 4), 32, 96)
     with pytest.raises(
         SpecError,
-        match="activation 'glu' halves the feature axis, which must be even; received 5 features",
+        match=r"activation 'glu' halves the last axis of \(5,\), which must be even; received 5",
     ):
         analyze_text("input: [5]\nlayers:\n  - Activation: {activation: glu}\n")

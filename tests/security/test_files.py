@@ -14,7 +14,7 @@ from tests.security.conftest import GOOD, ROOT, cli, no_traceback
 
 DEVICE = (
     "error: is a character device (a symlink to /dev/zero), not a regular file\n"
-    "  hint: convcalc reads a spec from a regular file only\n"
+    "  hint: convcalc reads only regular files\n"
 )
 
 
@@ -38,7 +38,7 @@ def test_a_device_named_explicitly_is_refused(here: Path) -> None:
     assert (result.exit_code, result.stderr) == (
         2,
         "/dev/zero: error: is a character device, not a regular file\n"
-        "  hint: convcalc reads a spec from a regular file only\n",
+        "  hint: convcalc reads only regular files\n",
     )
 
 
@@ -50,7 +50,7 @@ def test_a_fifo_is_refused_without_blocking(here: Path) -> None:
     assert result.stdout.splitlines()[-1] == "2 specs: 1 passed, 0 failed, 1 invalid"
     assert result.stderr == (
         "pipe.yaml: error: is a FIFO (named pipe), not a regular file\n"
-        "  hint: convcalc reads a spec from a regular file only\n"
+        "  hint: convcalc reads only regular files\n"
     )
 
 
@@ -153,4 +153,40 @@ def test_not_utf8_is_located(here: Path) -> None:
         2,
         "latin.yaml:1:10: error: is not UTF-8 text (invalid continuation byte at byte 9)\n"
         "  hint: save the spec as UTF-8\n",
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("name", ["m.onnx", "m.keras", "m.json", "m.h5"])
+def test_a_model_file_that_is_dev_zero_is_never_read(here: Path, name: str) -> None:
+    (here / name).symlink_to("/dev/zero")
+    result = cli("summary", name)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"{name}: error: is a character device (a symlink to /dev/zero), not a regular file\n"
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("w.npz", ""),
+        ("x.npy", ""),
+        ("w.safetensors", "  hint: convcalc reads only regular files\n"),
+        ("w.h5", "  hint: convcalc reads only regular files\n"),
+        ("w.onnx", "  hint: convcalc reads only regular files\n"),
+    ],
+)
+def test_a_weights_or_input_file_that_is_dev_zero_is_never_read(
+    here: Path, name: str, hint: str
+) -> None:
+    (here / "s.yaml").write_text(GOOD)
+    (here / name).symlink_to("/dev/zero")
+    flag = "--input" if name.endswith(".npy") else "--weights"
+    result = cli("run", "s.yaml", flag, name)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"error: {flag} {name}: is a character device (a symlink to /dev/zero), not a "
+        "regular file\n" + hint,
     )

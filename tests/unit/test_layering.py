@@ -1,12 +1,15 @@
 """The import rule, checked over every import in convcalc/ (top level and inside functions):
 
-    errors, shapes, fields, counting, atomic, ops  <  layers  <  spec  <  report  <  analysis
-        <  runtime  <  tools  <  render  <  cli
+    errors, shapes, fields, counting, atomic, ops  <  layers  <  spec  <  importers  <  report
+        <  analysis  <  runtime  <  tools  <  render  <  cli
 
 A module imports only from its own floor or below. ``ops/`` imports nothing from convcalc.
+``importers/`` (Keras configs, ONNX graphs -> spec documents) builds on the spec loader and
+nothing above it, so that ``analysis.load_spec`` can hand it any file a command takes.
 Imports inside functions are allowed only for numpy, rich, yaml and convcalc.ops (to keep
-``convcalc summary`` from loading them), and in the CLI and the package's API functions
-(``convcalc/__init__.py``), which load only the command that runs.
+``convcalc summary`` from loading them), for the stdlib modules only an importer needs (json,
+zipfile) and the optional extras (onnx, h5py, safetensors), and in the CLI and the package's
+API functions (``convcalc/__init__.py``), which load only the command that runs.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ FLOORS = [
     {"errors", "shapes", "fields", "counting", "atomic", "ops"},
     {"layers"},
     {"spec", "zoo"},  # zoo: the shipped spec files, resolved by name where a spec is read
+    {"importers"},  # Keras and ONNX files read as spec documents (above spec, below report)
     {"report"},
     {"analysis"},
     {"runtime"},
@@ -28,7 +32,17 @@ FLOORS = [
     {"render"},
     {"cli"},
 ]
-LAZY_OK = ("numpy", "rich", "yaml", "convcalc.ops")
+LAZY_OK = (
+    "numpy",
+    "rich",
+    "yaml",
+    "convcalc.ops",
+    "json",
+    "zipfile",
+    "onnx",
+    "h5py",
+    "safetensors",
+)
 LAZY_ANYTHING = (
     "cli",
     "__init__",

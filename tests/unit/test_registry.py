@@ -103,6 +103,11 @@ def test_forward_gives_the_analytic_shape(kind: str) -> None:
         rng = np.random.default_rng(0)
         xs = [rng.standard_normal((2,) + r.shape, dtype=np.float32) for r in report.rows[:-1]]
         params = weights.build([(ls, list(row.weights))], 0, None, "keras", False)[ls.name]
+        if row.incomplete:  # a kind convcalc cannot analyse says so, and refuses to run
+            with pytest.raises(LayerError, match="cannot execute"):
+                ls.layer.forward(xs, params)
+            ran += 1
+            continue
         try:
             y = ls.layer.forward(xs, params)
         except LayerError:

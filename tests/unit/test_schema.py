@@ -50,6 +50,7 @@ KEYWORDS = {
     "maxItems",
     "minimum",
     "exclusiveMaximum",
+    "exclusiveMinimum",
     "minLength",
     "pattern",
     "anyOf",
@@ -109,6 +110,8 @@ def valid(value: Any, schema: dict[str, Any], root: dict[str, Any] = SCHEMA) -> 
         if "minimum" in schema and value < schema["minimum"]:
             return False
         if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
+            return False
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
             return False
     if isinstance(value, str):
         if len(value) < schema.get("minLength", 0):
