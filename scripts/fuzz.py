@@ -5,7 +5,8 @@ inputs are bytes mutated by libFuzzer, guided by the coverage of convcalc's own 
 modules are instrumented on import). Without it, the same target is fed by hypothesis
 (mutations of generated specs), for the same time. Each input goes through
 ``tests/fuzz/target.py`` (loader, engine, check, every renderer); one input in 16 also goes
-through the CLI (``check`` and ``summary`` in-process), whose exit code must be 0, 1 or 2.
+through the CLI (``check`` and ``summary`` in-process, as a .yaml spec or a Keras .json
+model), whose exit code must be 0, 1 or 2.
 Any other exception is a crash: the input is written to ``--crashes`` (to be fixed and kept as
 a regression in tests/fuzz/regressions/) and the script exits 1.
 
@@ -15,6 +16,7 @@ a regression in tests/fuzz/regressions/) and the script exits 1.
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import os
 import re
@@ -64,7 +66,8 @@ class Target:
             return
         self.check_text(text)
         if data[:1] and data[0] % 16 == 0:  # the CLI costs more: one input in 16
-            spec = self.folder / "f.yaml"
+            # as a spec, or as a Keras model.to_json() file (the importer behind summary)
+            spec = self.folder / ("f.json" if len(data) > 1 and data[1] % 2 else "f.yaml")
             spec.write_bytes(data)
             for args in (["check", str(spec), "--format", "github"], ["summary", str(spec)]):
                 result = self.runner.invoke(self.app, args)
@@ -120,10 +123,14 @@ def atheris_child(seconds: int, crashes: Path) -> int:
     corpus = Path(tempfile.mkdtemp(prefix="convcalc-corpus-"))
     for seed in SEEDS + sorted((ROOT / "tests" / "fuzz" / "regressions").glob("*")):
         (corpus / seed.name).write_bytes(seed.read_bytes())
+    for model in sorted((ROOT / "tests" / "golden" / "keras").glob("*.json.gz")):
+        data = gzip.decompress(model.read_bytes())  # Keras model configs, for the importer
+        if len(data) <= 8192:
+            (corpus / model.name[:-3]).write_bytes(data)
     args = [
         sys.argv[0],
         f"-max_total_time={seconds}",
-        "-max_len=4096",
+        "-max_len=8192",
         "-rss_limit_mb=2048",
         f"-artifact_prefix={crashes}{os.sep}",
         "-print_final_stats=1",
