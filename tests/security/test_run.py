@@ -281,3 +281,39 @@ def test_check_update_on_a_read_only_spec(here: Path) -> None:
     )
     assert spec.read_text().endswith("params: 1\n")
     no_traceback(result.stdout, result.stderr)
+
+
+def test_a_real_ctrl_c_during_the_output_write(here: Path) -> None:
+    """SIGINT while the activations are being written (the file appears as a hidden temporary
+    in the same folder): the previous file stays whole, the temporary goes, exit code 130."""
+    import signal
+    import time
+
+    (here / "big.yaml").write_text(
+        "input: [1024, 1024, 8]\nlayers:\n"
+        + "".join(f"  - ReLU: {{name: r{i}}}\n" for i in range(6))  # 6 x 32 MiB to write
+    )
+    (here / "acts.npz").write_bytes(b"the previous run")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convcalc", "run", "big.yaml", "--output", "acts.npz", "--force"],
+        cwd=here,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if any(p.name.startswith(".acts.npz.") for p in here.iterdir()):
+            proc.send_signal(signal.SIGINT)  # Ctrl-C, in the middle of the write
+            break
+        time.sleep(0.001)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the write finished before the signal could be sent")
+    assert (proc.returncode, err) == (
+        130,
+        "error: interrupted; files being written were left as they were\n",
+    )
+    assert (here / "acts.npz").read_bytes() == b"the previous run"
+    assert sorted(p.name for p in here.iterdir()) == ["acts.npz", "big.yaml"]
