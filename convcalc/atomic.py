@@ -43,7 +43,7 @@ def check_destination(path: str | Path, force: bool, flag: str) -> None:
     shown = f"{flag} {printable(str(path))}"
     folder = target.parent if str(target.parent) else Path(".")
     try:
-        st = os.lstat(target)
+        st = os.stat(target)  # through a symlink, as replacing() writes
     except FileNotFoundError:
         st = None
     except OSError as exc:
@@ -77,8 +77,21 @@ def check_destination(path: str | Path, force: bool, flag: str) -> None:
 
 @contextlib.contextmanager
 def replacing(path: str | Path) -> Iterator[IO[bytes]]:
-    """A binary file to write ``path``'s new content into; it replaces ``path`` on success."""
+    """A binary file to write ``path``'s new content into; it replaces ``path`` on success.
+
+    A symlink is written through (its target is replaced, the link stays); a directory, a
+    device such as /dev/null, a FIFO or a socket is never replaced (:class:`UsageError`), nor
+    is a read-only file (:class:`PermissionError`)."""
     target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            raise UsageError(
+                f"{printable(str(path))} is not a regular file; convcalc replaces only "
+                "regular files",
+                hint="give the path of a file",
+            )
     folder = target.parent if str(target.parent) else Path(".")
     if target.exists() and read_only(target):
         raise PermissionError(errno.EACCES, "the file is read-only", str(path))

@@ -317,3 +317,23 @@ def test_a_real_ctrl_c_during_the_output_write(here: Path) -> None:
     )
     assert (here / "acts.npz").read_bytes() == b"the previous run"
     assert sorted(p.name for p in here.iterdir()) == ["acts.npz", "big.yaml"]
+
+
+def test_no_write_ever_replaces_a_device_or_a_link(here: Path) -> None:
+    import stat
+
+    from convcalc import atomic
+    from convcalc.errors import UsageError
+
+    with pytest.raises(UsageError) as err:
+        atomic.write_text("/dev/null", "x")  # what `explain --save /dev/null --force` asks
+    assert err.value.render() == (
+        "error: /dev/null is not a regular file; convcalc replaces only regular files\n"
+        "  hint: give the path of a file"
+    )
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    (here / "real.yaml").write_text("old")
+    (here / "link.yaml").symlink_to("real.yaml")
+    atomic.write_text(here / "link.yaml", "new")  # written through: the link stays a link
+    assert (here / "link.yaml").is_symlink() and (here / "real.yaml").read_text() == "new"
+    assert sorted(p.name for p in here.iterdir()) == ["link.yaml", "real.yaml"]
