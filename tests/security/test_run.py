@@ -143,6 +143,20 @@ def test_a_zip_bomb_is_not_decompressed(here: Path) -> None:
     )
 
 
+def test_a_zip_bomb_inside_a_keras_archive_is_not_decompressed(here: Path) -> None:
+    """A .keras archive's model.weights.h5 is read from the zip whole: its declared size must
+    be sane first (here 50 MiB of zeros deflated to about 50 KB: a 1,000x inflation)."""
+    (here / "s.yaml").write_text(SMALL)
+    with zipfile.ZipFile(here / "bomb.keras", "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", "{}")
+        z.writestr("model.weights.h5", b"\0" * (50 << 20))
+    code, peak, err = _peak_mib(["run", "s.yaml", "--weights", "bomb.keras"], here)
+    assert code == 2 and peak < 150, (code, peak)
+    size = (here / "bomb.keras").stat().st_size
+    assert err.startswith("error: --weights bomb.keras: model.weights.h5 inflates 52,428,800 ")
+    assert "(more than 100x): refused as a zip bomb" in err and size < 60_000
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
