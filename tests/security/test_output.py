@@ -146,7 +146,7 @@ def test_escape_helpers() -> None:
     assert escape.xml("a\x00b\ufffe") == "a\\x00b\\ufffe"
 
 
-def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(tmp_path) -> None:  # noqa: ANN001
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(tmp_path) -> None:
     """OWASP's CSV injection rule: a text cell starting with = + - @ (or a tab, CR) gets a
     leading ' so that a spreadsheet shows it instead of running it; numbers stay numbers."""
     import csv
