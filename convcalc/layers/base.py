@@ -28,7 +28,7 @@ import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convcalc.errors import LayerError, Location
 from convcalc.fields import REQUIRED, Arg
@@ -222,12 +222,13 @@ def signature(layer: Layer) -> tuple[Any, ...] | None:
     """A hashable statement of a layer's configuration (its kind, spelling, layout and every
     argument's value as the formulas see it), or None when a value is not hashable."""
     values = layer.__dict__
+    defaults = layer.defaults(layer.torch_spelling)
     try:
         sig = (
             type(layer),
             layer.torch_spelling,
             layer.channels_first,
-            tuple(values.get(key) for key in layer.args),
+            tuple(values[key] if key in values else defaults[key] for key in layer.args),
         )
         hash(sig)
     except TypeError:
@@ -268,12 +269,23 @@ class Layer:
         self.index = index
         self.torch_spelling = spelling in self.aliases  # written with PyTorch's class name
         self.given = frozenset(values)  # the arguments the spec wrote
-        self.__dict__.update(self.defaults(self.torch_spelling))
+        # only the written values live in the instance; the defaults are shared per kind and
+        # spelling (see __getattr__): 100,000 layers would otherwise hold 100,000 copies
         self.__dict__.update(values)
         self.post_init()
         # what the formulas depend on: layers alike in it have the same counts for the same
         # inputs (the engine reuses them; None when a value is not hashable)
         self.signature = signature(self)
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would accept any attribute name otherwise
+
+        def __getattr__(self, name: str) -> Any:
+            """An argument the spec did not write: its default (only called when neither the
+            instance nor the class has the attribute)."""
+            defaults = type(self).defaults(self.__dict__.get("torch_spelling", False))
+            if name in defaults:
+                return defaults[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @classmethod
     def torch_names(cls) -> dict[str, str]:
