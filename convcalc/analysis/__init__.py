@@ -13,7 +13,7 @@ from convcalc.report import Report
 from convcalc.spec import loader
 from convcalc.spec.model import Spec
 
-__all__ = ["analyze", "load_and_analyze", "load_spec", "parse_spec"]
+__all__ = ["analyze", "load_and_analyze", "load_spec", "parse_file_bytes", "parse_spec"]
 
 
 def _with_shape_problems(err: SpecError) -> SpecError:
@@ -42,6 +42,19 @@ def load_spec(path: str | Path) -> Spec:
     try:
         resolved = zoo.resolve(path)
         return importers.load(resolved) if importers.handles(resolved) else loader.load(resolved)
+    except SpecError as err:
+        raise _with_shape_problems(err) from None
+
+
+def parse_file_bytes(raw: bytes, file: str) -> Spec:
+    """Validate the bytes of a spec file named ``file`` (e.g. a committed version,
+    ``HEAD:model.json``): YAML, or a framework's file by its suffix."""
+    from convcalc.spec.files import decode_spec
+
+    try:
+        if importers.handles(file):
+            return importers.load(file, raw)
+        return loader.parse(decode_spec(raw, file), file)
     except SpecError as err:
         raise _with_shape_problems(err) from None
 

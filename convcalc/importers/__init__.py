@@ -32,11 +32,12 @@ def handles(path: str | Path) -> bool:
     return Path(path).suffix.lower() in READERS
 
 
-def document(path: str | Path) -> Source:
-    """The spec document of a framework's file, located in that file."""
-    return READERS[Path(path).suffix.lower()][1](path)
+def document(path: str | Path, raw: bytes | None = None) -> Source:
+    """The spec document of a framework's file, located in that file. ``raw``: the file's
+    bytes when they do not come from ``path`` (a committed version; ``path`` names it)."""
+    return READERS[Path(path).suffix.lower()][1](path, raw)
 
 
-def load(path: str | Path) -> Spec:
+def load(path: str | Path, raw: bytes | None = None) -> Spec:
     """Read and validate a framework's file as a spec (raises SpecError, located)."""
-    return parse_source(document(path))
+    return parse_source(document(path, raw))

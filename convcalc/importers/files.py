@@ -40,15 +40,22 @@ def json_source(raw: bytes, file: str) -> Source:
     return src
 
 
-def keras_archive(path: str | Path) -> Source:
-    """The ``config.json`` of a ``.keras`` archive (Keras 3, tf.keras 2.13+)."""
+def keras_archive(path: str | Path, raw: bytes | None = None) -> Source:
+    """The ``config.json`` of a ``.keras`` archive (Keras 3, tf.keras 2.13+); ``raw``: the
+    archive's bytes when they do not come from ``path``."""
+    import io
     import zipfile
 
     file = str(path)
-    read_bytes(path, "Keras archive")  # exists, is a file, is not huge
+    if raw is None:
+        read_bytes(path, "Keras archive")  # exists, is a file, is not huge
+    elif len(raw) > MAX_BYTES:
+        raise fail(
+            Location(file), f"is {len(raw):,} bytes; a Keras archive over {MAX_BYTES:,} is not read"
+        )
     where = f"{file}[config.json]"
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path if raw is None else io.BytesIO(raw)) as zf:
             try:
                 info = zf.getinfo("config.json")
             except KeyError:

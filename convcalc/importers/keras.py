@@ -367,5 +367,5 @@ def translate(src: Source) -> Source:
     return built.source(doc)
 
 
-def load_document(path: str | Path) -> Source:
-    return translate(read(path))
+def load_document(path: str | Path, raw: bytes | None = None) -> Source:
+    return translate(read(path, raw))

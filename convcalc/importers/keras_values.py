@@ -27,10 +27,13 @@ DROPPED = {
 SPATIAL_FORMAT_FREE = ("Flatten",)  # their data_format only orders a flatten
 
 
-def read(path: str | Path) -> Source:
+def read(path: str | Path, raw: bytes | None = None) -> Source:
+    """The model config of the file at ``path`` (or of its bytes ``raw``, named ``path``)."""
     if Path(path).suffix.lower() == ".keras":
-        return keras_archive(path)
-    return json_source(read_bytes(path, "Keras model (model.to_json())"), str(path))
+        return keras_archive(path, raw)
+    if raw is None:
+        raw = read_bytes(path, "Keras model (model.to_json())")
+    return json_source(raw, str(path))
 
 
 def is_float32(value: Any) -> bool:

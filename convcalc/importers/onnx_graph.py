@@ -33,9 +33,10 @@ def import_onnx() -> Any:
     return onnx
 
 
-def read_model(path: str | Path) -> Any:
+def read_model(path: str | Path, raw: bytes | None = None) -> Any:
     onnx = import_onnx()
-    raw = read_bytes(path, "ONNX graph")
+    if raw is None:
+        raw = read_bytes(path, "ONNX graph")
     try:
         model = onnx.load_model_from_string(raw)
     except Exception as exc:  # protobuf's DecodeError and friends
@@ -50,9 +51,9 @@ def read_model(path: str | Path) -> Any:
         return model
 
 
-def graph_of(path: str | Path) -> Graph:
+def graph_of(path: str | Path, raw: bytes | None = None) -> Graph:
     """The model's graph with every constant and static shape known (see the docstring)."""
-    model = read_model(path)  # first: it says how to install onnx when it is missing
+    model = read_model(path, raw)  # first: it says how to install onnx when it is missing
     import numpy as np
     from onnx import numpy_helper
 
@@ -82,8 +83,8 @@ def graph_of(path: str | Path) -> Graph:
 FIELDS = ("float_data", "int32_data", "int64_data", "double_data", "uint64_data")
 
 
-def translate(path: str | Path) -> Source:
-    graph = graph_of(path)
+def translate(path: str | Path, raw: bytes | None = None) -> Source:
+    graph = graph_of(path, raw)
     file = str(path)
     origin = Source(file, None)
     layers: list[dict[str, Any]] = []
@@ -119,8 +120,8 @@ def translate(path: str | Path) -> Source:
     return built.source(doc)
 
 
-def load_document(path: str | Path) -> Source:
-    return translate(path)
+def load_document(path: str | Path, raw: bytes | None = None) -> Source:
+    return translate(path, raw)
 
 
 def initializers(path: str | Path) -> dict[str, Any]:

@@ -13,10 +13,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from convcalc.analysis import parse_spec
+from convcalc.analysis import parse_file_bytes
 from convcalc.errors import UsageError
 from convcalc.report import LayerRow, Report, Totals
-from convcalc.spec.files import decode_spec
 from convcalc.spec.limits import current
 from convcalc.spec.model import Spec
 
@@ -138,5 +137,4 @@ def spec_at_revision(path: str | Path, rev: str) -> Spec:
     shown = git("cat-file", "blob", blob)
     if shown.returncode != 0:
         raise UsageError(f"cannot read {path} at {rev}: {why(shown, 'git cat-file failed')}")
-    file = f"{rev}:{path}"
-    return parse_spec(decode_spec(shown.stdout, file), file)
+    return parse_file_bytes(shown.stdout, f"{rev}:{path}")

@@ -280,3 +280,55 @@ def test_git_not_installed(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> N
         2,
         "error: --git needs git, which was not found on PATH\n",
     )
+
+
+@needs_git
+def test_git_reads_a_committed_keras_model_or_onnx_graph(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The committed version of a model.to_json() file or a .keras archive is read as what it
+    is (not as YAML), with its revision in the file name."""
+    import gzip
+
+    golden = ROOT / "tests" / "golden" / "keras"
+    repo = isolated / "repo"
+    repo.mkdir()
+    model = repo / "mnist.json"
+    text = gzip.decompress((golden / "mnist.keras3.json.gz").read_bytes()).decode()
+    model.write_text(text)
+    shutil.copyfile(golden / "small.keras", repo / "small.keras")
+    shutil.copyfile(ROOT / "tests" / "golden" / "onnx" / "tiny.onnx", repo / "tiny.onnx")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "models")
+    doc = json.loads(text)
+    conv = next(x for x in doc["config"]["layers"] if x["config"]["name"] == "conv")
+    conv["config"]["filters"] = 64  # 32 before
+    model.write_text(json.dumps(doc))
+    shutil.copyfile(golden / "small.keras-2.15.keras", repo / "small.keras")
+    monkeypatch.chdir(repo)
+    result = run("diff", "mnist.json", "--git", "HEAD", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["old"]["file"] == "HEAD:mnist.json"
+    # 28x28x1 -> conv 3x3 valid (26x26) -> pool 2 (13x13) -> flatten -> Dense 10.
+    # conv: 3*3*1*F + F = 320 with 32 filters, 640 with 64; Dense: 13*13*F*10 + 10 = 54,090 with
+    # 32, 108,170 with 64: the total grows by 320 + 54,080 = 54,400.
+    assert [d["name"] for d in out["layers"]] == ["conv", "pool", "flatten", "drop", "out"]
+    assert out["totals"]["delta"]["params"] == 54_400
+    result = run("diff", "small.keras", "--git", "HEAD", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["old"]["file"] == "HEAD:small.keras[config.json]"
+    # the same network saved by Keras 3 and by Keras 2.15: only the input layer's name differs
+    assert sorted(d["status"] for d in out["layers"]) == ["added", "removed"]
+    assert out["totals"]["delta"]["params"] == 0
+    result = run("diff", "tiny.onnx", "--git", "HEAD", "-f", "json", "--all")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["old"]["file"] == "HEAD:tiny.onnx"
+    assert out["layers"] and {d["status"] for d in out["layers"]} == {"same"}
+    (repo / "tiny.onnx").write_bytes(b"not a graph")  # the committed graph is still read
+    result = run("diff", "tiny.onnx", "--git", "HEAD")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("tiny.onnx: error: is not an ONNX model"), result.stderr
