@@ -8,8 +8,6 @@ walk (:mod:`convcalc.analysis.receptive`).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from convcalc.analysis.receptive import FieldWalk
 from convcalc.counting import Totals
 from convcalc.errors import LayerError, Problem, SpecError
@@ -54,16 +52,16 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
             continue  # an upstream layer failed and was reported
         ins = [canonical[name] for name in ls.inputs]
         try:
-            row = _row(ls, ins, cf)
+            row = _row(ls, ins, cf, walk)
         except LayerError as err:
             problems.append(ls.problem(err))
             continue
         canonical[ls.name] = row.shape
-        rows.append(replace(row, field=walk.step(ls, ins)))
+        rows.append(row)
     return rows, problems
 
 
-def _row(ls: LayerSpec, ins: list[Shape], cf: bool) -> LayerRow:
+def _row(ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk) -> LayerRow:
     layer = ls.layer
     pre = layer.output_shape(ins)
     # a later call of a shared layer uses the first call's weights: they count there
@@ -86,6 +84,7 @@ def _row(ls: LayerSpec, ins: list[Shape], cf: bool) -> LayerRow:
         ls.loc,
         ls.index,
         cf,
+        field=walk.step(ls, ins),  # its receptive field, in the same walk
         torch_layout=cf or layer.torch_spelling,
         blocks=ls.blocks,
         shares=ls.shares,
