@@ -23,6 +23,7 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
     problems: list[Problem] = []
     cf = spec.channels_first
     walk = FieldWalk()
+    grad: dict[str, bool] = {}  # whether a layer's output depends on trainable weights
     for ls in spec.layers:
         layer = ls.layer
         if ls.is_input:
@@ -45,23 +46,29 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
                     cf,
                     True,
                     walk.start(ls.name, out),
+                    operator="input",
                 )
             )
             continue
         if not ls.inputs or any(name not in canonical for name in ls.inputs):
             continue  # an upstream layer failed and was reported
         ins = [canonical[name] for name in ls.inputs]
+        needs_grad = any(grad.get(name, False) for name in ls.inputs)
         try:
-            row = _row(ls, ins, cf, walk)
+            row = _row(ls, ins, cf, walk, needs_grad)
         except LayerError as err:
             problems.append(ls.problem(err))
             continue
+        grad[ls.name] = needs_grad or row.trainable_params > 0
         canonical[ls.name] = row.shape
         rows.append(row)
     return rows, problems
 
 
-def _row(ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk) -> LayerRow:
+def _row(
+    ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk, needs_grad: bool = False
+) -> LayerRow:
+    """``needs_grad``: some input depends on trainable weights (its gradient is computed)."""
     layer = ls.layer
     pre = layer.output_shape(ins)
     # a later call of a shared layer uses the first call's weights: they count there
@@ -70,6 +77,8 @@ def _row(ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk) -> LayerRow
     out = layer.result_shape(ins, pre)
     trainable = sum(w.size for w in weights if w.trainable and ls.trainable)
     total = sum(w.size for w in weights)
+    grad_in, grad_w = layer.backward_macs(ins, pre)
+    torch = layer.torch_module(ins)
     return LayerRow(
         ls.name,
         ls.kind,
@@ -90,6 +99,13 @@ def _row(ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk) -> LayerRow
         shares=ls.shares,
         group=ls.group,
         incomplete=layer.not_analysable(),
+        operator=layer.operator,
+        torch=torch._replace(cls="") if ls.functional else torch,
+        parts=layer.parts(ins, pre),
+        fused=layer.fused_module(),
+        backward=(grad_in if needs_grad else 0, grad_w if trainable else 0),
+        torch_buffers=layer.torch_buffers,
+        torch_spelled=layer.torch_spelling,
     )
 
 

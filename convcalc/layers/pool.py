@@ -14,6 +14,7 @@ from convcalc.fields import Arg, boolean, ints, optional, padding
 from convcalc.layers.base import (
     LayerError,
     Shape,
+    TorchModule,
     Whole,
     channels,
     spatial,
@@ -64,6 +65,12 @@ class PoolingND(Windowed):
     """Shared by the max and average poolings."""
 
     formulas = POOL_FORMULAS
+    operator = "pool"
+    pool_function: ClassVar[str] = "max_pool"
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return TorchModule(self.aliases[0], f"{self.pool_function}{self.rank}d")
+
     kernel_arg: ClassVar[str] = "pool_size"
     pool_size: tuple[int, ...]
     strides: tuple[int, ...]  # None until post_init: the pool size by default
@@ -156,6 +163,8 @@ class MaxPoolingND(PoolingND):
 class AveragePoolingND(PoolingND):
     """Shared by AveragePooling1D/2D/3D."""
 
+    pool_function = "avg_pool"
+
     count_include_pad: bool
 
     def torch_code(self, inputs: list[Shape]) -> Code:
@@ -246,6 +255,14 @@ class GlobalPoolingND(SpatialLayer):
     formulas = "Shape: (C,), or (1, ..., 1, C) with keepdims. Params: 0. MACs: 0."
     args = GLOBAL_ARGS
     keepdims: bool
+    operator = "pool"
+    adaptive: ClassVar[str] = "Avg"
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        """PyTorch has no global pooling module: AdaptiveAvgPool2d(1) (or Max) and a
+        flatten."""
+        a = self.adaptive
+        return TorchModule(f"Adaptive{a}Pool{self.rank}d", f"adaptive_{a.lower()}_pool{self.rank}d")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         self.check_rank(inputs)
@@ -267,6 +284,7 @@ class GlobalPoolingND(SpatialLayer):
 
 class GlobalMaxPoolingND(GlobalPoolingND):
     reduce = "torch.amax"
+    adaptive = "Max"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         return xs[0].max(axis=self.axes(), keepdims=self.keepdims)
