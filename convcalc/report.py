@@ -107,6 +107,8 @@ class LayerRow:
     backward: tuple[int, int] = (0, 0)
     torch_buffers: int = 0  # PyTorch's scalar buffers (num_batches_tracked)
     torch_spelled: bool = False  # written with its PyTorch class name (Conv2d)
+    keeps: str = ""  # what backward needs of it: "input", "output" or ""
+    kept_extra_bytes: tuple[int, int] = (0, 0)  # and beyond that: (per sample, per batch)
 
     @property
     def buffers(self) -> int:

@@ -106,6 +106,8 @@ def _row(
         backward=(grad_in if needs_grad else 0, grad_w if trainable else 0),
         torch_buffers=layer.torch_buffers,
         torch_spelled=layer.torch_spelling,
+        keeps=layer.keeps,
+        kept_extra_bytes=layer.kept_extra_bytes(ins, pre),
     )
 
 

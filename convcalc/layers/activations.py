@@ -29,6 +29,7 @@ class ElementwiseActivation(Layer):
 
     formulas = ELEMENTWISE_FORMULAS
     operator = "activation"
+    keeps = "output"  # relu, relu6 (hardtanh), softmax... differentiate from their result
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]

@@ -366,6 +366,15 @@ class Layer:
         macs = sum(p.macs for p in self.parts(inputs, output))
         return macs, macs
 
+    # what autograd keeps of a layer for the backward pass (the training memory estimate):
+    # "input", "output" or "" (nothing of activation size); PyTorch's saved tensors
+    keeps: ClassVar[str] = "input"
+
+    def kept_extra_bytes(self, inputs: list[Shape], output: Shape) -> tuple[int, int]:
+        """Bytes it keeps for backward beyond ``keeps``: (per sample, per batch), e.g. max
+        pooling's int64 indices, BatchNorm's float32 batch mean and inverse std."""
+        return 0, 0
+
     def not_analysable(self) -> str:
         """Why convcalc cannot count this layer (its MACs are unknown); "" for every kind that
         it can (see :mod:`convcalc.layers.opaque`)."""

@@ -34,6 +34,7 @@ class InputLayer(Layer):
     max_inputs = 0
     is_input = True
     operator = "input"
+    keeps = ""
     shape: tuple[int, ...]
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -131,6 +132,7 @@ class Dropout(Layer):
     """Dropout (identity at inference). Shape: unchanged. Params 0, MACs 0."""
 
     kind = "Dropout"
+    keeps = ""  # (a one-byte mask per element while training: counted as kept_extra_bytes)
     torch_class = "Dropout"
     torch_function = "dropout"
     args = {
@@ -140,6 +142,9 @@ class Dropout(Layer):
         "noise_shape": Arg(any_value, None, doc="(no effect on counts)", shape_relevant=False),
     }
     rate: float
+
+    def kept_extra_bytes(self, inputs: list[Shape], output: Shape) -> tuple[int, int]:
+        return math.prod(output), 0  # the bool mask of the dropped elements
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]

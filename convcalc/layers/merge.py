@@ -19,6 +19,7 @@ class ElementwiseMerge(Layer):
     min_inputs = 2
     max_inputs: ClassVar[int | None] = None
     operator = "merge"
+    keeps = ""  # a sum's gradient passes through (Multiply keeps its inputs: see there)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         first = inputs[0]
@@ -82,6 +83,7 @@ class Multiply(ElementwiseMerge):
     Shape: per axis, the inputs' size (an axis of size 1 takes the others'). Params 0, MACs 0.
     """
 
+    keeps = "input"  # each factor is the other's gradient
     kind = "Multiply"
     torch_function = "mul"
     torch_operator = "{a} * {b}"
@@ -163,6 +165,7 @@ class Concatenate(Layer):
     Shape: the inputs' common shape with the sizes along ``axis`` added. Params 0, MACs 0.
     """
 
+    keeps = ""
     kind = "Concatenate"
     torch_function = "cat"
     aliases = ("Concat",)  # ONNX's name

@@ -130,6 +130,10 @@ class BatchNormalization(Layer):
         r = min(max(len(inputs[0]) - 1, 1), 3)
         return TorchModule(f"BatchNorm{r}d", "batch_norm")
 
+    def kept_extra_bytes(self, inputs: list[Shape], output: Shape) -> tuple[int, int]:
+        """Training keeps the batch mean and inverse std (float32, one per feature)."""
+        return 0, 2 * 4 * self.features(inputs[0])
+
     def torch_code(self, inputs: list[Shape]) -> Code:
         shape = inputs[0]
         if self.feature_axis(shape) != len(shape) - 1 or self.center != self.scale:

@@ -8,6 +8,7 @@ weights and, by convention, 0 MACs.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from convcalc.fields import Arg, boolean, ints, optional, padding
@@ -147,6 +148,10 @@ class PoolingND(Windowed):
 
 class MaxPoolingND(PoolingND):
     """Shared by MaxPooling1D/2D/3D."""
+
+    def kept_extra_bytes(self, inputs: list[Shape], output: Shape) -> tuple[int, int]:
+        """The argmax of every window (PyTorch's int64 indices)."""
+        return 8 * math.prod(output), 0
 
     def torch_code(self, inputs: list[Shape]) -> Code:
         """Padding never wins: asymmetric 'same' pads with -inf first."""

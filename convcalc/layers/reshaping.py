@@ -42,6 +42,7 @@ class ZeroPaddingND(SpatialLayer):
     formulas = "Shape: n + before + after per axis. Params 0, MACs 0."
     padding: tuple[tuple[int, int], ...]
     operator = "reshape"
+    keeps = ""
     torch_class = "ConstantPad1d"  # ZeroPad2d/3d are the aliases
     torch_function = "pad"
 
@@ -104,6 +105,7 @@ class CroppingND(SpatialLayer):
 
     formulas = "Shape: n - before - after per axis (must stay >= 1). Params 0, MACs 0."
     operator = "reshape"
+    keeps = ""
     torch_function = "slice"  # PyTorch crops by indexing
     cropping: tuple[tuple[int, int], ...]
 
@@ -252,6 +254,7 @@ class Flatten(Layer):
 
     kind = "Flatten"
     operator = "reshape"
+    keeps = ""  # a view
     torch_class = "Flatten"
     torch_function = "flatten"
     args = {
@@ -301,6 +304,7 @@ class Reshape(Layer):
 
     kind = "Reshape"
     operator = "reshape"
+    keeps = ""
     torch_function = "reshape"
     args = {"target_shape": Arg(shape_list, doc="new per-sample shape, one entry may be -1")}
     target_shape: tuple[int, ...]

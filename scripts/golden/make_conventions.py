@@ -280,6 +280,7 @@ def run_flop_counter(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]
         backward = bwd.get_total_flops()
     return {
         "flops": fwd.get_total_flops(),
+        "table": fwd.get_table(1).splitlines()[:3],
         "backward_flops": backward,
         "by_module": forward,
     }
@@ -306,6 +307,80 @@ def model_facts(model: nn.Module) -> dict[str, Any]:
     }
 
 
+class Block(nn.Module):
+    """docs/examples/residual_block.yaml: a ResNet basic block written plainly (no in-place)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv2d(64, 64, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(64)
+        self.relu_1 = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x
+        out = self.conv1(x)
+        out = self.bn1(out)
+        out = self.relu(out)
+        out = self.conv2(out)
+        out = self.bn2(out)
+        out = out + identity
+        return self.relu_1(out)
+
+
+def measure_memory(model: nn.Module, shape: tuple[int, ...]) -> dict[str, Any]:
+    """Bytes of the tensors PyTorch creates: the peak of those alive at once during an
+    inference forward (eval, no_grad; every op's output tracked until its tensor dies), and the
+    tensors autograd saves for backward in a training forward (each storage once; parameters,
+    buffers and the input left out: they are there anyway)."""
+    import weakref
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    live: dict[int, int] = {}
+    refs: dict[int, int] = {}
+    peak = [0]
+
+    def release(ptr: int) -> None:
+        refs[ptr] -= 1
+        if not refs[ptr]:
+            del refs[ptr]
+            live.pop(ptr, None)
+
+    class Track(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            out = func(*args, **(kwargs or {}))
+            for t in out if isinstance(out, (tuple, list)) else [out]:
+                if isinstance(t, torch.Tensor):
+                    ptr = t.untyped_storage().data_ptr()
+                    live[ptr] = t.untyped_storage().nbytes()
+                    refs[ptr] = refs.get(ptr, 0) + 1
+                    weakref.finalize(t, release, ptr)
+            peak[0] = max(peak[0], sum(live.values()))
+            return out
+
+    x = torch.randn(1, *shape)
+    model.eval()
+    with torch.no_grad(), Track():
+        y = model(x)
+    del y
+    params = {p.untyped_storage().data_ptr() for p in [*model.parameters(), *model.buffers()]}
+    saved: dict[int, int] = {}
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        ptr = t.untyped_storage().data_ptr()
+        if ptr not in params and ptr != x.untyped_storage().data_ptr():
+            saved[ptr] = t.untyped_storage().nbytes()
+        return t
+
+    model.train()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(x)
+    return {"inference_peak_activations": peak[0], "saved_for_backward": sum(saved.values())}
+
+
 def main() -> None:
     versions = {"torch": torch.__version__, "torchvision": torchvision.__version__}
     for dist in ("torchinfo", "fvcore", "thop", "ptflops", "calflops"):
@@ -320,6 +395,8 @@ def main() -> None:
             entry[tool] = fn(build(), shape)
             print(name, tool, file=sys.stderr)
         models[name] = entry
+    torch.manual_seed(0)
+    models["residual_block"] = {"input_shape": [64, 56, 56], **measure_memory(Block(), (64, 56, 56))}
     doc = {"generator": "scripts/golden/make_conventions.py", "versions": versions, "models": models}
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT}", file=sys.stderr)
