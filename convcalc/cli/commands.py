@@ -21,6 +21,17 @@ from convcalc.cli.options import (
     use_color,
     with_run_options,
 )
+from convcalc.cli.view_options import (
+    ChartOpt,
+    ColumnsOpt,
+    ConventionOpt,
+    Dtype,
+    DtypeOpt,
+    GroupOpt,
+    MemoryOpt,
+    OperatorsOpt,
+    WidthOpt,
+)
 from convcalc.counting import macs_note
 from convcalc.errors import UsageError
 
@@ -77,6 +88,24 @@ def _run(spec: SpecPath, opts: RunOptions, fmt: Format, color: bool | None) -> N
     from convcalc.cli.run import run_and_render
 
     emit(run_and_render(spec, opts, "table" if fmt is Format.text else fmt.value, use_color(color)))
+
+
+def _check_view_flags(
+    style: Style, fmt: Format, run: bool, flags: tuple[tuple[str, bool], ...]
+) -> None:
+    """The options that shape the table apply to the table only."""
+    given = [flag for flag, on in flags if on]
+    if given and (style.is_keras or fmt is not Format.text or run):
+        drop = (
+            f"--style {style.value}"
+            if style.is_keras
+            else "--run"
+            if run
+            else f"--format {fmt.value}"
+        )
+        raise UsageError(
+            f"{', '.join(given)} shape{'s' if len(given) == 1 else ''} the table; drop {drop}"
+        )
 
 
 SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with totals.
@@ -136,10 +165,35 @@ def summary(
             "executed shape, time and output statistics per layer.",
         ),
     ] = False,
+    columns: ColumnsOpt = None,
+    chart: ChartOpt = False,
+    convention_name: ConventionOpt = None,
+    dtype: DtypeOpt = Dtype.float32,
+    memory: MemoryOpt = False,
+    operators: OperatorsOpt = False,
+    group_by: GroupOpt = None,
+    width: WidthOpt = None,
     *,
     opts: RunOptions,
 ) -> None:
     from convcalc.analysis import analyze, load_spec
+    from convcalc.render.fit import set_width
+
+    set_width(width)
+    _check_view_flags(
+        style,
+        fmt,
+        run,
+        (
+            ("--columns", columns is not None),
+            ("--chart", chart),
+            ("--convention", convention_name is not None),
+            ("--dtype", dtype is not Dtype.float32),
+            ("--memory", memory),
+            ("--operators", operators),
+            ("--group-by", group_by is not None),
+        ),
+    )
 
     if style.is_keras and fmt is not Format.text:
         raise UsageError(
@@ -196,9 +250,28 @@ def summary(
         for w in warnings:
             sys.stderr.write(w + "\n")
     else:
-        from convcalc.render.table import render_table
+        from convcalc.render.table import render_table, table_options
 
-        emit(render_table(report, color=use_color(color), batch=batch, depth=depth))
+        extra = table_options(
+            report,
+            batch,
+            columns,
+            convention_name.value if convention_name else None,
+            dtype.value,
+            memory,
+            operators,
+        )
+        emit(
+            render_table(
+                report,
+                color=use_color(color),
+                batch=batch,
+                depth=depth,
+                chart=chart,
+                by=group_by.value if group_by else None,
+                **extra,
+            )
+        )
         emit("".join(w + "\n" for w in warnings))
 
 

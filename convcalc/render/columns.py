@@ -107,8 +107,8 @@ def _trainable(s: ShownRow, v: View, t: Totals) -> str:
 def _field(part: str) -> Callable[[ShownRow, View, Totals], str]:
     def cell(s: ShownRow, v: View, t: Totals) -> str:
         f = s.row.field
-        if f is None or (s.row.is_input and part != "size"):
-            return "--" if f is None else _axes(f.size if part == "size" else f.stride)
+        if f is None:
+            return "--"
         if not f.known:
             return "?"
         if part == "start":

@@ -11,6 +11,8 @@ function for its format:
   with ``%``, CR, LF (and ``:`` ``,`` in properties) percent-encoded as GitHub decodes them;
 * :func:`markdown`, :func:`markdown_code`: PR comments (no HTML, no Markdown, no @mentions,
   no broken table);
+* :func:`csv_cell`: CSV opened in a spreadsheet (a text cell that starts with ``=``, ``+``,
+  ``-``, ``@``, a tab or CR would be read as a formula: it gets a leading ``'``, OWASP's rule);
 * :func:`xml`: JUnit XML (ElementTree escapes ``&<>"``; the characters XML 1.0 cannot hold
   at all are written as escapes).
 
@@ -23,7 +25,16 @@ import re
 
 from convcalc.errors import printable
 
-__all__ = ["github_data", "github_property", "markdown", "markdown_code", "text", "xml"]
+__all__ = [
+    "csv_cell",
+    "csv_row",
+    "github_data",
+    "github_property",
+    "markdown",
+    "markdown_code",
+    "text",
+    "xml",
+]
 
 text = printable
 
@@ -66,3 +77,18 @@ def github_data(value: str) -> str:
 def github_property(value: str) -> str:
     """A property of a workflow command (``file=``, ``title=``): also ``:`` and ``,``."""
     return github_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell: text that a spreadsheet would run as a formula gets a leading ``'``; numbers
+    (negative ones too) stay numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + printable(value)
+    return printable(value) if isinstance(value, str) else value
+
+
+def csv_row(values: list[object]) -> list[object]:
+    return [csv_cell(v) for v in values]

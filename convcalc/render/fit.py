@@ -5,9 +5,10 @@ variable, the terminal's width when standard output is a terminal, and otherwise
 a file or a CI log gets every table at its natural width). Only the layout depends on it: the
 same names and numbers are printed at every width.
 
-A table wider than the width first lets its text columns (names, "Connected to") wrap, never a
-number; if it is still too wide, its columns are split into consecutive tables, each repeating
-the first column (the layer), as a wide data frame is printed. A table that cannot be narrowed
+A table wider than the width first lets its text columns (names, "Connected to", notes: those
+its builder gave ``overflow="fold"``) wrap at spaces, never a number or a shape; if it is
+still too wide, its columns are split into consecutive tables, each repeating the first column
+(the layer), as a wide data frame is printed. A table that cannot be narrowed
 further is printed at its narrowest: nothing is ever cut or ellipsised.
 """
 
@@ -59,10 +60,24 @@ def fitted(renderable: RenderableType, console: Console, width: int) -> tuple[An
 
 
 def _measure(table: Table, console: Console) -> tuple[int, int]:
+    """The narrowest ``table`` can be printed without folding a word or wrapping a column that
+    must not wrap, and its natural width."""
+    ranges = _ranges(table, console)
+    natural = _natural(table, console)
+    overhead = natural - sum(r.maximum for r in ranges)
+    least = sum(r.maximum if c.no_wrap else r.minimum for r, c in zip(ranges, table.columns))
+    return overhead + least, natural
+
+
+def _natural(table: Table, console: Console) -> int:
     from rich.measure import Measurement
 
-    m = Measurement.get(console, console.options.update_width(10_000), table)
-    return m.minimum, m.maximum
+    return Measurement.get(console, console.options.update_width(10_000), table).maximum
+
+
+def _ranges(table: Table, console: Console) -> list[Any]:
+    options = console.options.update_width(10_000)
+    return [table._measure_column(console, options, c) for c in table.columns]  # rich's own
 
 
 def _fit_table(table: Table, console: Console, width: int) -> tuple[Any, int]:
@@ -71,12 +86,12 @@ def _fit_table(table: Table, console: Console, width: int) -> tuple[Any, int]:
 
     if _measure(table, console)[1] <= width:
         return table, width
-    for column in table.columns:  # text may wrap; numbers never do
-        if column.justify != "right":
+    for column in table.columns:  # the columns built with overflow="fold" may wrap, no other
+        if column.overflow == "fold":
             column.no_wrap = False
-            column.overflow = "fold"
     narrowest = _measure(table, console)[0]
-    if narrowest <= width or len(table.columns) <= 2:
+    if narrowest <= width or len(table.columns) <= 2 or not table.show_header:  # a grid stays
+        _share_widths(table, console, width)
         return table, max(width, narrowest)
     parts: list[list[int]] = []
     current: list[int] = []
@@ -89,6 +104,8 @@ def _fit_table(table: Table, console: Console, width: int) -> tuple[Any, int]:
             current.append(i)
     parts.append(current)
     tables = [_subtable(table, [0, *cols], first=k == 0) for k, cols in enumerate(parts)]
+    for t in tables:
+        _share_widths(t, console, width)
     widest = max(_measure(t, console)[0] for t in tables)
     shown: list[Any] = []
     for k, t in enumerate(tables):
@@ -96,6 +113,23 @@ def _fit_table(table: Table, console: Console, width: int) -> tuple[Any, int]:
             shown.append(Text(f"(continued: columns {_names(t)})", style="dim"))
         shown.append(t)
     return Group(*shown), max(width, widest)
+
+
+def _share_widths(table: Table, console: Console, width: int) -> None:
+    """Fix the widths of the wrapping columns so that none is narrower than its longest word
+    (rich alone narrows the widest columns first and folds words: "separabl/e"): each gets its
+    narrowest plus a share of the room left, in proportion to how much more it would take."""
+    ranges = _ranges(table, console)
+    least, natural = _measure(table, console)
+    wrapping = [i for i, c in enumerate(table.columns) if not c.no_wrap]
+    room = width - least
+    if natural <= width or room < 0 or not wrapping:
+        return
+    want = {i: ranges[i].maximum - ranges[i].minimum for i in wrapping}
+    total = sum(want.values()) or 1
+    for i in wrapping:
+        extra = min(want[i], room * want[i] // total)
+        table.columns[i].width = ranges[i].minimum + extra - table._get_padding_width(i)
 
 
 def _names(table: Table) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from convcalc.render import escape, json_text
 from convcalc.render.common import SCHEMA_VERSION
+from convcalc.render.escape import csv_row
 from convcalc.render.units import grouped, keras_shape, plain_shape
 from convcalc.report import LayerRow, Report
 
@@ -181,17 +182,19 @@ def render_csv(report: Report, extra: Sequence[tuple[str, dict[str, Any]]] = ())
     )
     for r in report.rows:
         writer.writerow(
-            [
-                r.name,
-                r.kind,
-                ";".join(r.inputs),
-                plain_shape(r.output_shape),
-                r.params,
-                r.trainable_params,
-                r.non_trainable_params,
-                "" if r.incomplete else r.macs,
-            ]
-            + [values.get(r.name, "") for _, values in extra]
+            csv_row(
+                [
+                    r.name,
+                    r.kind,
+                    ";".join(r.inputs),
+                    plain_shape(r.output_shape),
+                    r.params,
+                    r.trainable_params,
+                    r.non_trainable_params,
+                    "" if r.incomplete else r.macs,
+                ]
+                + [values.get(r.name, "") for _, values in extra]
+            )
         )
     return buf.getvalue()
 

@@ -84,7 +84,7 @@ def build_table(
         title_justify="left",
         pad_edge=False,
     )
-    table.add_column("Layer (type)", no_wrap=True)
+    table.add_column("Layer (type)", no_wrap=True, overflow="fold")  # may wrap (fit.py)
     tail = ["connected_to"] if keys and keys[-1] == "connected_to" else []
     keys = keys[: len(keys) - len(tail)]
     for key in keys:
@@ -96,7 +96,7 @@ def build_table(
     if chart:
         table.add_column(f"{v.convention.header} share", no_wrap=True)
     for key in tail:
-        table.add_column(header(key, v), no_wrap=True)
+        table.add_column(header(key, v), no_wrap=True, overflow="fold")
     whole = column_totals(report, v)
     rows = shown_rows(report, depth, by)
     for s in abridged(rows):
@@ -138,6 +138,37 @@ def bar(part: int, whole: int, s: ShownRow, width: int = 20) -> str:
     return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
 
 
+def table_options(
+    report: Report,
+    batch: int | None,
+    columns: str | None = None,
+    convention_name: str | None = None,
+    dtype: str = "float32",
+    memory: bool = False,
+    operators: bool = False,
+) -> dict[str, Any]:
+    """The keyword arguments of :func:`build_table` for ``summary``'s options: the view (a
+    convention given names the vocabulary too: keras shows Keras's names and shapes, any other
+    PyTorch's), the parsed columns and the sections."""
+    from convcalc.render.columns import parse_columns
+    from convcalc.render.sections import memory_section, operators_section
+
+    if convention_name is None:
+        v = default_view(report, batch, dtype)
+    else:
+        v = View(convention(convention_name), convention_name != "keras", batch, dtype)
+    sections: list[RenderableType] = []
+    if memory:
+        sections.append(memory_section(report, v))
+    if operators:
+        sections.append(operators_section(report, v))
+    return {
+        "view": v,
+        "columns": None if columns is None else parse_columns(columns),
+        "sections": sections,
+    }
+
+
 def default_view(report: Report, batch: int | None = None, dtype: str = "float32") -> View:
     return View(convention(default_for(report)), default_for(report) != "keras", batch, dtype)
 
@@ -152,7 +183,7 @@ def totals_grid(
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(justify="right", no_wrap=True)
-    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True, overflow="fold")
     c = v.convention
     n = v.n
     if c.tool:

@@ -21,6 +21,7 @@ The event loop is :mod:`convcalc.spec.yaml_build`; what a scalar is worth,
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +74,23 @@ class Source:
             return self.keys[path]
         found = self.locs.get(path, 0) >> KEY
         return self._location(found) if found else self.at(path)
+
+
+class ArgLocations(Mapping[str, Location]):
+    """Where each argument of one layer entry is written, found only when a message needs it:
+    ``spelled`` maps the argument's Keras name to the key the spec wrote it with."""
+
+    def __init__(self, src: Source, entry: Path, spelled: dict[str, str]) -> None:
+        self.src, self.entry, self.spelled = src, entry, spelled
+
+    def __getitem__(self, name: str) -> Location:
+        return self.src.at(self.entry + (self.spelled[name],))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.spelled)
+
+    def __len__(self) -> int:
+        return len(self.spelled)
 
 
 class Reporter:

@@ -144,3 +144,27 @@ def test_escape_helpers() -> None:
     assert escape.markdown_code("a`b|c") == "``a`b\\|c``"
     assert escape.markdown_code("`x") == "`` `x ``"
     assert escape.xml("a\x00b\ufffe") == "a\\x00b\\ufffe"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(tmp_path) -> None:
+    """OWASP's CSV injection rule: a text cell starting with = + - @ (or a tab, CR) gets a
+    leading ' so that a spreadsheet shows it instead of running it; numbers stay numbers."""
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    from convcalc.cli import app
+
+    spec = tmp_path / "inj.yaml"
+    spec.write_text(
+        "input: [8, 8, 3]\nlayers:\n"
+        '  - Conv2D: {name: "=HYPERLINK(1)", filters: 4, kernel_size: 3}\n'
+        '  - Conv2D: {name: "@SUM(A1)", filters: 4, kernel_size: 3}\n'
+    )
+    result = CliRunner().invoke(app, ["summary", str(spec), "--format", "csv"])
+    assert result.exit_code == 0
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert [r[0] for r in rows[2:]] == ["'=HYPERLINK(1)", "'@SUM(A1)"]
+    assert rows[3][2] == "'=HYPERLINK(1)"  # the inputs column too
+    assert rows[2][4] == "112"  # (3*3*3 + 1) * 4 params: a number, untouched

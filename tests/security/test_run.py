@@ -143,6 +143,20 @@ def test_a_zip_bomb_is_not_decompressed(here: Path) -> None:
     )
 
 
+def test_a_zip_bomb_inside_a_keras_archive_is_not_decompressed(here: Path) -> None:
+    """A .keras archive's model.weights.h5 is read from the zip whole: its declared size must
+    be sane first (here 50 MiB of zeros deflated to about 50 KB: a 1,000x inflation)."""
+    (here / "s.yaml").write_text(SMALL)
+    with zipfile.ZipFile(here / "bomb.keras", "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("config.json", "{}")
+        z.writestr("model.weights.h5", b"\0" * (50 << 20))
+    code, peak, err = _peak_mib(["run", "s.yaml", "--weights", "bomb.keras"], here)
+    assert code == 2 and peak < 150, (code, peak)
+    size = (here / "bomb.keras").stat().st_size
+    assert err.startswith("error: --weights bomb.keras: model.weights.h5 inflates 52,428,800 ")
+    assert "(more than 100x): refused as a zip bomb" in err and size < 60_000
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -283,17 +297,12 @@ def test_check_update_on_a_read_only_spec(here: Path) -> None:
     no_traceback(result.stdout, result.stderr)
 
 
-def test_a_real_ctrl_c_during_the_output_write(here: Path) -> None:
-    """SIGINT while the activations are being written (the file appears as a hidden temporary
-    in the same folder): the previous file stays whole, the temporary goes, exit code 130."""
+def _interrupt_the_write(here: Path) -> subprocess.Popen[str] | None:
+    """Run with --output and send SIGINT once the hidden temporary appears; None when the write
+    finished before the signal could be sent (the caller tries again)."""
     import signal
     import time
 
-    (here / "big.yaml").write_text(
-        "input: [1024, 1024, 8]\nlayers:\n"
-        + "".join(f"  - ReLU: {{name: r{i}}}\n" for i in range(6))  # 6 x 32 MiB to write
-    )
-    (here / "acts.npz").write_bytes(b"the previous run")
     proc = subprocess.Popen(
         [sys.executable, "-m", "convcalc", "run", "big.yaml", "--output", "acts.npz", "--force"],
         cwd=here,
@@ -307,11 +316,27 @@ def test_a_real_ctrl_c_during_the_output_write(here: Path) -> None:
         if any(p.name.startswith(".acts.npz.") for p in here.iterdir()):
             proc.send_signal(signal.SIGINT)  # Ctrl-C, in the middle of the write
             break
-        time.sleep(0.001)
-    _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:
-        pytest.skip("the write finished before the signal could be sent")
-    assert (proc.returncode, err) == (
+        time.sleep(0.0005)
+    proc.wait(timeout=60)
+    return None if proc.returncode == 0 else proc
+
+
+def test_a_real_ctrl_c_during_the_output_write(here: Path) -> None:
+    """SIGINT while the activations are being written (the file appears as a hidden temporary
+    in the same folder): the previous file stays whole, the temporary goes, exit code 130.
+    A run whose write ends before the signal lands is tried again (up to 5 times)."""
+    (here / "big.yaml").write_text(
+        "input: [1024, 1024, 8]\nlayers:\n"
+        + "".join(f"  - ReLU: {{name: r{i}}}\n" for i in range(12))  # 12 x 32 MiB to write
+    )
+    for _ in range(5):
+        (here / "acts.npz").write_bytes(b"the previous run")
+        proc = _interrupt_the_write(here)
+        if proc is not None:
+            break
+    assert proc is not None, "five writes ended before the signal could be sent"
+    assert proc.stderr is not None
+    assert (proc.returncode, proc.stderr.read()) == (
         130,
         "error: interrupted; files being written were left as they were\n",
     )
