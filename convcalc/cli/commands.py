@@ -93,8 +93,10 @@ def _run(spec: SpecPath, opts: RunOptions, fmt: Format, color: bool | None) -> N
 def _check_view_flags(
     style: Style, fmt: Format, run: bool, flags: tuple[tuple[str, bool], ...]
 ) -> None:
-    """The options that shape the table apply to the table only."""
-    given = [flag for flag, on in flags if on]
+    """The options that shape the table apply to the table only (--format json also takes
+    --memory, --convention and --dtype: it adds their figures)."""
+    json_too = ("--memory", "--convention", "--dtype")
+    given = [f for f, on in flags if on and not (fmt is Format.json and f in json_too)]
     if given and (style.is_keras or fmt is not Format.text or run):
         drop = (
             f"--style {style.value}"
@@ -106,6 +108,25 @@ def _check_view_flags(
         raise UsageError(
             f"{', '.join(given)} shape{'s' if len(given) == 1 else ''} the table; drop {drop}"
         )
+
+
+def _machine(
+    report: Report,
+    fmt: Format,
+    batch: int | None,
+    convention_name: str | None,
+    dtype: str,
+    memory: bool,
+) -> str:
+    """The summary in a machine format; JSON with the memory and convention figures asked."""
+    from convcalc.render.machine import RENDERERS, batch_json
+
+    text = RENDERERS[fmt.value](report) if batch is None else batch_json(report, batch)
+    if memory or convention_name is not None:
+        from convcalc.render.sections import json_sections
+
+        text = json_sections(report, text, batch, convention_name, dtype, memory)
+    return text
 
 
 SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with totals.
@@ -125,6 +146,12 @@ SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with tot
       convcalc summary specs/vgg16.yaml --run --repeat 5
 
       convcalc summary resnet50 --depth 2     (a zoo spec, blocks folded)
+
+      convcalc summary resnet18 --columns input,output,kernel,params,macs,rf --chart
+
+      convcalc summary resnet18 --memory --operators --dtype float16 --batch 8
+
+      convcalc summary resnet18 --convention torchinfo    (as torchinfo 1.8 counts and prints)
     """
 
 
@@ -236,9 +263,8 @@ def summary(
 
     warnings = [f"warning: {w}" for w in gridding_warnings(loaded, report)]
     if fmt is not Format.text:
-        from convcalc.render.machine import RENDERERS, batch_json
-
-        emit(RENDERERS[fmt.value](report) if batch is None else batch_json(report, batch))
+        name = convention_name.value if convention_name else None
+        emit(_machine(report, fmt, batch, name, dtype.value, memory))
         for w in warnings:
             sys.stderr.write(w + "\n")
     elif style.is_keras:

@@ -50,7 +50,7 @@ ConventionOpt = Annotated[
         "torch (they are buffers), or what torchinfo 1.8, fvcore 0.1.5, thop 0.1.1, ptflops "
         "0.7.5, calflops 0.3.2 or flopcounter (FlopCounterMode, torch 2.14) print, quirks "
         "included. Default: torch for a spec written in PyTorch's vocabulary, else keras. "
-        "See also convcalc explain-count.",
+        "With --format json: a convention object. See also convcalc explain-count.",
         show_default=False,
     ),
 ]
@@ -62,7 +62,8 @@ MemoryOpt = Annotated[
     typer.Option(
         "--memory",
         help="Add the memory section: input, parameters, activations, peak inference over the "
-        "graph and a training step with SGD / Adam, each with its assumptions.",
+        "graph and a training step with SGD / Adam, each with its assumptions (with --format "
+        "json: a memory object, in bytes).",
     ),
 ]
 OperatorsOpt = Annotated[

@@ -58,7 +58,9 @@ def explanation_parts(report: Report, e: Explanation) -> list[RenderableType]:
         every = "The layer counts" if e.layers == 1 else f"All {e.layers} layers count"
         parts.append(Text(f"{every} the same."))
     else:
-        parts.append(Text(f"What {tool} counts in the {len(e.differences)} layers that differ:"))
+        n = len(e.differences)
+        which = "the layer that differs" if n == 1 else f"the {n} layers that differ"
+        parts.append(Text(f"What {tool} counts in {which}:"))
         why = Table(box=box.SIMPLE_HEAD, pad_edge=False)
         why.add_column(f"{name} counts", no_wrap=True, overflow="fold")
         why.add_column("Layers", justify="right", no_wrap=True)

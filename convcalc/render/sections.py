@@ -4,7 +4,7 @@ table and FlopCounterMode's per-operator counts group them)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from convcalc.analysis.conventions import convention
 from convcalc.analysis.footprint import OPTIMIZERS, footprint
@@ -37,7 +37,7 @@ def memory_section(report: Report, v: View) -> RenderableType:
     grid.columns[1].justify = "right"
     grid.columns[2].overflow = "fold"  # the assumptions wrap to fit a width (fit.py)
     grid.add_row("Input:", _size(f.inputs), "the input tensors")
-    grid.add_row("Parameters:", _size(f.params), "every weight, buffers included")
+    grid.add_row("Parameters:", _size(f.params), "every weight and BatchNorm's running statistics")
     grid.add_row("Forward activations:", _size(f.activations), "every layer's output once")
     grid.add_row(
         "Peak inference:",
@@ -114,3 +114,55 @@ def operators_section(report: Report, v: View) -> RenderableType:
         end_section=True,
     )
     return table
+
+
+def memory_dict(report: Report, v: View) -> dict[str, Any]:
+    """The memory section's figures in bytes (``--format json --memory``)."""
+    f = footprint(report, v.n, DTYPE_BYTES[v.dtype])
+    return {
+        "dtype": v.dtype,
+        "batch": v.n,
+        "input": f.inputs,
+        "parameters": f.params,
+        "forward_activations": f.activations,
+        "peak_inference": f.inference,
+        "peak_activations": f.peak_live,
+        "peak_at": f.peak_layer,
+        "kept_for_backward": f.kept,
+        "training": {name: f.training(state) for name, state in OPTIMIZERS.items()},
+    }
+
+
+def json_sections(
+    report: Report,
+    text: str,
+    batch: int | None,
+    convention_name: str | None,
+    dtype: str,
+    memory: bool,
+) -> str:
+    """``text`` (the summary's JSON document) with a ``memory`` object and/or a
+    ``convention`` object (the tool's total, parameters and printed lines) added."""
+    import json
+
+    from convcalc.render.machine import dumps
+    from convcalc.render.table import table_options
+
+    v: View = table_options(report, batch, None, convention_name, dtype)["view"]
+    doc = json.loads(text)
+    if memory:
+        doc["memory"] = memory_dict(report, v)
+    if convention_name is not None:
+        c = v.convention
+        total, trainable = c.params(report)
+        doc["convention"] = {
+            "name": c.name,
+            "tool": c.describe(),
+            "unit": c.unit,
+            "total": c.total(report, v.n),
+            "params": total,
+            "trainable_params": trainable,
+            "printed": printed_totals(c, report, v.n, DTYPE_BYTES[v.dtype]) if c.tool else [],
+            "note": c.note,
+        }
+    return dumps(doc)

@@ -118,7 +118,8 @@ def build_table(
     parts += [Text(line, style="dim") for line in notes(report, v)]
     if report.incomplete:
         parts.append(Text(incomplete_note(report), style="yellow"))
-    parts += list(sections)
+    for section in sections:
+        parts += [Text(""), section]
     return Group(*parts)
 
 

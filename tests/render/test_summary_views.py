@@ -167,9 +167,26 @@ def test_bad_columns_and_misplaced_options(cli) -> None:
     bad = cli("summary", "vgg16", "--columns", "output_sise")
     assert bad.exit_code == 2
     assert "no column named 'output_sise'" in bad.stderr and "did you mean" in bad.stderr
-    for args in (["--format", "json"], ["--style", "keras"], ["--run"]):
+    for args in (["--format", "csv"], ["--style", "keras"], ["--run"]):
         r = cli("summary", "vgg16", "--memory", *args)
         assert r.exit_code == 2 and "--memory shapes the table; drop" in r.stderr
+    r = cli("summary", "vgg16", "--chart", "--format", "json")
+    assert r.exit_code == 2 and "--chart shapes the table; drop --format json" in r.stderr
+
+
+def test_json_has_the_memory_and_the_convention(cli) -> None:
+    """--format json --memory: the residual block's figures (derived above), in bytes;
+    --convention: the tool's total and printed lines (thop's golden on ResNet-18)."""
+    import json
+
+    doc = json.loads(cli("summary", str(RESIDUAL), "-f", "json", "--memory").stdout)
+    m = doc["memory"]
+    assert (m["input"], m["parameters"], m["peak_inference"]) == (802_816, 296_960, 2_705_408)
+    assert m["kept_for_backward"] == 3_212_288 and m["training"]["SGD"] == 4_608_000
+    doc = json.loads(cli("summary", "resnet18", "-f", "json", "--convention", "thop").stdout)
+    assert doc["convention"]["total"] == GOLDEN["resnet18"]["thop"]["macs"]
+    assert any("1.824G" in line for line in doc["convention"]["printed"])
+    assert GOLDEN["resnet18"]["thop"]["printed"][0] == "1.824G"
 
 
 def test_operators_table(cli) -> None:
