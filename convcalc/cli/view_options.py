@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from convcalc.analysis.conventions import NAMES
+from convcalc.counting import CONVENTIONS
 
 
 class Dtype(str, Enum):
@@ -18,7 +18,7 @@ class Dtype(str, Enum):
     int8 = "int8"
 
 
-ConventionName = Enum("ConventionName", {n: n for n in NAMES}, type=str)  # type: ignore[misc]
+ConventionName = Enum("ConventionName", {n: n for n in CONVENTIONS}, type=str)  # type: ignore[misc]
 
 
 class GroupBy(str, Enum):

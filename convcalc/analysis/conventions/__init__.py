@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar, NamedTuple
 
+from convcalc.counting import CONVENTIONS
 from convcalc.report import LayerRow, Report
 
 
@@ -118,7 +119,7 @@ def _registry() -> dict[str, Convention]:
     return found
 
 
-NAMES = ("keras", "torch", "torchinfo", "fvcore", "ptflops", "thop", "flopcounter", "calflops")
+NAMES = CONVENTIONS
 
 
 def convention(name: str) -> Convention:
