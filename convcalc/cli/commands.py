@@ -97,6 +97,12 @@ def _check_view_flags(
     --memory, --convention and --dtype: it adds their figures)."""
     json_too = ("--memory", "--convention", "--dtype")
     given = [f for f, on in flags if on and not (fmt is Format.json and f in json_too)]
+    on = {f for f, v in flags if v}
+    if fmt is Format.json and "--dtype" in on and not on & {"--memory", "--convention"}:
+        raise UsageError(
+            "--dtype sizes the memory figures in JSON (the layers' counts are element counts)",
+            hint="add --memory, or drop --dtype",
+        )
     if given and (style.is_keras or fmt is not Format.text or run):
         drop = (
             f"--style {style.value}"

@@ -170,6 +170,8 @@ def test_bad_columns_and_misplaced_options(cli) -> None:
     for args in (["--format", "csv"], ["--style", "keras"], ["--run"]):
         r = cli("summary", "vgg16", "--memory", *args)
         assert r.exit_code == 2 and "--memory shapes the table; drop" in r.stderr
+    r = cli("summary", "vgg16", "--dtype", "int8", "--format", "json")
+    assert r.exit_code == 2 and "add --memory" in r.stderr
     r = cli("summary", "vgg16", "--chart", "--format", "json")
     assert r.exit_code == 2 and "--chart shapes the table; drop --format json" in r.stderr
 
