@@ -1,7 +1,9 @@
-"""The default ``summary`` view: a rich table in the layout of Keras's summary, plus MACs.
+"""The default ``summary`` view: a rich table in the layout of Keras's summary, plus MACs, the
+columns of :mod:`convcalc.render.columns` and the sections of :mod:`convcalc.render.sections`.
 
-The table is built for its natural width (never cut or wrapped to the terminal), so its content
-never depends on the terminal; numbers carry thousands separators.
+The table is built at its natural width and then fitted to the output width
+(:mod:`convcalc.render.fit`): only where lines break depends on the terminal, never the
+content, and nothing is cut; numbers carry thousands separators.
 """
 
 from __future__ import annotations
