@@ -8,12 +8,14 @@ import typer
 
 from convcalc.cli.app import app
 from convcalc.cli.commands import emit
+from convcalc.cli.limits import with_limits
 from convcalc.cli.options import ColorOpt, Format, FormatOpt, SpecPath, use_color
 from convcalc.cli.view_options import ConventionName, WidthOpt
 from convcalc.errors import UsageError
 
 
 @app.command("explain-count")
+@with_limits
 def explain_count(
     spec: SpecPath,
     vs: Annotated[

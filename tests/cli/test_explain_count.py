@@ -73,3 +73,13 @@ def test_errors(cli) -> None:
     assert bad.exit_code == 2
     csv = cli("explain-count", "resnet18", "--vs", "thop", "--format", "csv")
     assert csv.exit_code == 2 and "text or json" in csv.stderr
+
+
+def test_the_input_limits_apply(cli, tmp_path) -> None:
+    """explain-count reads specs as every command does (issue 9's limits)."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text("input: [8, 8, 3]\nlayers:\n  - Conv2D: {filters: 4, kernel_size: 3}\n")
+    ok = cli("explain-count", spec, "--vs", "torchinfo")
+    assert ok.exit_code == 0, ok.output
+    small = cli("explain-count", spec, "--vs", "torchinfo", "--max-file-size", "10")
+    assert small.exit_code == 2 and "max-file-size" in small.stderr
