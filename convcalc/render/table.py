@@ -154,7 +154,6 @@ def table_options(
     convention given names the vocabulary too: keras shows Keras's names and shapes, any other
     PyTorch's), the parsed columns and the sections."""
     from convcalc.render.columns import parse_columns
-    from convcalc.render.sections import memory_section, operators_section
 
     if convention_name is None:
         v = default_view(report, batch, dtype)
@@ -162,8 +161,12 @@ def table_options(
         v = View(convention(convention_name), convention_name != "keras", batch, dtype)
     sections: list[RenderableType] = []
     if memory:
+        from convcalc.render.sections import memory_section
+
         sections.append(memory_section(report, v))
     if operators:
+        from convcalc.render.sections import operators_section
+
         sections.append(operators_section(report, v))
     return {
         "view": v,
@@ -173,7 +176,8 @@ def table_options(
 
 
 def default_view(report: Report, batch: int | None = None, dtype: str = "float32") -> View:
-    return View(convention(default_for(report)), default_for(report) != "keras", batch, dtype)
+    name = default_for(report)
+    return View(convention(name), name != "keras", batch, dtype)
 
 
 def totals_grid(

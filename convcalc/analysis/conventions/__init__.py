@@ -17,6 +17,7 @@ conventions.json, scripts/golden/make_conventions.py).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import ClassVar, NamedTuple
 
@@ -110,6 +111,7 @@ class Torch(Convention):
     )
 
 
+@functools.cache
 def _registry() -> dict[str, Convention]:
     from convcalc.analysis.conventions import tools
 
