@@ -122,8 +122,8 @@ def _share_widths(table: Table, console: Console, width: int) -> None:
     ranges = _ranges(table, console)
     least, natural = _measure(table, console)
     wrapping = [i for i, c in enumerate(table.columns) if not c.no_wrap]
-    room = width - least
-    if natural <= width or room < 0 or not wrapping:
+    room = max(width, least) - least  # a table that cannot be as narrow is printed at its least
+    if natural <= width or not wrapping:
         return
     want = {i: ranges[i].maximum - ranges[i].minimum for i in wrapping}
     total = sum(want.values()) or 1
