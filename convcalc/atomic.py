@@ -10,13 +10,30 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from convcalc.errors import UsageError, printable
+
+
+@contextlib.contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """A Ctrl-C during the block takes effect when it ends, so that a temporary file made in it
+    is known (and removed) by then: a SIGINT right after the file appears left it behind."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)
 
 
 def _umask() -> int:
@@ -66,13 +83,14 @@ def check_destination(path: str | Path, force: bool, flag: str) -> None:
             hint="create it first",
         )
     try:  # the one sure test that the folder takes a new file (read-only mounts, root or not)
-        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        with _ctrl_c_after():
+            fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
     except OSError as exc:
         raise UsageError(
             f"{shown}: cannot write in {printable(str(folder))} ({exc.strerror})"
         ) from None
-    os.close(fd)
-    os.unlink(probe)
 
 
 @contextlib.contextmanager
@@ -95,8 +113,10 @@ def replacing(path: str | Path) -> Iterator[IO[bytes]]:
     folder = target.parent if str(target.parent) else Path(".")
     if target.exists() and read_only(target):
         raise PermissionError(errno.EACCES, "the file is read-only", str(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    tmp = ""
     try:
+        with _ctrl_c_after():
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
@@ -107,8 +127,9 @@ def replacing(path: str | Path) -> Iterator[IO[bytes]]:
             os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
 
 

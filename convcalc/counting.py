@@ -16,6 +16,18 @@ from dataclasses import dataclass, fields
 
 # bytes per element of each dtype that sizes can be given in
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1, "float64": 8}
+# the counting conventions (convcalc.analysis.conventions), named here so that the command line
+# can list them without importing the analysis
+CONVENTIONS = (
+    "keras",
+    "torch",
+    "torchinfo",
+    "fvcore",
+    "ptflops",
+    "thop",
+    "flopcounter",
+    "calflops",
+)
 
 
 def macs_note(per_sample: bool = True) -> str:

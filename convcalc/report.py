@@ -14,7 +14,10 @@ from typing import NamedTuple
 from convcalc.counting import DTYPE_BYTES, TOTAL_FIELDS, Totals
 from convcalc.errors import Location
 from convcalc.layers.base import Weight
+from convcalc.layers.counts import Part, TorchModule
 from convcalc.shapes import Shape, to_display
+
+NO_MODULE = TorchModule("", "")
 
 __all__ = ["DTYPE_BYTES", "TOTAL_FIELDS", "Field", "LayerRow", "Report", "Totals"]
 
@@ -94,6 +97,32 @@ class LayerRow:
     shares: str = ""  # a later call of that layer (a shared layer; its weights count there)
     incomplete: str = ""  # why this layer's counts are unknown (not analysable), else ""
     group: tuple[str, ...] = ()  # (model, class) of the nested model it is part of
+    # what the counting conventions and the PyTorch view read (convcalc.layers.counts)
+    operator: str = "other"
+    torch: TorchModule = NO_MODULE
+    parts: tuple[Part, ...] = ()
+    fused: TorchModule | None = None  # the module of a fused activation (PyTorch: its own)
+    # backward MACs: (input gradient, weight gradient); the input gradient is 0 where no
+    # earlier layer needs it, the weight gradient 0 for a frozen layer
+    backward: tuple[int, int] = (0, 0)
+    torch_buffers: int = 0  # PyTorch's scalar buffers (num_batches_tracked)
+    torch_spelled: bool = False  # written with its PyTorch class name (Conv2d)
+    keeps: str = ""  # what backward needs of it: "input", "output" or ""
+    kept_extra_bytes: tuple[int, int] = (0, 0)  # and beyond that: (per sample, per batch)
+
+    @property
+    def buffers(self) -> int:
+        """Elements of the weights PyTorch keeps as buffers (BatchNorm's running statistics)."""
+        return sum(w.size for w in self.weights if w.buffer)
+
+    @property
+    def torch_params(self) -> int:
+        """Parameters as PyTorch counts them: without the buffers."""
+        return self.params - self.buffers
+
+    @property
+    def backward_macs(self) -> int:
+        return self.backward[0] + self.backward[1]
 
     @property
     def output_shape(self) -> Shape:

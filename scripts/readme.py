@@ -2,7 +2,7 @@
 and compare (default) or rewrite (--write) the output shown under it.
 
     python scripts/readme.py          # exit 1 and show a diff if an output is stale
-    python scripts/readme.py --write  # refresh the outputs in place
+    python scripts/readme.py --write  # refresh the outputs in place (README.md and docs/*.md)
 
 Blocks fenced as ```text are not checked (timings and other run-dependent output).
 """
@@ -57,6 +57,11 @@ def main() -> int:
     new = refresh(old)
     if "--write" in sys.argv:
         README.write_text(new)
+        for doc in sorted((ROOT / "docs").glob("*.md")):
+            text = doc.read_text()
+            fresh = refresh(text)
+            if fresh != text:
+                doc.write_text(fresh)
         return 0
     if old != new:
         sys.stdout.writelines(

@@ -33,6 +33,13 @@ def last(report: Report):
     return report.rows[-1]
 
 
+@pytest.fixture(autouse=True)
+def _no_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text is fitted to $COLUMNS (convcalc.render.fit): the tests see the natural width unless
+    they set it, whatever terminal runs them."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+
+
 @pytest.fixture()
 def cli():
     """Run the convcalc CLI in-process; returns a function(args) -> result."""

@@ -6,11 +6,14 @@ At depth N, a row written directly in ``layers:`` is at level 1, a layer of a to
 use at level 2, and so on; a block use at level N is shown as one row with its members'
 totals, a block use above level N as a header row (its numbers left to its members, so that
 the shown numbers always add up to the totals) followed by its members. The grouping reads
-only the block path, so any path (dotted module names, for example) can drive it.
+only the block path, so any path can drive it: ``by="names"`` groups by dotted module names
+instead (``layer1.0.conv1`` is in ``layer1``, then ``layer1.0``), as torchinfo's ``depth`` groups
+a torchvision model's modules.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NamedTuple
 
 from convcalc.report import LayerRow, Report
@@ -34,6 +37,19 @@ class ShownRow(NamedTuple):
     counted: bool = True  # false for the header of an opened block
     layers: int = 1  # how many layers the row stands for
     is_input: bool = False
+    members: tuple[LayerRow, ...] = ()  # the layers it stands for (itself for a layer)
+
+    @property
+    def row(self) -> LayerRow:
+        """The layer, or the block's output layer (its shape, its receptive field)."""
+        return self.members[self.output]
+
+    output: int = -1  # index in members of the layer whose output leaves the block
+
+
+def layer_row(r: LayerRow, level: int = 1) -> ShownRow:
+    """One layer as a shown row (the flat summary)."""
+    return _layer(r, level)
 
 
 def _layer(r: LayerRow, level: int) -> ShownRow:
@@ -48,6 +64,7 @@ def _layer(r: LayerRow, level: int) -> ShownRow:
         r.macs,
         r.inputs,
         is_input=r.is_input,
+        members=(r,),
     )
 
 
@@ -60,6 +77,7 @@ def _group(
     )
     leaving = [r for r in members if r.name in used_outside]
     out = (leaving or members)[-1]
+    index = next(i for i, r in enumerate(members) if r is out)
     inputs: list[str] = []
     for r in members:
         inputs += [n for n in r.inputs if n not in inside and n not in inputs]
@@ -76,14 +94,18 @@ def _group(
         is_block=True,
         counted=counted,
         layers=len(members),
+        members=tuple(members),
+        output=index,
     )
 
 
-def rows_at_depth(report: Report, depth: int) -> list[ShownRow]:
-    """The rows of ``report`` shown ``depth`` levels deep (``depth`` >= 1)."""
+def rows_at_depth(report: Report, depth: int, by: str = "blocks") -> list[ShownRow]:
+    """The rows of ``report`` shown ``depth`` levels deep (``depth`` >= 1), grouped by block
+    uses (``by="blocks"``) or by dotted names (``by="names"``)."""
     out: list[ShownRow] = []
     folded: dict[str, str] = {}
-    _walk(report, list(report.rows), 0, depth, out, folded)
+    rows = list(report.rows) if by == "blocks" else [_named(r) for r in report.rows]
+    _walk(report, rows, 0, depth, out, folded)
     # "Connected to" names what is shown: a layer folded into a block row is that row
     return [
         s._replace(inputs=tuple(dict.fromkeys(folded.get(n, n) for n in s.inputs))) for s in out
@@ -122,6 +144,26 @@ def _walk(
         i = j
 
 
-def max_depth(report: Report) -> int:
+def max_depth(report: Report, by: str = "blocks") -> int:
     """The deepest level of the report (1 when it has no blocks)."""
+    if by == "names":
+        return 1 + max((r.name.count(".") for r in report.rows), default=0)
     return 1 + max((len(r.blocks) for r in report.rows), default=0)
+
+
+def grouping(report: Report) -> str:
+    """What ``--depth`` folds by default: block uses if the spec has any, else dotted names."""
+    if any(r.blocks for r in report.rows):
+        return "blocks"
+    return "names" if any("." in r.name.strip(".") for r in report.rows) else "blocks"
+
+
+def _named(r: LayerRow) -> LayerRow:
+    """``r`` with the dotted prefixes of its name as its path (``layer1``, ``layer1.0``); each
+    group is named by a block use of the same name, if the row has one."""
+    parts = r.name.split(".")
+    if len(parts) < 2 or not all(parts):
+        return replace(r, blocks=())
+    uses = dict(r.blocks)
+    prefixes = [".".join(parts[: i + 1]) for i in range(len(parts) - 1)]
+    return replace(r, blocks=tuple((p, uses.get(p, "")) for p in prefixes))

@@ -8,12 +8,13 @@ walk (:mod:`convcalc.analysis.receptive`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from convcalc.analysis.receptive import FieldWalk
 from convcalc.counting import Totals
 from convcalc.errors import LayerError, Problem, SpecError
 from convcalc.layers.base import Weight
+from convcalc.layers.counts import Part, TorchModule
 from convcalc.report import LayerRow, Report
 from convcalc.shapes import Shape, to_canonical
 from convcalc.spec.loader import distinct
@@ -26,6 +27,7 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
     problems: list[Problem] = []
     cf = spec.channels_first
     walk = FieldWalk()
+    grad: dict[str, bool] = {}  # whether a layer's output depends on trainable weights
     memo: dict[Any, Counted] = {}
     for ls in spec.layers:
         layer = ls.layer
@@ -49,23 +51,35 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
                     cf,
                     True,
                     walk.start(ls.name, out),
+                    operator="input",
                 )
             )
             continue
         if not ls.inputs or any(name not in canonical for name in ls.inputs):
             continue  # an upstream layer failed and was reported
         ins = [canonical[name] for name in ls.inputs]
+        needs_grad = any(grad.get(name, False) for name in ls.inputs)
         try:
-            row = _row(ls, ins, cf, walk, memo)
+            row = _row(ls, ins, cf, walk, memo, needs_grad)
         except LayerError as err:
             problems.append(ls.problem(err))
             continue
+        grad[ls.name] = needs_grad or row.trainable_params > 0
         canonical[ls.name] = row.shape
         rows.append(row)
     return rows, problems
 
 
-Counted = tuple[Shape, tuple[Weight, ...], int]
+class Counted(NamedTuple):
+    """What a layer's kind computes from its arguments and input shapes alone."""
+
+    shape: Shape
+    weights: tuple[Weight, ...]
+    macs: int
+    backward: tuple[int, int]  # MACs of the input gradient, of the weight gradient
+    torch: TorchModule
+    parts: tuple[Part, ...]
+    kept_extra_bytes: tuple[int, int]
 
 
 def _count(ls: LayerSpec, ins: list[Shape], memo: dict[Any, Counted]) -> Counted:
@@ -79,21 +93,38 @@ def _count(ls: LayerSpec, ins: list[Shape], memo: dict[Any, Counted]) -> Counted
         if hit is not None:
             return hit
     pre = layer.output_shape(ins)
-    found = (layer.result_shape(ins, pre), tuple(layer.weights(ins)), layer.macs(ins, pre))
+    found = Counted(
+        layer.result_shape(ins, pre),
+        tuple(layer.weights(ins)),
+        layer.macs(ins, pre),
+        layer.backward_macs(ins, pre),
+        layer.torch_module(ins),
+        layer.parts(ins, pre),
+        layer.kept_extra_bytes(ins, pre),
+    )
     if key is not None:
         memo[key] = found
     return found
 
 
 def _row(
-    ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk, memo: dict[Any, Counted]
+    ls: LayerSpec,
+    ins: list[Shape],
+    cf: bool,
+    walk: FieldWalk,
+    memo: dict[Any, Counted],
+    needs_grad: bool = False,
 ) -> LayerRow:
+    """``needs_grad``: some input depends on trainable weights (its gradient is computed)."""
     layer = ls.layer
-    out, weights, macs = _count(ls, ins, memo)
+    c = _count(ls, ins, memo)
+    out, weights, macs = c.shape, c.weights, c.macs
     if ls.shares:  # a later call of a shared layer uses the first call's weights: they count there
         weights = ()
     trainable = sum(w.size for w in weights if w.trainable and ls.trainable)
     total = sum(w.size for w in weights)
+    grad_in, grad_w = c.backward
+    torch = c.torch
     return LayerRow(
         ls.name,
         ls.kind,
@@ -114,6 +145,15 @@ def _row(
         shares=ls.shares,
         group=ls.group,
         incomplete=layer.not_analysable(),
+        operator=layer.operator,
+        torch=torch._replace(cls="") if ls.functional else torch,
+        parts=c.parts,
+        fused=layer.fused_module(),
+        backward=(grad_in if needs_grad else 0, grad_w if trainable else 0),
+        torch_buffers=layer.torch_buffers,
+        torch_spelled=layer.torch_spelling,
+        keeps=layer.keeps,
+        kept_extra_bytes=c.kept_extra_bytes,
     )
 
 

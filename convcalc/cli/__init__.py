@@ -17,7 +17,7 @@ from typing import Any
 
 from typer.main import get_command_name
 
-from convcalc.cli import ci, commands, explain, learn, porting, zoo  # noqa: F401  (registers the commands, in order)
+from convcalc.cli import ci, commands, counting, explain, learn, porting, zoo  # noqa: F401  (registers the commands, in order)
 from convcalc.cli.app import app, exit_code_for
 
 __all__ = ["app", "main"]

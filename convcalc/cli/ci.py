@@ -12,6 +12,7 @@ from convcalc.cli.app import app
 from convcalc.cli.commands import emit
 from convcalc.cli.limits import with_limits
 from convcalc.cli.options import ColorOpt, Format, FormatOpt, use_color
+from convcalc.cli.view_options import WidthOpt
 from convcalc.errors import UsageError
 
 
@@ -110,6 +111,7 @@ def compare(
     ] = False,
     fmt: FormatOpt = Format.text,
     color: ColorOpt = None,
+    width: WidthOpt = None,
 ) -> None:
     """What separable, grouped, bottleneck and spatially separable convolutions save.
 
@@ -129,7 +131,10 @@ def compare(
     from convcalc.analysis import load_spec
     from convcalc.atomic import check_destination
     from convcalc.render.compare import render_comparison
+    from convcalc.render.fit import set_width
     from convcalc.tools import compare as cc
+
+    set_width(width)
 
     if spec is not None and write is not None:  # before the work: a folder, a device, read-only
         check_destination(write, True, "--write")  # (an existing file: refused by write_spec)

@@ -21,6 +21,17 @@ from convcalc.cli.options import (
     use_color,
     with_run_options,
 )
+from convcalc.cli.view_options import (
+    ChartOpt,
+    ColumnsOpt,
+    ConventionOpt,
+    Dtype,
+    DtypeOpt,
+    GroupOpt,
+    MemoryOpt,
+    OperatorsOpt,
+    WidthOpt,
+)
 from convcalc.counting import macs_note
 from convcalc.errors import UsageError
 
@@ -79,6 +90,51 @@ def _run(spec: SpecPath, opts: RunOptions, fmt: Format, color: bool | None) -> N
     emit(run_and_render(spec, opts, "table" if fmt is Format.text else fmt.value, use_color(color)))
 
 
+def _check_view_flags(
+    style: Style, fmt: Format, run: bool, flags: tuple[tuple[str, bool], ...]
+) -> None:
+    """The options that shape the table apply to the table only (--format json also takes
+    --memory, --convention and --dtype: it adds their figures)."""
+    json_too = ("--memory", "--convention", "--dtype")
+    given = [f for f, on in flags if on and not (fmt is Format.json and f in json_too)]
+    on = {f for f, v in flags if v}
+    if fmt is Format.json and "--dtype" in on and not on & {"--memory", "--convention"}:
+        raise UsageError(
+            "--dtype sizes the memory figures in JSON (the layers' counts are element counts)",
+            hint="add --memory, or drop --dtype",
+        )
+    if given and (style.is_keras or fmt is not Format.text or run):
+        drop = (
+            f"--style {style.value}"
+            if style.is_keras
+            else "--run"
+            if run
+            else f"--format {fmt.value}"
+        )
+        raise UsageError(
+            f"{', '.join(given)} shape{'s' if len(given) == 1 else ''} the table; drop {drop}"
+        )
+
+
+def _machine(
+    report: Report,
+    fmt: Format,
+    batch: int | None,
+    convention_name: str | None,
+    dtype: str,
+    memory: bool,
+) -> str:
+    """The summary in a machine format; JSON with the memory and convention figures asked."""
+    from convcalc.render.machine import RENDERERS, batch_json
+
+    text = RENDERERS[fmt.value](report) if batch is None else batch_json(report, batch)
+    if memory or convention_name is not None:
+        from convcalc.render.sections import json_sections
+
+        text = json_sections(report, text, batch, convention_name, dtype, memory)
+    return text
+
+
 SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with totals.
 
     Shapes are per sample (the batch shows as None, as in Keras). {macs_note()}
@@ -96,6 +152,12 @@ SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with tot
       convcalc summary specs/vgg16.yaml --run --repeat 5
 
       convcalc summary resnet50 --depth 2     (a zoo spec, blocks folded)
+
+      convcalc summary resnet18 --columns input,output,kernel,params,macs,rf --chart
+
+      convcalc summary resnet18 --memory --operators --dtype float16 --batch 8
+
+      convcalc summary resnet18 --convention torchinfo    (as torchinfo 1.8 counts and prints)
     """
 
 
@@ -136,10 +198,35 @@ def summary(
             "executed shape, time and output statistics per layer.",
         ),
     ] = False,
+    columns: ColumnsOpt = None,
+    chart: ChartOpt = False,
+    convention_name: ConventionOpt = None,
+    dtype: DtypeOpt = Dtype.float32,
+    memory: MemoryOpt = False,
+    operators: OperatorsOpt = False,
+    group_by: GroupOpt = None,
+    width: WidthOpt = None,
     *,
     opts: RunOptions,
 ) -> None:
     from convcalc.analysis import analyze, load_spec
+    from convcalc.render.fit import set_width
+
+    set_width(width)
+    _check_view_flags(
+        style,
+        fmt,
+        run,
+        (
+            ("--columns", columns is not None),
+            ("--chart", chart),
+            ("--convention", convention_name is not None),
+            ("--dtype", dtype is not Dtype.float32),
+            ("--memory", memory),
+            ("--operators", operators),
+            ("--group-by", group_by is not None),
+        ),
+    )
 
     if style.is_keras and fmt is not Format.text:
         raise UsageError(
@@ -182,9 +269,8 @@ def summary(
 
     warnings = [f"warning: {w}" for w in gridding_warnings(loaded, report)]
     if fmt is not Format.text:
-        from convcalc.render.machine import RENDERERS, batch_json
-
-        emit(RENDERERS[fmt.value](report) if batch is None else batch_json(report, batch))
+        name = convention_name.value if convention_name else None
+        emit(_machine(report, fmt, batch, name, dtype.value, memory))
         for w in warnings:
             sys.stderr.write(w + "\n")
     elif style.is_keras:
@@ -196,9 +282,28 @@ def summary(
         for w in warnings:
             sys.stderr.write(w + "\n")
     else:
-        from convcalc.render.table import render_table
+        from convcalc.render.table import render_table, table_options
 
-        emit(render_table(report, color=use_color(color), batch=batch, depth=depth))
+        extra = table_options(
+            report,
+            batch,
+            columns,
+            convention_name.value if convention_name else None,
+            dtype.value,
+            memory,
+            operators,
+        )
+        emit(
+            render_table(
+                report,
+                color=use_color(color),
+                batch=batch,
+                depth=depth,
+                chart=chart,
+                by=group_by.value if group_by else None,
+                **extra,
+            )
+        )
         emit("".join(w + "\n" for w in warnings))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcalc.fields import Arg, any_value, number, optional
-from convcalc.layers.base import Layer, RFStep, Shape, Unchanged
+from convcalc.layers.base import Layer, RFStep, Shape, TorchModule, Unchanged
 from convcalc.layers.common import (
     AXISWISE_ACTIVATIONS,
     INPLACE,
@@ -16,6 +16,7 @@ from convcalc.layers.common import (
     keras_axis,
     run_activation,
 )
+from convcalc.layers.counts import activation_module
 from convcalc.layers.export import Code, refuse, torch_activation, torch_dim
 from convcalc.layers.registry import register
 from convcalc.shapes import canonical_axis
@@ -27,6 +28,8 @@ class ElementwiseActivation(Layer):
     """Shared by the activation layers."""
 
     formulas = ELEMENTWISE_FORMULAS
+    operator = "activation"
+    keeps = "output"  # relu, relu6 (hardtanh), softmax... differentiate from their result
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]
@@ -44,6 +47,12 @@ class Activation(FusedActivation, ElementwiseActivation):
     formulas = ""
     args = {"activation": Arg(activation_name, doc="a Keras activation name, e.g. relu")}
     activation: str
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return activation_module(self.activation) or TorchModule("Identity", "")
+
+    def fused_module(self) -> TorchModule | None:
+        return None  # the activation is the layer itself
 
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         if self.activation in AXISWISE_ACTIVATIONS:
@@ -64,6 +73,8 @@ class ReLU(ElementwiseActivation):
     """Rectified linear unit, Keras's ``ReLU`` layer (max_value, negative_slope, threshold)."""
 
     kind = "ReLU"
+    torch_class = "ReLU"
+    torch_function = "relu"
     args = {
         "max_value": Arg(optional(number), None, doc="upper clip (6 for ReLU6)"),
         "negative_slope": Arg(number, 0.0, doc="slope below threshold"),
@@ -79,6 +90,16 @@ class ReLU(ElementwiseActivation):
 
         return activations.relu_like(xs[0], self.max_value, self.negative_slope, self.threshold)
 
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        """Keras's ReLU(max_value=6) is PyTorch's ReLU6; with a slope, LeakyReLU."""
+        if self.threshold:
+            return TorchModule("", "relu")
+        if self.negative_slope:
+            return TorchModule("LeakyReLU", "leaky_relu")
+        if self.max_value is not None:
+            return TorchModule("ReLU6" if self.max_value == 6 else "Hardtanh", "hardtanh")
+        return TorchModule("ReLU", "relu")
+
     def torch_code(self, inputs: list[Shape]) -> Code:
         if self.negative_slope or self.threshold:
             raise refuse(self.kind, "pytorch", "with negative_slope or threshold")
@@ -92,6 +113,8 @@ class ReLU6(ElementwiseActivation):
     """min(max(x, 0), 6): PyTorch's ``ReLU6`` (MobileNet); Keras writes ``ReLU(max_value=6)``."""
 
     kind = "ReLU6"
+    torch_class = "ReLU6"
+    torch_function = "hardtanh"  # what nn.ReLU6.forward calls
     args = {"inplace": INPLACE}
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
@@ -111,6 +134,8 @@ class LeakyReLU(ElementwiseActivation):
     """Leaky ReLU: x for x >= 0, negative_slope·x below (PyTorch ``LeakyReLU``)."""
 
     kind = "LeakyReLU"
+    torch_class = "LeakyReLU"
+    torch_function = "leaky_relu"
     args = {
         "negative_slope": Arg(number, 0.3, doc="slope for x < 0 (Keras 3; alpha in Keras 2)"),
         "inplace": INPLACE,
@@ -131,6 +156,8 @@ class ELU(ElementwiseActivation):
     """Exponential linear unit: x for x > 0, alpha·(exp(x) - 1) below (PyTorch ``ELU``)."""
 
     kind = "ELU"
+    torch_class = "ELU"
+    torch_function = "elu"
     args = {"alpha": Arg(number, 1.0, doc="scale of the negative part"), "inplace": INPLACE}
     alpha: float
 
@@ -148,6 +175,8 @@ class Softmax(ElementwiseActivation):
     """Softmax along ``axis`` (default: the last axis of the spec's data_format)."""
 
     kind = "Softmax"
+    torch_class = "Softmax"
+    torch_function = "softmax"
     args = {
         "axis": Arg(
             any_value,

@@ -7,7 +7,16 @@ from typing import Any, ClassVar
 
 from convcalc.errors import ArgError
 from convcalc.fields import Arg, is_int, json_schema
-from convcalc.layers.base import RFStep, Shape, Unknown, Whole, Window, channels, spatial
+from convcalc.layers.base import (
+    RFStep,
+    Shape,
+    TorchModule,
+    Unknown,
+    Whole,
+    Window,
+    channels,
+    spatial,
+)
 from convcalc.layers.common import DATA_FORMAT
 from convcalc.layers.registry import register
 from convcalc.layers.windowed import SpatialLayer
@@ -58,6 +67,7 @@ class AdaptivePoolingND(SpatialLayer):
     so windows are uneven unless out divides L, and overlap when out > L.
     Params: 0. MACs: 0.
     """
+    operator = "pool"
     output_size: tuple[int | None, ...]
     op: ClassVar[str] = "average"
 
@@ -95,11 +105,17 @@ class AdaptiveAveragePoolingND(AdaptivePoolingND):
 
     op = "average"
 
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return TorchModule(self.aliases[0], f"adaptive_avg_pool{self.rank}d")
+
 
 class AdaptiveMaxPoolingND(AdaptivePoolingND):
     """Shared by the adaptive max poolings."""
 
     op = "max"
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return TorchModule(self.aliases[0], f"adaptive_max_pool{self.rank}d")
 
 
 @register

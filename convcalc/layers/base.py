@@ -16,7 +16,11 @@ A layer kind is one class with:
   is no default, so a new kind must say;
 * ``forward(xs, params)``: the NumPy execution (``--run``), importing :mod:`convcalc.ops`
   inside the method so that importing the layers never imports numpy;
-* ``compare_role``: how ``convcalc compare`` may rewrite it (None: not a convolution).
+* ``compare_role``: how ``convcalc compare`` may rewrite it (None: not a convolution);
+* ``operator`` (its class in the per-operator breakdown), ``torch_module(inputs)`` (the PyTorch
+  module and function that compute it: the PyTorch view and the counting tools' rules read
+  them), ``parts(inputs, output)`` (its multiply-accumulate operations) and
+  ``backward_macs(inputs, output)`` (see :mod:`convcalc.layers.counts`).
 
 Layers raise :class:`~convcalc.errors.LayerError` for a rule that a given input breaks; the
 engine attaches the layer's name, index and ``file:line:col``.
@@ -32,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convcalc.errors import LayerError, Location
 from convcalc.fields import REQUIRED, Arg
+from convcalc.layers.counts import Part, TorchModule, weighted_part
 from convcalc.layers.export import Code, kwargs, refuse
 from convcalc.shapes import Shape, to_display
 
@@ -41,9 +46,11 @@ __all__ = [
     "Layer",
     "LayerError",
     "Merge",
+    "Part",
     "RFStep",
     "Shape",
     "Shift",
+    "TorchModule",
     "Unchanged",
     "Unknown",
     "Weight",
@@ -51,6 +58,7 @@ __all__ = [
     "Window",
     "channels",
     "spatial",
+    "weighted_part",
 ]
 
 
@@ -74,6 +82,9 @@ class Weight:
     torch_reshape: Shape | None = field(default=None, compare=False)
     init: str = field(default="zeros", compare=False)  # glorot_uniform | zeros | ones
     flip: int = field(default=0, compare=False)
+    # a PyTorch buffer (BatchNorm's running statistics): state, not a parameter; Keras counts
+    # it as a non-trainable weight
+    buffer: bool = field(default=False, compare=False)
 
     @property
     def size(self) -> int:
@@ -132,10 +143,15 @@ def depthwise_weight(shape: Shape, torch_name: str = "weight") -> Weight:
 
 
 def vector(
-    name: str, size: int, torch_name: str, trainable: bool = True, init: str = "zeros"
+    name: str,
+    size: int,
+    torch_name: str,
+    trainable: bool = True,
+    init: str = "zeros",
+    buffer: bool = False,
 ) -> Weight:
     """A per-channel vector (bias, BatchNorm's gamma/beta/statistics): the same in both."""
-    return Weight(name, (size,), trainable, torch_name=torch_name, init=init)
+    return Weight(name, (size,), trainable, torch_name=torch_name, init=init, buffer=buffer)
 
 
 # --- the receptive-field step ------------------------------------------------------------------
@@ -250,6 +266,10 @@ class Layer:
     min_input_rank: ClassVar[int] = 1
     is_input: ClassVar[bool] = False  # the model's input (InputLayer)
     compare_role: ClassVar[CompareRole | None] = None
+    operator: ClassVar[str] = "other"  # its class in the per-operator breakdown (counts.OPERATORS)
+    torch_class: ClassVar[str] = ""  # PyTorch's module class where it has no alias (same name)
+    torch_function: ClassVar[str] = ""  # what its PyTorch module's forward calls
+    torch_buffers: ClassVar[int] = 0  # scalar buffers PyTorch adds (num_batches_tracked)
 
     def __init__(
         self,
@@ -268,6 +288,7 @@ class Layer:
         self.arg_locs = arg_locs or {}
         self.index = index
         self.torch_spelling = spelling in self.aliases  # written with PyTorch's class name
+        self.spelling = spelling or self.kind
         self.given = frozenset(values)  # the arguments the spec wrote
         # only the written values live in the instance; the defaults are shared per kind and
         # spelling (see __getattr__): 100,000 layers would otherwise hold 100,000 copies
@@ -369,6 +390,43 @@ class Layer:
             args["data_format"] = "channels_first"
         ctor = f"layers.{self.kind}({kwargs(**args, name=self.name)})"
         return Code((("", ctor),), "{m}({x})" if self.max_inputs == 1 else "{m}({xs})")
+
+    # --- what the counting conventions and the PyTorch view read (convcalc.layers.counts) ---
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        """The PyTorch module that builds this layer and the function its forward calls: the
+        class name it was written with, else its first PyTorch alias."""
+        if self.torch_spelling:
+            return TorchModule(self.spelling, self.torch_function)
+        return TorchModule(
+            self.aliases[0] if self.aliases else self.torch_class, self.torch_function
+        )
+
+    def fused_module(self) -> TorchModule | None:
+        """The PyTorch module of a fused ``activation`` (see FusedActivation); None here."""
+        return None
+
+    def parts(self, inputs: list[Shape], output: Shape) -> tuple[Part, ...]:
+        """The multiply-accumulate operations of this layer (their MACs add up to
+        :meth:`macs`): one for a layer that has MACs, computed by ``torch_function``."""
+        macs = self.macs(inputs, output)
+        return (weighted_part(macs, self.torch_function),) if macs else ()
+
+    def backward_macs(self, inputs: list[Shape], output: Shape) -> tuple[int, int]:
+        """MACs of the backward pass: (input gradient, weight gradient). A weighted operation
+        costs its forward MACs for each (the input gradient is the transposed operation on the
+        output gradient, the weight gradient correlates input and output gradient); the engine
+        drops the input gradient where no earlier layer needs it. Element-wise layers: 0."""
+        macs = sum(p.macs for p in self.parts(inputs, output))
+        return macs, macs
+
+    # what autograd keeps of a layer for the backward pass (the training memory estimate):
+    # "input", "output" or "" (nothing of activation size); PyTorch's saved tensors
+    keeps: ClassVar[str] = "input"
+
+    def kept_extra_bytes(self, inputs: list[Shape], output: Shape) -> tuple[int, int]:
+        """Bytes it keeps for backward beyond ``keeps``: (per sample, per batch), e.g. max
+        pooling's int64 indices, BatchNorm's float32 batch mean and inverse std."""
+        return 0, 0
 
     def not_analysable(self) -> str:
         """Why convcalc cannot count this layer (its MACs are unknown); "" for every kind that

@@ -20,6 +20,7 @@ from convcalc.fields import (
     suggest,
 )
 from convcalc.layers.base import Unchanged, Unknown
+from convcalc.layers.counts import TorchModule, activation_module
 from convcalc.shapes import Shape, canonical_axis, to_display
 
 # What Keras accepts as an activation name (keras.activations), with PyTorch's spellings.
@@ -225,6 +226,11 @@ class FusedActivation:
 
     activation: str | None
     channels_first: bool
+
+    def fused_module(self) -> TorchModule | None:
+        """The PyTorch module of the fused activation (PyTorch writes it as a module of its
+        own after this one); None without one."""
+        return activation_module(self.activation)
 
     def result_shape(self, inputs: list[Shape], output: Shape) -> Shape:
         return activation_shape(self.activation, output, self.channels_first)

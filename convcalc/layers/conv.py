@@ -14,13 +14,16 @@ from convcalc.fields import Arg, boolean, exactly, ints, optional, padding, pos_
 from convcalc.layers.base import (
     CompareRole,
     LayerError,
+    Part,
     Shape,
+    TorchModule,
     Weight,
     channels,
     depthwise_weight,
     kernel_weight,
     spatial,
     vector,
+    weighted_part,
 )
 from convcalc.layers.common import (
     DATA_FORMAT,
@@ -98,6 +101,10 @@ class ConvBase(FusedActivation, Windowed):
     padding_mode: str | None
     kernel_size: tuple[int, ...]
     dilation_rate: tuple[int, ...]
+    operator = "conv"
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return TorchModule(f"Conv{self.rank}d", f"conv{self.rank}d")
 
     def validate(self) -> list[LayerError]:
         errors = super().validate()
@@ -172,6 +179,9 @@ class ConvND(ConvBase):
     split with the odd pixel at the end (Keras/TF); 'causal' (1D) pads d·(k-1) on the left.
     Params: prod(k)·(C_in/groups)·filters + filters (bias).
     MACs: prod(out_spatial)·filters·(C_in/groups)·prod(k).
+    Backward MACs: 2·MACs (the input gradient, a transposed convolution of the output gradient,
+    and the weight gradient, a correlation of input and output gradient, MACs each); MACs alone
+    where no earlier layer needs the input gradient (the first convolution).
     """
     filters: int
     groups: int
@@ -218,6 +228,16 @@ class ConvND(ConvBase):
             * self.filters
             * (c // self.groups)
             * math.prod(self.kernel_size)
+        )
+
+    def parts(self, inputs: list[Shape], output: Shape) -> tuple[Part, ...]:
+        return (
+            weighted_part(
+                self.macs(inputs, output),
+                self.torch_module(inputs).function,
+                math.prod(output) if self.use_bias else 0,
+                self.groups,
+            ),
         )
 
     def torch_code(self, inputs: list[Shape]) -> Code:
@@ -303,6 +323,17 @@ class DepthwiseConvND(ConvBase):
 
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return math.prod(output) * math.prod(self.kernel_size)
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return TorchModule(f"Conv{self.rank}d", f"conv{self.rank}d")  # groups = C_in
+
+    def parts(self, inputs: list[Shape], output: Shape) -> tuple[Part, ...]:
+        bias = math.prod(output) if self.use_bias else 0
+        return (
+            weighted_part(
+                self.macs(inputs, output), f"conv{self.rank}d", bias, channels(inputs[0])
+            ),
+        )
 
     def torch_code(self, inputs: list[Shape]) -> Code:
         c = channels(inputs[0])

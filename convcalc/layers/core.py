@@ -8,12 +8,14 @@ from typing import Any
 from convcalc.fields import Arg, any_value, boolean, optional, pos_int, rate, shape_list
 from convcalc.layers.base import (
     Layer,
+    Part,
     RFStep,
     Shape,
     Unchanged,
     Weight,
     kernel_weight,
     vector,
+    weighted_part,
 )
 from convcalc.layers.common import KERAS_EXTRAS, FusedActivation, activation_arg, along_axis_step
 from convcalc.layers.export import Code, torch_activation
@@ -31,6 +33,8 @@ class InputLayer(Layer):
     min_inputs = 0
     max_inputs = 0
     is_input = True
+    operator = "input"
+    keeps = ""
     shape: tuple[int, ...]
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -48,10 +52,13 @@ class Dense(FusedActivation, Layer):
     PyTorch agree): a channels_first (5, 16) input gives (5, units).
     Shape: input[:-1] + (units,). Params: in·units + units (bias).
     MACs: prod(input[:-1])·in·units (one per weight per position).
+    Backward MACs: 2·MACs (input and weight gradient), MACs alone for a first layer.
     """
 
     kind = "Dense"
     aliases = ("Linear",)
+    operator = "linear"
+    torch_function = "linear"
     args = {
         "units": Arg(pos_int, torch="out_features", doc="output features"),
         "use_bias": Arg(boolean, True, torch="bias", doc="add a bias per unit"),
@@ -87,6 +94,10 @@ class Dense(FusedActivation, Layer):
     def macs(self, inputs: list[Shape], output: Shape) -> int:
         return math.prod(inputs[0]) * self.units
 
+    def parts(self, inputs: list[Shape], output: Shape) -> tuple[Part, ...]:
+        bias = math.prod(output) if self.use_bias else 0
+        return (weighted_part(self.macs(inputs, output), "linear", bias),)
+
     def torch_code(self, inputs: list[Shape]) -> Code:
         """nn.Linear on the last axis as the spec shows it (PyTorch computes in NCHW: for a
         channels_last spec of rank > 1 that is dim 1, moved last and back)."""
@@ -121,6 +132,9 @@ class Dropout(Layer):
     """Dropout (identity at inference). Shape: unchanged. Params 0, MACs 0."""
 
     kind = "Dropout"
+    keeps = ""  # (a one-byte mask per element while training: counted as kept_extra_bytes)
+    torch_class = "Dropout"
+    torch_function = "dropout"
     args = {
         "rate": Arg(rate, 0.5, torch="p", doc="fraction dropped while training"),
         "inplace": Arg(any_value, None, doc="PyTorch inplace (ignored)", shape_relevant=False),
@@ -128,6 +142,9 @@ class Dropout(Layer):
         "noise_shape": Arg(any_value, None, doc="(no effect on counts)", shape_relevant=False),
     }
     rate: float
+
+    def kept_extra_bytes(self, inputs: list[Shape], output: Shape) -> tuple[int, int]:
+        return math.prod(output), 0  # the bool mask of the dropped elements
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         return inputs[0]

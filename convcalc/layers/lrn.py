@@ -20,6 +20,8 @@ class LocalResponseNormalization(Layer):
 
     kind = "LocalResponseNormalization"
     aliases = ("LocalResponseNorm",)
+    operator = "norm"
+    torch_function = "local_response_norm"
     min_input_rank = 2
     args = {
         "size": Arg(pos_int, doc="channels in the window (AlexNet: 5)"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from convcalc.fields import Arg, integer, optional
-from convcalc.layers.base import Layer, LayerError, Merge, RFStep, Shape, Unknown
+from convcalc.layers.base import Layer, LayerError, Merge, RFStep, Shape, TorchModule, Unknown
 from convcalc.layers.export import Code, torch_dim
 from convcalc.layers.registry import register
 from convcalc.shapes import canonical_axis
@@ -18,6 +18,8 @@ class ElementwiseMerge(Layer):
     formulas = "Shape: that shape. Params 0, MACs 0."
     min_inputs = 2
     max_inputs: ClassVar[int | None] = None
+    operator = "merge"
+    keeps = ""  # a sum's gradient passes through (Multiply keeps its inputs: see there)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         first = inputs[0]
@@ -33,12 +35,12 @@ class ElementwiseMerge(Layer):
     def rf_step(self, inputs: list[Shape]) -> RFStep:
         return Merge()
 
-    operator: ClassVar[str] = ""  # how PyTorch joins two terms ("{a} + {b}")
+    torch_operator: ClassVar[str] = ""  # how PyTorch joins two terms ("{a} + {b}")
 
     def torch_code(self, inputs: list[Shape]) -> Code:
         expr = "{x0}"
         for i in range(1, len(inputs)):
-            expr = self.operator.format(a=expr, b=f"{{x{i}}}")
+            expr = self.torch_operator.format(a=expr, b=f"{{x{i}}}")
         if self.kind == "Average":
             expr = f"({expr}) / {len(inputs)}"
         return Code((), expr)
@@ -49,7 +51,8 @@ class Add(ElementwiseMerge):
     """Element-wise sum of inputs of identical shape (a residual connection)."""
 
     kind = "Add"
-    operator = "{a} + {b}"
+    torch_function = "add"
+    torch_operator = "{a} + {b}"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
@@ -62,7 +65,8 @@ class Subtract(ElementwiseMerge):
     """Element-wise difference of two inputs of identical shape."""
 
     kind = "Subtract"
-    operator = "{a} - {b}"
+    torch_function = "sub"
+    torch_operator = "{a} - {b}"
     max_inputs = 2
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
@@ -79,8 +83,10 @@ class Multiply(ElementwiseMerge):
     Shape: per axis, the inputs' size (an axis of size 1 takes the others'). Params 0, MACs 0.
     """
 
+    keeps = "input"  # each factor is the other's gradient
     kind = "Multiply"
-    operator = "{a} * {b}"
+    torch_function = "mul"
+    torch_operator = "{a} * {b}"
     formulas = ""
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -115,7 +121,8 @@ class Average(ElementwiseMerge):
     """Element-wise mean of inputs of identical shape."""
 
     kind = "Average"
-    operator = "{a} + {b}"
+    torch_function = "add"
+    torch_operator = "{a} + {b}"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
@@ -128,7 +135,8 @@ class Maximum(ElementwiseMerge):
     """Element-wise maximum of inputs of identical shape."""
 
     kind = "Maximum"
-    operator = "torch.maximum({a}, {b})"
+    torch_function = "maximum"
+    torch_operator = "torch.maximum({a}, {b})"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
@@ -141,7 +149,8 @@ class Minimum(ElementwiseMerge):
     """Element-wise minimum of inputs of identical shape."""
 
     kind = "Minimum"
-    operator = "torch.minimum({a}, {b})"
+    torch_function = "minimum"
+    torch_operator = "torch.minimum({a}, {b})"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         from convcalc.ops import elementwise
@@ -156,8 +165,15 @@ class Concatenate(Layer):
     Shape: the inputs' common shape with the sizes along ``axis`` added. Params 0, MACs 0.
     """
 
+    keeps = ""
     kind = "Concatenate"
-    aliases = ("Concat",)
+    torch_function = "cat"
+    aliases = ("Concat",)  # ONNX's name
+    operator = "merge"
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return TorchModule("", "cat")
+
     args = {
         "axis": Arg(
             optional(integer),

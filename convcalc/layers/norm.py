@@ -21,6 +21,7 @@ from convcalc.layers.base import (
     LayerError,
     RFStep,
     Shape,
+    TorchModule,
     Unchanged,
     Weight,
     Whole,
@@ -43,6 +44,8 @@ class BatchNormalization(Layer):
 
     kind = "BatchNormalization"
     aliases = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d")
+    operator = "norm"
+    torch_buffers = 1  # num_batches_tracked (an int64 scalar), beside the running statistics
     args = {
         "axis": Arg(
             optional(axis_value),
@@ -119,9 +122,17 @@ class BatchNormalization(Layer):
         if self.center:
             w.append(vector("beta", c, "bias"))
         return w + [
-            vector("moving_mean", c, "running_mean", trainable=False),
-            vector("moving_variance", c, "running_var", trainable=False, init="ones"),
+            vector("moving_mean", c, "running_mean", trainable=False, buffer=True),
+            vector("moving_variance", c, "running_var", trainable=False, init="ones", buffer=True),
         ]
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        r = min(max(len(inputs[0]) - 1, 1), 3)
+        return TorchModule(f"BatchNorm{r}d", "batch_norm")
+
+    def kept_extra_bytes(self, inputs: list[Shape], output: Shape) -> tuple[int, int]:
+        """Training keeps the batch mean and inverse std (float32, one per feature)."""
+        return 0, 2 * 4 * self.features(inputs[0])
 
     def torch_code(self, inputs: list[Shape]) -> Code:
         shape = inputs[0]
@@ -202,6 +213,8 @@ class LayerNormalization(Layer):
 
     kind = "LayerNormalization"
     aliases = ("LayerNorm",)
+    operator = "norm"
+    torch_function = "layer_norm"
     args = {
         "axis": Arg(axes, -1, doc="Keras axis or axes (batch = 0); default -1"),
         "normalized_shape": Arg(

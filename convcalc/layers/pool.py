@@ -8,12 +8,14 @@ weights and, by convention, 0 MACs.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 from convcalc.fields import Arg, boolean, ints, optional, padding
 from convcalc.layers.base import (
     LayerError,
     Shape,
+    TorchModule,
     Whole,
     channels,
     spatial,
@@ -64,6 +66,12 @@ class PoolingND(Windowed):
     """Shared by the max and average poolings."""
 
     formulas = POOL_FORMULAS
+    operator = "pool"
+    pool_function: ClassVar[str] = "max_pool"
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return TorchModule(self.aliases[0], f"{self.pool_function}{self.rank}d")
+
     kernel_arg: ClassVar[str] = "pool_size"
     pool_size: tuple[int, ...]
     strides: tuple[int, ...]  # None until post_init: the pool size by default
@@ -141,6 +149,10 @@ class PoolingND(Windowed):
 class MaxPoolingND(PoolingND):
     """Shared by MaxPooling1D/2D/3D."""
 
+    def kept_extra_bytes(self, inputs: list[Shape], output: Shape) -> tuple[int, int]:
+        """The argmax of every window (PyTorch's int64 indices)."""
+        return 8 * math.prod(output), 0
+
     def torch_code(self, inputs: list[Shape]) -> Code:
         """Padding never wins: asymmetric 'same' pads with -inf first."""
         return self.torch_pool(inputs, "MaxPool", float("-inf"), dilation=self.dilation())
@@ -155,6 +167,8 @@ class MaxPoolingND(PoolingND):
 
 class AveragePoolingND(PoolingND):
     """Shared by AveragePooling1D/2D/3D."""
+
+    pool_function = "avg_pool"
 
     count_include_pad: bool
 
@@ -246,6 +260,14 @@ class GlobalPoolingND(SpatialLayer):
     formulas = "Shape: (C,), or (1, ..., 1, C) with keepdims. Params: 0. MACs: 0."
     args = GLOBAL_ARGS
     keepdims: bool
+    operator = "pool"
+    adaptive: ClassVar[str] = "Avg"
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        """PyTorch has no global pooling module: AdaptiveAvgPool2d(1) (or Max) and a
+        flatten."""
+        a = self.adaptive
+        return TorchModule(f"Adaptive{a}Pool{self.rank}d", f"adaptive_{a.lower()}_pool{self.rank}d")
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         self.check_rank(inputs)
@@ -267,6 +289,7 @@ class GlobalPoolingND(SpatialLayer):
 
 class GlobalMaxPoolingND(GlobalPoolingND):
     reduce = "torch.amax"
+    adaptive = "Max"
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         return xs[0].max(axis=self.axes(), keepdims=self.keepdims)

@@ -41,6 +41,10 @@ class ZeroPaddingND(SpatialLayer):
 
     formulas = "Shape: n + before + after per axis. Params 0, MACs 0."
     padding: tuple[tuple[int, int], ...]
+    operator = "reshape"
+    keeps = ""
+    torch_class = "ConstantPad1d"  # ZeroPad2d/3d are the aliases
+    torch_function = "pad"
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
         self.check_rank(inputs)
@@ -100,6 +104,9 @@ class CroppingND(SpatialLayer):
     """Shared by Cropping1D/2D/3D."""
 
     formulas = "Shape: n - before - after per axis (must stay >= 1). Params 0, MACs 0."
+    operator = "reshape"
+    keeps = ""
+    torch_function = "slice"  # PyTorch crops by indexing
     cropping: tuple[tuple[int, int], ...]
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
@@ -160,6 +167,9 @@ class UpSamplingND(SpatialLayer):
     """Shared by UpSampling1D/2D/3D."""
 
     formulas = "Shape: n·size per axis. Params 0, MACs 0."
+    operator = "reshape"
+    torch_class = "Upsample"
+    torch_function = "interpolate"
     size: tuple[int, ...]
     interpolation: str = "nearest"
 
@@ -243,6 +253,10 @@ class Flatten(Layer):
     """Flatten one sample to a vector. Shape: (prod(input),). Params 0, MACs 0."""
 
     kind = "Flatten"
+    operator = "reshape"
+    keeps = ""  # a view
+    torch_class = "Flatten"
+    torch_function = "flatten"
     args = {
         "data_format": Arg(
             choice("channels_last", "channels_first"),
@@ -289,6 +303,9 @@ class Reshape(Layer):
     """
 
     kind = "Reshape"
+    operator = "reshape"
+    keeps = ""
+    torch_function = "reshape"
     args = {"target_shape": Arg(shape_list, doc="new per-sample shape, one entry may be -1")}
     target_shape: tuple[int, ...]
 

@@ -8,13 +8,16 @@ from typing import Any
 
 from convcalc.layers.base import (
     CompareRole,
+    Part,
     Shape,
+    TorchModule,
     Weight,
     channels,
     depthwise_weight,
     kernel_weight,
     spatial,
     vector,
+    weighted_part,
 )
 from convcalc.layers.conv import ConvBase, conv_args
 from convcalc.layers.export import Code, torch_activation
@@ -28,6 +31,8 @@ class SeparableConvND(ConvBase):
     Shape: as ConvND with filters output channels.
     Params: prod(k)·C_in·dm + C_in·dm·filters + filters (bias on the pointwise only, as Keras).
     MACs: prod(out_spatial)·C_in·dm·(prod(k) + filters)  (MobileNet, arXiv 1704.04861).
+    Backward MACs: 2·MACs (input and weight gradient of both convolutions).
+    (PyTorch: a depthwise ``ConvNd(C, C·dm, k, groups=C, bias=False)``, then a 1x1 one.)
     """
     filters: int
     depth_multiplier: int
@@ -56,6 +61,19 @@ class SeparableConvND(ConvBase):
         c = channels(inputs[0])
         positions = math.prod(spatial(output))
         return positions * c * self.depth_multiplier * (math.prod(self.kernel_size) + self.filters)
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return TorchModule(f"Conv{self.rank}d", f"conv{self.rank}d")  # two: depthwise, pointwise
+
+    def parts(self, inputs: list[Shape], output: Shape) -> tuple[Part, ...]:
+        c, dm = channels(inputs[0]), self.depth_multiplier
+        positions = math.prod(spatial(output))
+        fn = f"conv{self.rank}d"
+        bias = math.prod(output) if self.use_bias else 0
+        return (
+            weighted_part(positions * c * dm * math.prod(self.kernel_size), fn, 0, c),
+            weighted_part(positions * c * dm * self.filters, fn, bias),
+        )
 
     def torch_code(self, inputs: list[Shape]) -> Code:
         """A depthwise nn.ConvNd (no bias) then a pointwise one, as Keras computes it."""

@@ -14,14 +14,17 @@ from convcalc.fields import Arg, ints, optional
 from convcalc.layers.base import (
     CompareRole,
     LayerError,
+    Part,
     RFStep,
     Shape,
+    TorchModule,
     Unknown,
     Weight,
     Window,
     channels,
     kernel_weight,
     spatial,
+    weighted_part,
 )
 from convcalc.layers.conv import ConvND, conv_args
 from convcalc.layers.registry import register
@@ -45,6 +48,7 @@ class ConvNDTranspose(ConvND):
     output_padding must be smaller than the stride or the dilation (PyTorch's rule).
     Params: prod(k)·C_in·(filters/groups) + filters (bias).
     MACs: prod(in_spatial)·C_in·(filters/groups)·prod(k), on the input grid.
+    Backward MACs: 2·MACs (input and weight gradient), MACs alone for a first layer.
     """
     output_padding: tuple[int, ...] | None
     compare_role = CompareRole(skip="transposed")
@@ -108,6 +112,30 @@ class ConvNDTranspose(ConvND):
             * c
             * (self.filters // self.groups)
             * math.prod(self.kernel_size)
+        )
+
+    def torch_module(self, inputs: list[Shape]) -> TorchModule:
+        return TorchModule(f"ConvTranspose{self.rank}d", f"conv_transpose{self.rank}d")
+
+    def parts(self, inputs: list[Shape], output: Shape) -> tuple[Part, ...]:
+        """Counted per output position instead, the kernel meets (C_in/groups)·prod(k) inputs
+        at every output position and channel: about stride² more than the real products."""
+        c = channels(inputs[0])
+        grid = math.prod(spatial(output)) * self.filters * (c // self.groups)
+        crops = self.crops(output)  # PyTorch's padding of the same output
+        window = tuple(
+            (self.kernel_size[i], self.strides[i], self.dilation()[i], crops[i])
+            for i in range(self.rank)
+        )
+        return (
+            weighted_part(
+                self.macs(inputs, output),
+                f"conv_transpose{self.rank}d",
+                math.prod(output) if self.use_bias else 0,
+                self.groups,
+                grid * math.prod(self.kernel_size),
+                window,
+            ),
         )
 
     def crops(self, out: Shape) -> list[int]:

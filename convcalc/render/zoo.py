@@ -24,7 +24,7 @@ def render_zoo(entries: Sequence[ZooEntry]) -> str:
                 grouped(t.trainable_params),
                 grouped(t.non_trainable_params),
                 grouped(t.macs),
-                f"({si(t.macs)}MAC)",
+                f"({si(t.macs, 'MAC')})",  # "0 MAC", "486 MAC", "19.58 kMAC"
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

@@ -212,6 +212,13 @@ COMMON: dict[str, dict[str, Any]] = {
         "description": "names of the layers feeding this one (default: the previous layer)",
     },
     "trainable": {"type": "boolean", "default": True},
+    "functional": {
+        "type": "boolean",
+        "default": False,
+        "description": "the reference model computes this layer with a function in forward "
+        "(torch.flatten, nn.functional.adaptive_avg_pool2d), not a module: the counting tools "
+        "that hook modules do not see it (summary --convention)",
+    },
     "dtype": {"description": "accepted for Keras compatibility; no effect on counts"},
     "group": {
         "type": "array",

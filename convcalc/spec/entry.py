@@ -152,6 +152,14 @@ class EntryParser(Reporter):
                 layer=desc,
             )
             trainable = True
+        functional = args.get("functional", False)
+        if not isinstance(functional, bool):
+            self.fail(
+                kpath + ("functional",),
+                f"functional must be true or false; received {functional!r}",
+                layer=desc,
+            )
+            functional = False
         group = args.get("group", [])
         if not (
             isinstance(group, list)
@@ -200,6 +208,7 @@ class EntryParser(Reporter):
             args,
             owner,
             tuple(group),
+            functional,
         )
 
     def shared_owner(

@@ -29,6 +29,7 @@ class LayerSpec:
     args: dict[str, Any] = field(default_factory=dict)  # as expanded: substituted, inputs resolved
     shares: str = ""  # the earlier layer this entry calls again (a shared layer: counted there)
     group: tuple[str, ...] = ()  # (model, class) of the nested model it belongs to
+    functional: bool = False  # PyTorch computes it with a function, not a module
 
     @property
     def is_input(self) -> bool:

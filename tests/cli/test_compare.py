@@ -81,18 +81,32 @@ def test_seed_004_table(cli) -> None:
     ]
 
 
-def test_table_does_not_depend_on_the_terminal(cli) -> None:
+def test_width_changes_only_where_lines_break(cli) -> None:
+    """Issue 13: fitted to $COLUMNS (or --width), the same words at every width; --width 0 is
+    the natural width whatever the terminal."""
     from typer.testing import CliRunner
 
     from convcalc.cli import app
 
-    narrow = CliRunner().invoke(app, SEED_004 + ["--bottleneck", "2"], env={"COLUMNS": "40"})
-    wide = CliRunner().invoke(app, SEED_004 + ["--bottleneck", "2"], env={"COLUMNS": "300"})
-    assert narrow.stdout == wide.stdout
-    assert "not exact here: see note" in narrow.stdout
+    def out(columns: str, *extra: str) -> str:
+        args = [*SEED_004, "--bottleneck", "2", *extra]
+        result = CliRunner().invoke(app, args, env={"COLUMNS": columns})
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    natural = out("40", "--width", "0")
+    assert out("300") == natural == out("60", "--width", "0")
+    assert max(map(len, natural.splitlines())) > 150  # the table this fits
+    for width in (40, 80):
+        narrow = out(str(width))
+        assert out("300", "--width", str(width)) == narrow
+        assert max(map(len, narrow.splitlines())) <= width
+        # every word is still there, none folded; only the split tables' captions are new
+        words = {w for w in natural.split() if set(w) != {"─"}}  # the header rules shorten
+        assert words <= set(narrow.split())
+    assert "not exact here: see note" in natural
     assert (
-        "the 1x1 runs on the 12x12 input and the 5x5 on the 8x8 output, so it costs more"
-        in narrow.stdout
+        "the 1x1 runs on the 12x12 input and the 5x5 on the 8x8 output, so it costs more" in natural
     )
 
 

@@ -32,11 +32,14 @@ def test_table_has_keras_columns_macs_and_totals(cli):
     assert "\x1b[" not in out
 
 
-def test_table_does_not_depend_on_terminal_width():
-    def run(columns: str) -> str:
+def test_table_fits_the_terminal_width_without_losing_a_word():
+    """Issue 13: a process whose $COLUMNS is 80 gets lines of at most 80 characters (the
+    Quickstart command had 26 wider lines), the same words, and --width 0 the natural table."""
+
+    def run(columns: str, *extra: str) -> str:
         env = dict(os.environ, COLUMNS=columns, LINES="20")
         return subprocess.run(
-            [sys.executable, "-m", "convcalc", "summary", "specs/vgg16.yaml"],
+            [sys.executable, "-m", "convcalc", "summary", "specs/vgg16.yaml", *extra],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -44,8 +47,12 @@ def test_table_does_not_depend_on_terminal_width():
             check=True,
         ).stdout
 
-    narrow, wide = run("40"), run("250")
-    assert narrow == wide
+    narrow, natural = run("80"), run("80", "--width", "0")
+    assert natural == run("250")
+    assert max(len(line) for line in natural.splitlines()) > 80
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    words = {w for w in natural.split() if set(w) != {"─"}}
+    assert words == {w for w in narrow.split() if set(w) != {"─"}}
     assert "block1_conv2 (Conv2D)" in narrow and "1,849,688,064" in narrow
 
 

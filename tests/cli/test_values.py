@@ -149,8 +149,11 @@ def test_summary_batch(cli, tmp_path: Path) -> None:
         "data_format: channels_first\ninput: [16, 50, 100]\nlayers:\n"
         "  - Conv2d: {name: m, in_channels: 16, out_channels: 33, kernel_size: 3, stride: 2}\n"
     )
-    out = cli("summary", spec, "--batch", "20").stdout
-    assert "(20, 33, 24, 49)" in out and "111,767,040" in out and "a batch of 20" in out
+    out = cli("summary", spec, "--batch", "20").stdout  # PyTorch's spelling: its view
+    assert "[20, 33, 24, 49]" in out and "111,767,040" in out and "a batch of 20" in out
+    assert "m (Conv2d)" in out
+    keras = cli("summary", spec, "--batch", "20", "--convention", "keras").stdout
+    assert "(20, 33, 24, 49)" in keras and "m (Conv2D)" in keras and "111,767,040" in keras
     doc = json.loads(cli("summary", spec, "--batch", "20", "-f", "json").stdout)
     assert doc["layers"][1]["batch_shape"] == [20, 33, 24, 49]
     assert doc["batch_totals"]["macs"] == 111_767_040 == 20 * doc["totals"]["macs"]

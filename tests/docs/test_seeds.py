@@ -176,7 +176,7 @@ CASES: list[tuple[str, Callable[[], Any], Any]] = [
     (
         "seed001-summary-batch-20",
         lambda: (
-            "(20, 33, 24, 49)"
+            "[20, 33, 24, 49]"  # a spec in PyTorch's names: shapes as torch.Size lists them
             in cli(
                 "summary", ROOT / "docs" / "examples" / "seed001_conv.yaml", "--batch", "20"
             ).stdout

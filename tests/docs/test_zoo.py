@@ -104,6 +104,20 @@ PUBLISHED = {
         G / 100,
         "torchvision docs, ResNet18_Weights: num_params 11689512, GFLOPS 1.81",
     ),
+    "vgg16_torchvision": (
+        138_357_544,
+        1,
+        15.47 * G,
+        G / 100,
+        "torchvision docs, VGG16_Weights.IMAGENET1K_V1: num_params 138357544, GFLOPS 15.47",
+    ),
+    "mobilenet_v2_torchvision": (
+        3_504_872,
+        1,
+        0.30 * G,
+        G / 100,
+        "torchvision docs, MobileNet_V2_Weights.IMAGENET1K_V1: num_params 3504872, GFLOPS 0.30",
+    ),
     "resnet50_torchvision": (
         25_557_032,
         1,
@@ -177,8 +191,13 @@ def fresh(layers: list[dict]) -> list[dict]:
     return out
 
 
+# checked module for module against torchinfo in tests/tools/test_conventions.py
+CONVENTIONS_ZOO = {"vgg16_torchvision", "mobilenet_v2_torchvision"}
+
+
 def test_the_zoo_is_what_the_tests_cover() -> None:
-    assert set(zoo.names()) == set(KERAS_ZOO) | set(TORCH_ZOO) | {"inception_3a"}
+    covered = set(KERAS_ZOO) | set(TORCH_ZOO) | CONVENTIONS_ZOO | {"inception_3a"}
+    assert set(zoo.names()) == covered
     assert set(PUBLISHED) == set(zoo.names())
 
 

@@ -82,4 +82,4 @@ def test_depth_with_a_batch_counts_the_batch() -> None:
     line = next(
         x for x in render_table(r, depth=1, batch=2).splitlines() if x.startswith(" layer2 ")
     )
-    assert f"{2 * one.macs:,}" in line.split() and "(2, 128, 28, 28)" in line
+    assert f"{2 * one.macs:,}" in line.split() and "[2, 128, 28, 28]" in line  # PyTorch's view

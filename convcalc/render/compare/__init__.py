@@ -1,8 +1,8 @@
 """Text for ``convcalc compare``: one layer against its variants, or a spec before and after.
 
-Formats as for ``summary``: a rich table at its natural width (``text``), ``json``, ``markdown``
-and ``csv``. Ratios are computed as exact fractions in :mod:`convcalc.tools.compare` and shown
-here with 4 significant digits.
+Formats as for ``summary``: a rich table fitted to the output width by
+:mod:`convcalc.render.fit` (``text``), ``json``, ``markdown`` and ``csv``. Ratios are computed
+as exact fractions in :mod:`convcalc.tools.compare` and shown here with 4 significant digits.
 """
 
 from __future__ import annotations

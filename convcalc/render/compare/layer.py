@@ -28,7 +28,8 @@ def layer_heading(cmp: LayerComparison) -> str:
     pad = r.padding if isinstance(r.padding, str) else f"{r.padding} (each side)"
     batch = f", batch of {r.batch}" if r.batch else ", one sample"
     return (
-        f"Conv2D {plain_shape(r.kernel)}, {r.filters} filters, strides "
+        f"Conv2D {plain_shape(r.kernel)}, {r.filters} filter{'s' if r.filters != 1 else ''}, "
+        "strides "
         f"{plain_shape(r.strides)}, padding {pad}, dilation {plain_shape(r.dilation)}: "
         f"{plain_shape(r.display_input)} -> "
         f"{plain_shape(cmp.standard.output_shape)} ({r.data_format}{batch})"
@@ -143,7 +144,12 @@ def build_layer_table(cmp: LayerComparison) -> Any:
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for i, h in enumerate(layer_headers(cmp)):
-        table.add_column(h, justify="left" if i in (0, 1, 2, 8) else "right", no_wrap=True)
+        table.add_column(  # names and the closed form may wrap to fit a width (fit.py)
+            h,
+            justify="left" if i in (0, 1, 2, 8) else "right",
+            no_wrap=True,
+            overflow="fold" if i in (0, 1, 8) else "ellipsis",
+        )
     for row in _layer_rows(cmp):
         table.add_row(*row)
     notes = [Text(n, style="dim") for n in layer_notes(cmp)]

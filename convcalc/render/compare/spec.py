@@ -124,7 +124,12 @@ def build_spec_table(cmp: SpecComparison) -> Any:
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for i, h in enumerate(SPEC_HEADERS):
-        table.add_column(h, justify="right" if i >= 2 else "left", no_wrap=True)
+        table.add_column(  # the names may wrap to fit a width (fit.py)
+            h,
+            justify="right" if i >= 2 else "left",
+            no_wrap=True,
+            overflow="fold" if i < 2 else "ellipsis",
+        )
     for row in _change_rows(cmp):
         table.add_row(*row)
     totals = Table.grid(padding=(0, 1))
