@@ -11,6 +11,7 @@ from convcalc.analysis.engine import analyze, shape_problems
 from convcalc.errors import SpecError
 from convcalc.report import Report
 from convcalc.spec import loader
+from convcalc.spec.files import decode_spec
 from convcalc.spec.model import Spec
 
 __all__ = ["analyze", "load_and_analyze", "load_spec", "parse_file_bytes", "parse_spec"]
@@ -49,8 +50,6 @@ def load_spec(path: str | Path) -> Spec:
 def parse_file_bytes(raw: bytes, file: str) -> Spec:
     """Validate the bytes of a spec file named ``file`` (e.g. a committed version,
     ``HEAD:model.json``): YAML, or a framework's file by its suffix."""
-    from convcalc.spec.files import decode_spec
-
     try:
         if importers.handles(file):
             return importers.load(file, raw)

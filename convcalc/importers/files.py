@@ -4,6 +4,7 @@ size checked first)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from convcalc.errors import Location, SpecError
@@ -43,7 +44,6 @@ def json_source(raw: bytes, file: str) -> Source:
 def keras_archive(path: str | Path, raw: bytes | None = None) -> Source:
     """The ``config.json`` of a ``.keras`` archive (Keras 3, tf.keras 2.13+); ``raw``: the
     archive's bytes when they do not come from ``path``."""
-    import io
     import zipfile
 
     file = str(path)
