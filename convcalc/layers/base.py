@@ -10,10 +10,11 @@ A layer kind is one class with:
   so the loader, ``convcalc layers`` and the JSON Schema all read this one table;
 * ``output_shape(inputs)``, ``weights(inputs)``, ``macs(inputs, output)``: integer arithmetic on
   canonical shapes (channels last, one sample), calling :mod:`convcalc.shapes`; each
-  :class:`Weight` knows its Keras layout, its PyTorch name and axis order, and its initialiser;
+  :class:`Weight` (:mod:`convcalc.layers.weight`) knows its Keras layout, its PyTorch name and
+  axis order, and its initialiser;
 * ``rf_step(inputs)``: what the layer does to a receptive field (:class:`Unchanged`,
-  :class:`Window`, :class:`Shift`, :class:`Whole`, :class:`Merge` or :class:`Unknown`): there
-  is no default, so a new kind must say;
+  :class:`Window`, :class:`Shift`, :class:`Whole`, :class:`Merge` or :class:`Unknown`, in
+  :mod:`convcalc.layers.rfstep`): there is no default, so a new kind must say;
 * ``forward(xs, params)``: the NumPy execution (``--run``), importing :mod:`convcalc.ops`
   inside the method so that importing the layers never imports numpy;
 * ``compare_role``: how ``convcalc compare`` may rewrite it (None: not a convolution);
@@ -29,15 +30,15 @@ engine attaches the layer's name, index and ``file:line:col``.
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convcalc.errors import LayerError, Location
 from convcalc.fields import REQUIRED, Arg
 from convcalc.layers.counts import Part, TorchModule, weighted_part
 from convcalc.layers.export import Code, kwargs, refuse
+from convcalc.layers.rfstep import Merge, RFStep, Shift, Unchanged, Unknown, Whole, Window
+from convcalc.layers.weight import Weight, depthwise_weight, kernel_weight, vector
 from convcalc.shapes import Shape, to_display
 
 __all__ = [
@@ -57,144 +58,13 @@ __all__ = [
     "Whole",
     "Window",
     "channels",
+    "depthwise_weight",
+    "kernel_weight",
     "spatial",
+    "vector",
     "weighted_part",
 ]
 
-
-# --- weights -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Weight:
-    """A weight tensor: name and shape in Keras's layout, whether training updates it, and how
-    PyTorch stores it.
-
-    ``torch_order`` lists the Keras axes in PyTorch's order (None: the same order), and
-    ``torch_shape`` is PyTorch's shape when it also merges axes (a depthwise kernel
-    ``(k..., C, dm)`` is PyTorch's ``(C·dm, 1, k...)``). ``init`` is Keras's default
-    initialiser; ``flip`` is how many leading (spatial) axes a true convolution flips.
-    """
-
-    name: str
-    shape: Shape
-    trainable: bool = True
-    torch_name: str = ""
-    torch_order: tuple[int, ...] | None = field(default=None, compare=False)
-    torch_reshape: Shape | None = field(default=None, compare=False)
-    init: str = field(default="zeros", compare=False)  # glorot_uniform | zeros | ones
-    flip: int = field(default=0, compare=False)
-    # a PyTorch buffer (BatchNorm's running statistics): state, not a parameter; Keras counts
-    # it as a non-trainable weight
-    buffer: bool = field(default=False, compare=False)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def torch_shape(self) -> Shape:
-        """The shape PyTorch stores this weight in."""
-        if self.torch_reshape is not None:
-            return self.torch_reshape
-        if self.torch_order is None:
-            return self.shape
-        return tuple(self.shape[i] for i in self.torch_order)
-
-    def from_torch(self, a: Any) -> Any:
-        """A PyTorch-layout array (``torch_shape``) in this weight's Keras layout (a view)."""
-        if self.torch_order is None:
-            return a
-        permuted = tuple(self.shape[i] for i in self.torch_order)
-        inverse = tuple(self.torch_order.index(i) for i in range(len(self.shape)))
-        return a.reshape(permuted).transpose(inverse)
-
-    def to_torch(self, a: Any) -> Any:
-        """A Keras-layout array in PyTorch's layout (a view or a copy)."""
-        if self.torch_order is None:
-            return a
-        return a.transpose(self.torch_order).reshape(self.torch_shape)
-
-
-def kernel_weight(name: str, shape: Shape, torch_name: str = "weight") -> Weight:
-    """A convolution kernel ``(k..., in, out)``: PyTorch stores ``(out, in, k...)``."""
-    r = len(shape) - 2
-    return Weight(
-        name,
-        shape,
-        torch_name=torch_name,
-        torch_order=(r + 1, r) + tuple(range(r)),
-        init="glorot_uniform",
-        flip=r,
-    )
-
-
-def depthwise_weight(shape: Shape, torch_name: str = "weight") -> Weight:
-    """A depthwise kernel ``(k..., C, dm)``: PyTorch stores ``(C·dm, 1, k...)``."""
-    r = len(shape) - 2
-    c, dm = shape[r], shape[r + 1]
-    return Weight(
-        "depthwise_kernel",
-        shape,
-        torch_name=torch_name,
-        torch_order=(r, r + 1) + tuple(range(r)),
-        torch_reshape=(c * dm, 1) + shape[:r],
-        init="glorot_uniform",
-        flip=r,
-    )
-
-
-def vector(
-    name: str,
-    size: int,
-    torch_name: str,
-    trainable: bool = True,
-    init: str = "zeros",
-    buffer: bool = False,
-) -> Weight:
-    """A per-channel vector (bias, BatchNorm's gamma/beta/statistics): the same in both."""
-    return Weight(name, (size,), trainable, torch_name=torch_name, init=init, buffer=buffer)
-
-
-# --- the receptive-field step ------------------------------------------------------------------
-# (small immutable records, declared as NamedTuple or plain classes: a frozen dataclass costs
-# half a millisecond to create, and these are on the start-up path of every command)
-class Unchanged:
-    """Every output sees what the corresponding input position sees (element-wise layers,
-    normalisation over channels, Dense on the channel axis, Dropout)."""
-
-
-class Window(NamedTuple):
-    """A sliding window: field r + (k_eff-1)·j, stride j·s, padding P + p_l·j, per axis."""
-
-    kernel: tuple[int, ...]
-    strides: tuple[int, ...]
-    dilation: tuple[int, ...]
-    left_pads: tuple[int, ...]
-
-
-class Shift(NamedTuple):
-    """The origin moves: ``before`` positions added (ZeroPadding) or removed (Cropping, negative)
-    at the start of each axis."""
-
-    before: tuple[int, ...]
-
-
-class Whole:
-    """Every output sees the whole input map (global pooling, Flatten, Reshape, normalisation
-    over spatial axes); every later layer then sees that whole region too."""
-
-
-class Merge:
-    """Several inputs join position by position (Add, Concatenate on channels, ...)."""
-
-
-class Unknown(NamedTuple):
-    """The field cannot be given as one size per axis; ``reason`` says why (it follows the
-    layer's name and kind in messages)."""
-
-    reason: str
-
-
-RFStep = Unchanged | Window | Shift | Whole | Merge | Unknown
 
 # arguments only PyTorch has (checks of the input, or settings Keras has no name for)
 TORCH_ONLY = (
