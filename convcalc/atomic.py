@@ -8,11 +8,15 @@ one, and the new file gets the permissions a plain ``open(path, "w")`` would giv
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from convcalc.errors import UsageError, printable
 
 
 def _umask() -> int:
@@ -21,11 +25,76 @@ def _umask() -> int:
     return mask
 
 
+def read_only(path: Path) -> bool:
+    """Whether ``path`` is read-only: not writable by this user, or without any write
+    permission bit at all (which even root, who may write anything, is told to respect)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not mode & 0o222 or not os.access(path, os.W_OK)
+
+
+def check_destination(path: str | Path, force: bool, flag: str) -> None:
+    """Raise :class:`UsageError` unless ``path`` can be written by :func:`replacing`: its folder
+    exists and takes a new file, it is not a directory, a device or any other special file, it
+    is not read-only, and it does not exist unless ``force``. Call it before the work starts."""
+    target = Path(path)
+    shown = f"{flag} {printable(str(path))}"
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        st = os.stat(target)  # through a symlink, as replacing() writes
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise UsageError(f"{shown}: cannot be written ({exc.strerror})") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"{shown} is a directory", hint="give a file name inside it")
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(
+                f"{shown} is not a regular file; convcalc replaces only regular files",
+                hint="give the path of a file",
+            )
+        if not force:
+            raise UsageError(f"{shown} exists; pass --force to overwrite it")
+        if read_only(target):
+            raise UsageError(f"{shown} is read-only; convcalc does not replace it")
+    if not folder.is_dir():
+        raise UsageError(
+            f"{shown}: the folder {printable(str(folder))} does not exist",
+            hint="create it first",
+        )
+    try:  # the one sure test that the folder takes a new file (read-only mounts, root or not)
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise UsageError(
+            f"{shown}: cannot write in {printable(str(folder))} ({exc.strerror})"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
 @contextlib.contextmanager
 def replacing(path: str | Path) -> Iterator[IO[bytes]]:
-    """A binary file to write ``path``'s new content into; it replaces ``path`` on success."""
+    """A binary file to write ``path``'s new content into; it replaces ``path`` on success.
+
+    A symlink is written through (its target is replaced, the link stays); a directory, a
+    device such as /dev/null, a FIFO or a socket is never replaced (:class:`UsageError`), nor
+    is a read-only file (:class:`PermissionError`)."""
     target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.stat(target).st_mode):
+            raise UsageError(
+                f"{printable(str(path))} is not a regular file; convcalc replaces only "
+                "regular files",
+                hint="give the path of a file",
+            )
     folder = target.parent if str(target.parent) else Path(".")
+    if target.exists() and read_only(target):
+        raise PermissionError(errno.EACCES, "the file is read-only", str(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

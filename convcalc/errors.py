@@ -8,22 +8,77 @@ loader and the engine turn them into :class:`Problem` objects with the layer's l
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+# Unicode categories never printed as they are: controls (ESC, newline, ...), format characters
+# (bidirectional overrides, zero-width spaces), line and paragraph separators, surrogates.
+UNPRINTABLE = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
+# limits on what an error says (convcalc.spec.limits lists them with the others)
+MAX_PROBLEMS = 50  # problems shown per input; the rest are counted ("and N more")
+MAX_QUOTE = 120  # characters of a received value quoted in a message
+MAX_MESSAGE = 400  # characters of one message (a longer one is cut, saying how much)
 
 
-@dataclass(frozen=True, order=True)
-class Location:
-    """A position in a file: 1-based line and column, as editors count them."""
+def unprintable(text: str) -> str | None:
+    """The first character of ``text`` that must not reach a terminal, a log or a document as
+    it is (a control, format or separator character), or None."""
+    if text.isprintable():
+        return None
+    return next((c for c in text if unicodedata.category(c) in UNPRINTABLE), None)
+
+
+def _escape_char(c: str) -> str:
+    n = ord(c)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control, format and separator character written as an escape
+    (``\\n``, ``\\x1b``, ``\\u202e``): safe to print on a terminal and in any log; ordinary text
+    (any language, spaces) is unchanged."""
+    if text.isprintable():
+        return text
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return "".join(
+        named.get(c) or _escape_char(c) if unicodedata.category(c) in UNPRINTABLE else c
+        for c in text
+    )
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to about ``limit`` characters, saying how many were left out."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 40, 1)
+    return f"{text[:keep]}... ({len(text) - keep:,} more characters)"
+
+
+def quote(value: Any, limit: int = MAX_QUOTE) -> str:
+    """A received value for a message: its ``repr`` (control characters escaped), cut to
+    ``limit`` characters. A long list is not turned whole into text first."""
+    if isinstance(value, (list, tuple)) and len(value) > limit:
+        shown = quote(type(value)(value[:limit]), limit)
+        return f"{shown} ({len(value):,} items)"
+    if isinstance(value, dict) and len(value) > limit:
+        return f"{{...}} ({len(value):,} keys)"
+    return clip(printable(repr(value)), limit)
+
+
+class Location(NamedTuple):
+    """A position in a file: 1-based line and column, as editors count them. A NamedTuple:
+    a 100,000-layer spec makes some 500,000 of them (a frozen dataclass costs 4x as much)."""
 
     file: str
     line: int = 0
     col: int = 0
 
     def __str__(self) -> str:
+        file = printable(self.file)
         if self.line <= 0:
-            return self.file
-        return f"{self.file}:{self.line}:{self.col}"
+            return file
+        return f"{file}:{self.line}:{self.col}"
 
 
 def error_text(message: str, hint: str = "", where: str = "") -> str:
@@ -45,6 +100,14 @@ class Problem:
     message: str
     layer: str = ""
     hint: str = ""
+
+    def __post_init__(self) -> None:
+        # every message is one line of printable text of bounded length, whatever it quotes
+        for name in ("message", "layer", "hint"):
+            text = getattr(self, name)
+            safe = clip(printable(text), MAX_MESSAGE)
+            if safe is not text:
+                object.__setattr__(self, name, safe)
 
     def render(self) -> str:
         where = f"{self.layer}: " if self.layer else ""
@@ -95,12 +158,21 @@ class SpecError(ConvcalcError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        lines = [p.render() for p in sorted(self.problems, key=lambda p: p.loc)]
-        files = {p.loc.file for p in self.problems}
-        if len(self.problems) > 1:
-            where = next(iter(files)) if len(files) == 1 else f"{len(files)} files"
-            lines.append(f"{len(self.problems)} problems in {where}")
+        shown = self.shown
+        lines = [p.render() for p in shown]
+        n = len(self.problems)
+        if n > len(shown):
+            lines.append(f"... and {n - len(shown):,} more problems (the first {len(shown)} shown)")
+        if n > 1:
+            files = {p.loc.file for p in self.problems}
+            where = printable(next(iter(files))) if len(files) == 1 else f"{len(files)} files"
+            lines.append(f"{n:,} problems in {where}")
         return "\n".join(lines)
+
+    @property
+    def shown(self) -> list[Problem]:
+        """The problems to show, in file order: at most MAX_PROBLEMS of them."""
+        return sorted(self.problems, key=lambda p: p.loc)[:MAX_PROBLEMS]
 
     def __str__(self) -> str:
         return self.render()
@@ -111,8 +183,8 @@ class UsageError(ConvcalcError):
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
-        self.message = message
-        self.hint = hint
+        self.message = clip(printable(message), MAX_MESSAGE)
+        self.hint = clip(printable(hint), MAX_MESSAGE)
 
     def render(self) -> str:
         return error_text(self.message, self.hint)

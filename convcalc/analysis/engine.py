@@ -8,11 +8,12 @@ walk (:mod:`convcalc.analysis.receptive`).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import Any
 
 from convcalc.analysis.receptive import FieldWalk
 from convcalc.counting import Totals
 from convcalc.errors import LayerError, Problem, SpecError
+from convcalc.layers.base import Weight
 from convcalc.report import LayerRow, Report
 from convcalc.shapes import Shape, to_canonical
 from convcalc.spec.loader import distinct
@@ -25,6 +26,7 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
     problems: list[Problem] = []
     cf = spec.channels_first
     walk = FieldWalk()
+    memo: dict[Any, Counted] = {}
     for ls in spec.layers:
         layer = ls.layer
         if ls.is_input:
@@ -54,22 +56,42 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
             continue  # an upstream layer failed and was reported
         ins = [canonical[name] for name in ls.inputs]
         try:
-            row = _row(ls, ins, cf)
+            row = _row(ls, ins, cf, walk, memo)
         except LayerError as err:
             problems.append(ls.problem(err))
             continue
         canonical[ls.name] = row.shape
-        rows.append(replace(row, field=walk.step(ls, ins)))
+        rows.append(row)
     return rows, problems
 
 
-def _row(ls: LayerSpec, ins: list[Shape], cf: bool) -> LayerRow:
+Counted = tuple[Shape, tuple[Weight, ...], int]
+
+
+def _count(ls: LayerSpec, ins: list[Shape], memo: dict[Any, Counted]) -> Counted:
+    """A layer's output shape, weights and MACs; layers with the same signature (kind,
+    arguments, spelling, layout) and the same inputs share one computation (a network repeats
+    its blocks: ResNet-50 has 16 bottlenecks of 4 kinds)."""
     layer = ls.layer
+    key = None if layer.signature is None else (layer.signature, tuple(ins))
+    if key is not None:
+        hit = memo.get(key)
+        if hit is not None:
+            return hit
     pre = layer.output_shape(ins)
-    # a later call of a shared layer uses the first call's weights: they count there
-    weights = () if ls.shares else tuple(layer.weights(ins))
-    macs = layer.macs(ins, pre)
-    out = layer.result_shape(ins, pre)
+    found = (layer.result_shape(ins, pre), tuple(layer.weights(ins)), layer.macs(ins, pre))
+    if key is not None:
+        memo[key] = found
+    return found
+
+
+def _row(
+    ls: LayerSpec, ins: list[Shape], cf: bool, walk: FieldWalk, memo: dict[Any, Counted]
+) -> LayerRow:
+    layer = ls.layer
+    out, weights, macs = _count(ls, ins, memo)
+    if ls.shares:  # a later call of a shared layer uses the first call's weights: they count there
+        weights = ()
     trainable = sum(w.size for w in weights if w.trainable and ls.trainable)
     total = sum(w.size for w in weights)
     return LayerRow(
@@ -86,6 +108,7 @@ def _row(ls: LayerSpec, ins: list[Shape], cf: bool) -> LayerRow:
         ls.loc,
         ls.index,
         cf,
+        field=walk.step(ls, ins),  # its receptive field, in the same walk
         torch_layout=cf or layer.torch_spelling,
         blocks=ls.blocks,
         shares=ls.shares,

@@ -37,6 +37,8 @@ Each layer kind says what it does with its ``rf_step()`` (:mod:`convcalc.layers.
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcalc import shapes
 from convcalc.errors import LayerError
 from convcalc.layers.base import Layer, Merge, RFStep, Shift, Unknown, Whole, Window
@@ -52,6 +54,7 @@ class FieldWalk:
 
     def __init__(self) -> None:
         self.fields: dict[str, Field] = {}
+        self.steps: dict[Any, RFStep] = {}  # (signature, input shapes) -> the layer's step
 
     def start(self, name: str, shape: Shape) -> Field:
         """An input: one position per position on each spatial axis."""
@@ -61,7 +64,14 @@ class FieldWalk:
 
     def step(self, ls: LayerSpec, in_shapes: list[Shape]) -> Field:
         ins = [self.fields[name] for name in ls.inputs]
-        self.fields[ls.name] = step(ls.layer, ls.name, ins, in_shapes)
+        layer = ls.layer
+        key = None if layer.signature is None else (layer.signature, tuple(in_shapes))
+        rf = None if key is None else self.steps.get(key)
+        if rf is None:  # layers alike in signature and inputs take the same step
+            rf = _rf_step(layer, in_shapes)
+            if key is not None:
+                self.steps[key] = rf
+        self.fields[ls.name] = step(layer, ls.name, ins, in_shapes, rf)
         return self.fields[ls.name]
 
 
@@ -97,12 +107,16 @@ def _rf_step(layer: Layer, in_shapes: list[Shape]) -> RFStep:
         return Unknown(err.message)
 
 
-def step(layer: Layer, name: str, ins: list[Field], in_shapes: list[Shape]) -> Field:
-    """The field at ``layer``'s output from the fields and (canonical) shapes of its inputs."""
+def step(
+    layer: Layer, name: str, ins: list[Field], in_shapes: list[Shape], rf: RFStep | None = None
+) -> Field:
+    """The field at ``layer``'s output from the fields and (canonical) shapes of its inputs
+    (``rf``: the layer's step, when the caller already has it)."""
     for f in ins:
         if not f.known:
             return f
-    rf = _rf_step(layer, in_shapes)
+    if rf is None:
+        rf = _rf_step(layer, in_shapes)
     if isinstance(rf, Unknown) and (len(ins) > 1 or not ins[0].whole):
         return unknown_field(f"'{name}' ({layer.kind}) {rf.reason}")
     if len(ins) > 1 or isinstance(rf, Merge):

@@ -10,6 +10,7 @@ commands, and
 from __future__ import annotations
 
 import copy
+import gc
 import os
 import sys
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from typer.main import get_command_name
 
 from convcalc.cli import ci, commands, explain, learn, porting, zoo  # noqa: F401  (registers the commands, in order)
-from convcalc.cli.app import app
+from convcalc.cli.app import app, exit_code_for
 
 __all__ = ["app", "main"]
 
@@ -34,12 +35,18 @@ def main() -> None:
     ``convcalc summary`` does not pay for the other commands' options. Anything else (no
     command, ``--help``, ``--version``, shell completion) gets the whole app.
     """
+    # convcalc builds large acyclic structures (a 100,000-layer spec is millions of objects):
+    # the default thresholds make the cycle collector rescan them ever again (40% of the time)
+    gc.set_threshold(100_000, 50, 100)
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     completing = any(key.startswith("_CONVCALC_COMPLETE") for key in os.environ)
     wanted = [c for c in app.registered_commands if _command_name(c) == name]
-    if wanted and not completing:
-        single = copy.copy(app)
-        single.registered_commands = wanted
-        single(prog_name="convcalc")
-    else:
-        app(prog_name="convcalc")
+    try:
+        if wanted and not completing:
+            single = copy.copy(app)
+            single.registered_commands = wanted
+            single(prog_name="convcalc")
+        else:
+            app(prog_name="convcalc")
+    except (OSError, KeyboardInterrupt) as exc:  # outside a command: --help into a full disk
+        sys.exit(exit_code_for(exc))

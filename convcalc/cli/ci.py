@@ -10,11 +10,13 @@ import typer
 
 from convcalc.cli.app import app
 from convcalc.cli.commands import emit
+from convcalc.cli.limits import with_limits
 from convcalc.cli.options import ColorOpt, Format, FormatOpt, use_color
 from convcalc.errors import UsageError
 
 
 @app.command()
+@with_limits
 def compare(
     spec: Annotated[
         Path | None,
@@ -125,8 +127,12 @@ def compare(
       convcalc compare specs/vgg16.yaml --separable --write vgg16_separable.yaml
     """
     from convcalc.analysis import load_spec
+    from convcalc.atomic import check_destination
     from convcalc.render.compare import render_comparison
     from convcalc.tools import compare as cc
+
+    if spec is not None and write is not None:  # before the work: a folder, a device, read-only
+        check_destination(write, True, "--write")  # (an existing file: refused by write_spec)
 
     if spec is None:
         cc.reject_flags("without a SPEC", {"--write": write, "--force": force})
@@ -185,6 +191,7 @@ class CheckFormat(str, Enum):
 
 
 @app.command()
+@with_limits
 def check(
     specs: Annotated[
         list[str],
@@ -270,6 +277,7 @@ class DiffFormat(str, Enum):
 
 
 @app.command()
+@with_limits
 def diff(
     old: Annotated[
         Path,

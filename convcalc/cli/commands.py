@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from convcalc.cli.app import app
+from convcalc.cli.limits import with_limits
 from convcalc.cli.options import (
     ColorOpt,
     Format,
@@ -99,6 +100,7 @@ SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with tot
 
 
 @app.command(help=SUMMARY_HELP)
+@with_limits
 @with_run_options
 def summary(
     spec: SpecPath,
@@ -201,6 +203,7 @@ def summary(
 
 
 @app.command("run")
+@with_limits
 @with_run_options
 def run_command(
     spec: SpecPath, fmt: FormatOpt = Format.text, color: ColorOpt = None, *, opts: RunOptions

@@ -221,6 +221,21 @@ RUN_FLAGS = (
         ],
     ),
     RunFlag(
+        "max_memory",
+        "max_memory",
+        "--max-memory",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--max-memory",
+                metavar="SIZE",
+                help="Refuse a run whose estimated peak memory is above SIZE (e.g. 8GiB); "
+                "default: the memory available when it starts.",
+                show_default=False,
+            ),
+        ],
+    ),
+    RunFlag(
         "true_convolution",
         "true_convolution",
         "--true-convolution",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from convcalc.errors import Location, Problem, SpecError
+from convcalc.spec.files import open_input_file
 from convcalc.spec.yaml_source import Path as DocPath
 from convcalc.spec.yaml_source import Source
 
@@ -33,7 +34,11 @@ def read_bytes(path: str | Path, what: str) -> bytes:
             raise SpecError(
                 [Problem(loc, f"is {size:,} bytes; a {what} over {MAX_BYTES:,} is not read")]
             )
-        return p.read_bytes()
+        with open_input_file(p, what) as fh:  # a regular file: never a device or a FIFO
+            data = fh.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise SpecError([Problem(loc, f"is over {MAX_BYTES:,} bytes; a {what} is not read")])
+        return data
     except OSError as exc:
         raise SpecError([Problem(loc, f"cannot be read: {exc.strerror}")]) from None
 

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convcalc.errors import LayerError, Location
 from convcalc.fields import REQUIRED, Arg
@@ -217,6 +218,24 @@ def channels(shape: Shape) -> int:
     return shape[-1]
 
 
+def signature(layer: Layer) -> tuple[Any, ...] | None:
+    """A hashable statement of a layer's configuration (its kind, spelling, layout and every
+    argument's value as the formulas see it), or None when a value is not hashable."""
+    values = layer.__dict__
+    defaults = layer.defaults(layer.torch_spelling)
+    try:
+        sig = (
+            type(layer),
+            layer.torch_spelling,
+            layer.channels_first,
+            tuple(values[key] if key in values else defaults[key] for key in layer.args),
+        )
+        hash(sig)
+    except TypeError:
+        return None
+    return sig
+
+
 class Layer:
     """Base of every layer kind. Subclasses set ``kind``, ``args``, the formulas, ``rf_step``
     and ``forward``."""
@@ -239,7 +258,7 @@ class Layer:
         name: str = "",
         channels_first: bool = False,
         loc: Location | None = None,
-        arg_locs: dict[str, Location] | None = None,
+        arg_locs: Mapping[str, Location] | None = None,
         index: int = -1,
         spelling: str = "",
     ) -> None:
@@ -250,15 +269,49 @@ class Layer:
         self.index = index
         self.torch_spelling = spelling in self.aliases  # written with PyTorch's class name
         self.given = frozenset(values)  # the arguments the spec wrote
-        for key, arg in self.args.items():
-            default = arg.default_for(self.torch_spelling)
-            if key in values:
-                setattr(self, key, values[key])
-            elif default is None or default is REQUIRED:
-                setattr(self, key, None)
-            else:  # defaults go through the validator too: strides=1 becomes (1, 1)
-                setattr(self, key, arg.parse(default))
+        # only the written values live in the instance; the defaults are shared per kind and
+        # spelling (see __getattr__): 100,000 layers would otherwise hold 100,000 copies
+        self.__dict__.update(values)
         self.post_init()
+        # what the formulas depend on: layers alike in it have the same counts for the same
+        # inputs (the engine reuses them; None when a value is not hashable)
+        self.signature = signature(self)
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would accept any attribute name otherwise
+
+        def __getattr__(self, name: str) -> Any:
+            """An argument the spec did not write: its default (only called when neither the
+            instance nor the class has the attribute)."""
+            defaults = type(self).defaults(self.__dict__.get("torch_spelling", False))
+            if name in defaults:
+                return defaults[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @classmethod
+    def torch_names(cls) -> dict[str, str]:
+        """PyTorch spelling -> Keras name of every argument that has one; computed once."""
+        found: dict[str, str] | None = cls.__dict__.get("_torch_names")
+        if found is None:
+            found = {a.torch: k for k, a in cls.args.items() if a.torch}
+            type.__setattr__(cls, "_torch_names", found)
+        return found
+
+    @classmethod
+    def defaults(cls, torch_spelling: bool) -> dict[str, Any]:
+        """Every argument's default, through its validator (strides=1 becomes (1, 1)), for the
+        Keras or the PyTorch spelling; computed once per kind."""
+        cache = cls.__dict__.get("_defaults")
+        if cache is None:
+            cache = {}
+            type.__setattr__(cls, "_defaults", cache)
+        found: dict[str, Any] | None = cache.get(torch_spelling)
+        if found is None:
+            found = {}
+            for key, arg in cls.args.items():
+                default = arg.default_for(torch_spelling)
+                found[key] = None if default is None or default is REQUIRED else arg.parse(default)
+            cache[torch_spelling] = found
+        return found
 
     def post_init(self) -> None:
         """Derive defaults that depend on other arguments (e.g. strides = pool_size)."""

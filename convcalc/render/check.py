@@ -12,9 +12,13 @@ import os
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from convcalc.errors import MAX_PROBLEMS, Problem
+from convcalc.render import escape
 from convcalc.render.common import SCHEMA_VERSION
 from convcalc.render.units import grouped, signed
 from convcalc.tools.check import Outcome, SpecCheck, exit_code
+
+MAX_ANNOTATIONS = 10 * MAX_PROBLEMS  # GitHub annotations in one run (each spec: MAX_PROBLEMS)
 
 
 # --- shared wording ------------------------------------------------------------------------------
@@ -77,7 +81,16 @@ def message(o: Outcome) -> str:
 
 
 def _spec_label(r: SpecCheck) -> str:
-    return f"{r.file} ({r.name})" if r.name else r.file
+    return escape.text(f"{r.file} ({r.name})" if r.name else r.file)
+
+
+def _problems(r: SpecCheck) -> list[Problem]:
+    """The problems of an invalid spec that are shown (in file order, at most MAX_PROBLEMS)."""
+    return r.error.shown if r.error is not None else []
+
+
+def _hidden(r: SpecCheck) -> int:
+    return len(r.error.problems) - len(r.error.shown) if r.error is not None else 0
 
 
 def _counts(results: list[SpecCheck]) -> dict[str, int]:
@@ -99,8 +112,8 @@ def render_text(results: list[SpecCheck]) -> str:
     for r in results:
         if r.error is not None:
             n = len(r.error.problems)
-            what = r.error.problems[0].message if n == 1 else f"invalid spec, {n} problems"
-            lines.append(f"ERROR  {r.file}: {what} (details on standard error)")
+            what = r.error.problems[0].message if n == 1 else f"invalid spec, {n:,} problems"
+            lines.append(f"ERROR  {escape.text(r.file)}: {what} (details on standard error)")
             continue
         total = len(r.outcomes)
         if not total:
@@ -112,7 +125,7 @@ def render_text(results: list[SpecCheck]) -> str:
                 f"PASS   {_spec_label(r)}: {total} check{'s hold' if total != 1 else ' holds'}"
             )
         for o in r.failures:
-            lines.append(f"       {o.loc}: {message(o)}")
+            lines.append(f"       {o.loc}: {escape.text(message(o))}")
     lines.append(_summary_line(results))
     return "\n".join(lines) + "\n"
 
@@ -134,8 +147,10 @@ def result_dict(r: SpecCheck) -> dict[str, Any]:
                 "message": p.message,
                 "hint": p.hint,
             }
-            for p in sorted(r.error.problems, key=lambda p: p.loc)
+            for p in _problems(r)
         ]
+        if _hidden(r):
+            d["more_errors"] = _hidden(r)
         return d
     d["checks"] = [
         {
@@ -198,32 +213,37 @@ def render_junit(results: list[SpecCheck]) -> str:
     root = ET.Element("testsuites", name="convcalc check")
     all_tests = all_failures = all_errors = 0
     for r in results:
-        suite = ET.SubElement(root, "testsuite", name=r.file)
+        file = escape.xml(r.file)
+        suite = ET.SubElement(root, "testsuite", name=file)
         case = ET.SubElement(
-            suite, "testcase", classname=r.name or r.file, name="spec", file=r.file
+            suite, "testcase", classname=escape.xml(r.name) or file, name="spec", file=file
         )
         tests, failures, errors = 1, 0, 0
         if r.error is not None:
             errors = 1
-            first = min(r.error.problems, key=lambda p: p.loc)
+            first = r.error.shown[0]
             err = ET.SubElement(
-                case, "error", message=f"invalid spec: {first.message}", type="SpecError"
+                case,
+                "error",
+                message=escape.xml(f"invalid spec: {first.message}"),
+                type="SpecError",
             )
-            err.text = r.error.render()
+            err.text = "\n".join(escape.xml(line) for line in r.error.render().split("\n"))
         for o in r.outcomes:
             tests += 1
             case = ET.SubElement(
                 suite,
                 "testcase",
-                classname=r.name,
-                name=o.path,
-                file=o.loc.file,
+                classname=escape.xml(r.name),
+                name=escape.xml(o.path),
+                file=escape.xml(o.loc.file),
                 line=str(o.loc.line),
             )
             if not o.ok:
                 failures += 1
-                fail = ET.SubElement(case, "failure", message=message(o), type=o.kind)
-                fail.text = f"{o.loc}: {message(o)}"
+                text = escape.xml(message(o))
+                fail = ET.SubElement(case, "failure", message=text, type=o.kind)
+                fail.text = f"{escape.xml(str(o.loc))}: {text}"
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))
         suite.set("errors", str(errors))
@@ -238,56 +258,60 @@ def render_junit(results: list[SpecCheck]) -> str:
 
 
 # --- GitHub workflow commands --------------------------------------------------------------------
-def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def _command(file: str, line: int, col: int, title: str, text: str) -> str:
     """One workflow command; an absolute path below the working directory is made relative
     (annotations name files relative to the repository root, where workflows run)."""
     if os.path.isabs(file):
         rel = os.path.relpath(file)
         file = file if rel.startswith("..") else rel
-    props = [f"file={_escape_property(file)}"]
+    props = [f"file={escape.github_property(file)}"]
     if line > 0:
         props.append(f"line={line}")
         props.append(f"col={col}")
-    props.append(f"title={_escape_property(title)}")
-    return f"::error {','.join(props)}::{_escape_data(text)}"
+    props.append(f"title={escape.github_property(title)}")
+    return f"::error {','.join(props)}::{escape.github_data(text)}"
 
 
 def render_github(results: list[SpecCheck]) -> str:
     """``::error file=F,line=L,col=C,title=T::message`` per failed check and per spec problem, so
     that a pull request shows each one on the line of its key; then the plain text summary."""
-    lines = []
+    lines: list[str] = []
+    left_out = 0
     for r in results:
-        if r.error is not None:
-            for p in sorted(r.error.problems, key=lambda p: p.loc):
-                where = f"{p.layer}: " if p.layer else ""
-                hint = f" (hint: {p.hint})" if p.hint else ""
-                lines.append(
-                    _command(
-                        p.loc.file,
-                        p.loc.line,
-                        p.loc.col,
-                        "convcalc: invalid spec",
-                        f"{where}{p.message}{hint}",
-                    )
+        commands = []
+        for p in _problems(r):
+            where = f"{p.layer}: " if p.layer else ""
+            hint = f" (hint: {p.hint})" if p.hint else ""
+            commands.append(
+                _command(
+                    p.loc.file,
+                    p.loc.line,
+                    p.loc.col,
+                    "convcalc: invalid spec",
+                    f"{where}{p.message}{hint}",
                 )
-        for o in r.failures:
-            lines.append(
+            )
+        if _hidden(r):
+            commands.append(
+                _command(
+                    r.file, 0, 0, "convcalc: invalid spec", f"... and {_hidden(r):,} more problems"
+                )
+            )
+        for o in r.failures[:MAX_PROBLEMS]:
+            commands.append(
                 _command(o.loc.file, o.loc.line, o.loc.col, f"convcalc check: {o.path}", message(o))
             )
+        room = max(MAX_ANNOTATIONS - len(lines), 0)
+        left_out += max(len(commands) - room, 0) + max(len(r.failures) - MAX_PROBLEMS, 0)
+        lines += commands[:room]
+    if left_out:
+        lines.append(f"::warning title=convcalc::{left_out:,} more annotations left out")
     return "\n".join(lines + [render_text(results).rstrip("\n")]) + "\n"
 
 
 # --- Markdown ------------------------------------------------------------------------------------
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
+_md = escape.markdown
+_code = escape.markdown_code
 
 
 def render_markdown(results: list[SpecCheck]) -> str:
@@ -303,15 +327,15 @@ def render_markdown(results: list[SpecCheck]) -> str:
         if r.error is not None:
             n = len(r.error.problems)
             lines.append(
-                f"| ⚠️ | `{_md(r.file)}` | | invalid spec ({n} problem{'s' if n != 1 else ''}) |"
+                f"| ⚠️ | {_code(r.file)} | | invalid spec ({n:,} problem{'s' if n != 1 else ''}) |"
             )
         elif r.failures:
             lines.append(
-                f"| ❌ | `{_md(r.file)}` ({_md(r.name)}) | {len(r.outcomes)} | "
+                f"| ❌ | {_code(r.file)} ({_md(r.name)}) | {len(r.outcomes)} | "
                 f"{len(r.failures)} failed |"
             )
         else:
-            lines.append(f"| ✅ | `{_md(r.file)}` ({_md(r.name)}) | {len(r.outcomes)} | pass |")
+            lines.append(f"| ✅ | {_code(r.file)} ({_md(r.name)}) | {len(r.outcomes)} | pass |")
     failures = [(r, o) for r in results for o in r.failures]
     if failures:
         lines += [
@@ -319,19 +343,25 @@ def render_markdown(results: list[SpecCheck]) -> str:
             "| Where | Check | Expected / bound | Actual | Difference |",
             "|:--|:--|--:|--:|--:|",
         ]
-        for _, o in failures:
+        for _, o in failures[:MAX_ANNOTATIONS]:
             unit = "B" if o.key.endswith("_bytes") else ""
             how = " ".join(x for x in (difference(o), f"({percent(o)})" if percent(o) else "") if x)
             lines.append(
-                f"| `{_md(str(o.loc))}` | {_md(o.path)} | {value_text(o.expected, unit)}"
+                f"| {_code(str(o.loc))} | {_md(o.path)} | {value_text(o.expected, unit)}"
                 f" | {value_text(o.actual, unit)} | {_md(how or o.note)} |"
             )
-    problems = [p for r in results if r.error is not None for p in r.error.problems]
+        if len(failures) > MAX_ANNOTATIONS:
+            lines.append(f"| | ... and {len(failures) - MAX_ANNOTATIONS:,} more | | | |")
+    problems = [p for r in results for p in _problems(r)]
+    hidden = sum(_hidden(r) for r in results)
     if problems:
         lines += ["", "| Where | Problem |", "|:--|:--|"]
-        for p in sorted(problems, key=lambda p: p.loc):
+        for p in sorted(problems, key=lambda p: p.loc)[:MAX_ANNOTATIONS]:
             where = f"{p.layer}: " if p.layer else ""
-            lines.append(f"| `{_md(str(p.loc))}` | {_md(where + p.message)} |")
+            lines.append(f"| {_code(str(p.loc))} | {_md(where + p.message)} |")
+        hidden += max(len(problems) - MAX_ANNOTATIONS, 0)
+        if hidden:
+            lines.append(f"| | ... and {hidden:,} more problems |")
     return "\n".join(lines) + "\n"
 
 

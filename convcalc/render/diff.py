@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from convcalc.counting import TOTAL_FIELDS
+from convcalc.render import escape
 from convcalc.render.common import SCHEMA_VERSION
 from convcalc.render.table import to_text
 from convcalc.render.units import change_percent, grouped, keras_shape, signed
@@ -79,7 +80,7 @@ def build_table(diff: SpecDiff, show_all: bool = False) -> RenderableType:
     from rich.text import Text
 
     old, new = diff.old, diff.new
-    title = f'Model: "{old.name}" ({old.file}) -> "{new.name}" ({new.file})'
+    title = escape.text(f'Model: "{old.name}" ({old.file}) -> "{new.name}" ({new.file})')
     parts: list[Any] = [Text(title), Text(_headline(diff))]
     rows = _rows(diff, show_all)
     if rows:
@@ -169,7 +170,11 @@ def render_json(diff: SpecDiff, show_all: bool = False) -> str:
 
 def render_markdown(diff: SpecDiff, show_all: bool = False) -> str:
     old, new = diff.old, diff.new
-    lines = [f"**convcalc diff** `{old.file}` → `{new.file}`: {_headline(diff)}", ""]
+    lines = [
+        f"**convcalc diff** {escape.markdown_code(old.file)} → "
+        f"{escape.markdown_code(new.file)}: {_headline(diff)}",
+        "",
+    ]
     rows = _rows(diff, show_all)
     if rows:
         lines += [
@@ -177,11 +182,10 @@ def render_markdown(diff: SpecDiff, show_all: bool = False) -> str:
             "|:-:|:--|:--|--:|--:|--:|--:|",
         ]
         for d in rows:
-            c = _cells(d)
+            c = [x.replace(" -> ", " → ") for x in _cells(d)]
+            c[1] = escape.markdown(c[1])  # the layer's name: a user string
             c[2] = f"`{c[2]}`"
-            lines.append(
-                "| " + " | ".join(x.replace("|", "\\|").replace(" -> ", " → ") for x in c) + " |"
-            )
+            lines.append("| " + " | ".join(c) + " |")
         lines.append("")
     lines += ["| Total | Old | New | Δ |", "|:--|--:|--:|--:|"]
     for field in TOTAL_FIELDS:

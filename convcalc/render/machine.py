@@ -4,18 +4,41 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from convcalc.render import escape, json_text
 from convcalc.render.common import SCHEMA_VERSION
+from convcalc.render.escape import csv_row
 from convcalc.render.units import grouped, keras_shape, plain_shape
-from convcalc.report import Report
+from convcalc.report import LayerRow, Report
 
 
-def report_dict(report: Report) -> dict[str, Any]:
-    """The JSON document: shapes per sample, without the batch, in the spec's data_format."""
+def layer_dict(r: LayerRow) -> dict[str, Any]:
+    """One layer of the JSON document."""
+    return {
+        "name": r.name,
+        "type": r.kind,
+        "inputs": list(r.inputs),
+        "output_shape": list(r.output_shape),
+        "params": r.params,
+        "trainable_params": r.trainable_params,
+        "non_trainable_params": r.non_trainable_params,
+        "macs": None if r.incomplete else r.macs,
+        **({"shares": r.shares} if r.shares else {}),
+        # in the spec's framework order: PyTorch's names and layouts for PyTorch
+        # spellings and channels_first specs, Keras's otherwise
+        "weights": [
+            {"name": name, "shape": list(shape), "trainable": w.trainable}
+            for (name, shape), w in zip(r.weight_shapes(), r.weights)
+        ],
+        "weights_layout": "torch" if r.torch_layout else "keras",
+    }
+
+
+def report_dict(report: Report, layers: Any = None) -> dict[str, Any]:
+    """The JSON document: shapes per sample, without the batch, in the spec's data_format.
+    ``layers``: what to put under "layers" instead of the list of every layer's dict."""
     inputs = report.input_rows
     t = report.totals
     return {
@@ -33,27 +56,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "not_analysable": [
             {"name": r.name, "type": r.kind, "reason": r.incomplete} for r in report.incomplete
         ],
-        "layers": [
-            {
-                "name": r.name,
-                "type": r.kind,
-                "inputs": list(r.inputs),
-                "output_shape": list(r.output_shape),
-                "params": r.params,
-                "trainable_params": r.trainable_params,
-                "non_trainable_params": r.non_trainable_params,
-                "macs": None if r.incomplete else r.macs,
-                **({"shares": r.shares} if r.shares else {}),
-                # in the spec's framework order: PyTorch's names and layouts for PyTorch
-                # spellings and channels_first specs, Keras's otherwise
-                "weights": [
-                    {"name": name, "shape": list(shape), "trainable": w.trainable}
-                    for (name, shape), w in zip(r.weight_shapes(), r.weights)
-                ],
-                "weights_layout": "torch" if r.torch_layout else "keras",
-            }
-            for r in report.rows
-        ],
+        "layers": [layer_dict(r) for r in report.rows] if layers is None else layers,
         "totals": {
             **t.as_dict(),
             "flops": t.flops,
@@ -62,22 +65,53 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-_FLAT_LIST = re.compile(r"\[\s+([-\d.,\s]*?)\s+\]")
-
-
 def dumps(doc: Any) -> str:
     """Indented JSON with lists of numbers (shapes) kept on one line."""
-    text = json.dumps(doc, indent=2)
-    return (
-        _FLAT_LIST.sub(
-            lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]", text
-        )
-        + "\n"
-    )
+    return json_text.dumps(doc)
 
 
 def render_json(report: Report) -> str:
-    return dumps(report_dict(report))
+    """The JSON document, each layer's text made as it is written (a 100,000-layer report never
+    holds every layer's dict at once): :func:`layer_text`, the text of :func:`layer_dict`."""
+    return dumps(report_dict(report, json_text.EachText(report.rows, layer_text)))
+
+
+def _strings(items: tuple[str, ...], newline: str) -> str:
+    if not items:
+        return "[]"
+    inner = newline + "  "
+    return "[" + inner + ("," + inner).join(map(json_text.string, items)) + newline + "]"
+
+
+def layer_text(r: LayerRow, newline: str) -> str:
+    """``layer_dict(r)`` as :func:`dumps` writes it, at the indentation ``newline`` gives (the
+    hot path of a large summary; ``tests/security/test_cli.py`` checks it is the same text)."""
+    i1, i2 = newline + "  ", newline + "    "
+    weights = "[]"
+    if r.weights:
+        i3 = i2 + "  "
+        weights = (
+            "["
+            + ",".join(
+                f'{i2}{{{i3}"name": {json_text.string(name)},{i3}"shape": '
+                f'{json_text.numbers(shape)},{i3}"trainable": '
+                f"{'true' if w.trainable else 'false'}{i2}}}"
+                for (name, shape), w in zip(r.weight_shapes(), r.weights)
+            )
+            + i1
+            + "]"
+        )
+    return (
+        f'{{{i1}"name": {json_text.string(r.name)},{i1}"type": {json_text.string(r.kind)},'
+        f'{i1}"inputs": {_strings(r.inputs, i1)},'
+        f'{i1}"output_shape": {json_text.numbers(r.output_shape)},'
+        f'{i1}"params": {r.params},{i1}"trainable_params": {r.trainable_params},'
+        f'{i1}"non_trainable_params": {r.non_trainable_params},'
+        f'{i1}"macs": {"null" if r.incomplete else r.macs},'
+        + (f'{i1}"shares": {json_text.string(r.shares)},' if r.shares else "")
+        + f'{i1}"weights": {weights},'
+        f'{i1}"weights_layout": "{"torch" if r.torch_layout else "keras"}"{newline}}}'
+    )
 
 
 def batch_json(report: Report, batch: int) -> str:
@@ -97,7 +131,7 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
     """``extra``: more columns, (header, cell text by layer name), e.g. the --run columns."""
     t = report.totals
     lines = [
-        f"**{report.name}**: {grouped(t.params)} params "
+        f"**{escape.markdown(report.name)}**: {grouped(t.params)} params "
         f"({grouped(t.trainable_params)} trainable, {grouped(t.non_trainable_params)} "
         f"non-trainable), {grouped(t.macs)} MACs"
         + (
@@ -111,7 +145,7 @@ def render_markdown(report: Report, extra: Sequence[tuple[str, dict[str, str]]] 
     ]
     for r in report.rows:
         lines.append(
-            f"| {r.name} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
+            f"| {escape.markdown(r.name)} ({r.kind}) | `{keras_shape(r.output_shape)}` | "
             f"{grouped(r.params)} | {'?' if r.incomplete else grouped(r.macs)} |"
             + "".join(f" {cells.get(r.name, '')} |" for _, cells in extra)
         )
@@ -148,17 +182,19 @@ def render_csv(report: Report, extra: Sequence[tuple[str, dict[str, Any]]] = ())
     )
     for r in report.rows:
         writer.writerow(
-            [
-                r.name,
-                r.kind,
-                ";".join(r.inputs),
-                plain_shape(r.output_shape),
-                r.params,
-                r.trainable_params,
-                r.non_trainable_params,
-                "" if r.incomplete else r.macs,
-            ]
-            + [values.get(r.name, "") for _, values in extra]
+            csv_row(
+                [
+                    r.name,
+                    r.kind,
+                    ";".join(r.inputs),
+                    plain_shape(r.output_shape),
+                    r.params,
+                    r.trainable_params,
+                    r.non_trainable_params,
+                    "" if r.incomplete else r.macs,
+                ]
+                + [values.get(r.name, "") for _, values in extra]
+            )
         )
     return buf.getvalue()
 

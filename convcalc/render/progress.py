@@ -24,11 +24,11 @@ def progress_bar(enabled: bool, description: str) -> Iterator[Update | None]:
     )
 
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # a spec's names are not markup
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("{task.fields[layer]}"),
+        TextColumn("{task.fields[layer]}", markup=False),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task(description, total=None, layer="")

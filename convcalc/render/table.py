@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from convcalc.analysis.blocks import rows_at_depth
 from convcalc.counting import macs_note
@@ -18,6 +18,10 @@ from convcalc.report import Report
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+
+MAX_TABLE_ROWS = 1_000  # a longer table shows its first and last 500 rows (rich: ~0.3 ms a row)
+
+T = TypeVar("T")
 
 # An extra column: (header, right-justified, cell text by layer name), e.g. the --run columns.
 Column = tuple[str, bool, dict[str, str]]
@@ -65,6 +69,14 @@ def _cells(
     return out
 
 
+def abridged(rows: list[T]) -> list[T | None]:
+    """``rows``, or beyond MAX_TABLE_ROWS their first and last halves with None between."""
+    if len(rows) <= MAX_TABLE_ROWS:
+        return list(rows)
+    half = MAX_TABLE_ROWS // 2
+    return [*rows[:half], None, *rows[-half:]]
+
+
 def build_table(
     report: Report,
     extra: Sequence[Column] = (),
@@ -95,7 +107,16 @@ def build_table(
         table.add_column(header, justify="right" if right else "left", no_wrap=True)
     if connected:
         table.add_column("Connected to", no_wrap=True)
-    for layer, shape, params, macs, inputs, name in _cells(report, depth, batch):
+    rows = _cells(report, depth, batch)
+    for shown in abridged(rows):
+        if shown is None:
+            table.add_row(
+                f"... {len(rows) - MAX_TABLE_ROWS:,} more layers",
+                "(--format json lists all)",
+                *[""] * (len(table.columns) - 2),
+            )
+            continue
+        layer, shape, params, macs, inputs, name = shown
         cells = [layer, shape, params, macs] + [cells.get(name, "") for _, _, cells in extra]
         if connected:
             cells.append(inputs)
@@ -168,6 +189,7 @@ def to_text(renderable: RenderableType, color: bool | None = None) -> str:
         no_color=not color,
         color_system="standard" if color else None,
         highlight=False,
+        markup=False,  # names like "[red]" or "[/x]" are text, not styles
         emoji=False,
         legacy_windows=False,
         soft_wrap=False,

@@ -9,6 +9,7 @@ statistics, and frees every activation as soon as no later layer needs it.
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from convcalc.layers.base import Weight
 from convcalc.ops.elementwise import to_canonical, to_display
 from convcalc.report import Report
 from convcalc.runtime import weights
+from convcalc.runtime.archives import Arrays, Member, open_arrays
+from convcalc.runtime.budget import check_memory
 from convcalc.runtime.options import RunOptions
 from convcalc.shapes import Shape
 from convcalc.spec.model import LayerSpec, Spec
@@ -61,7 +64,59 @@ class RunResult:
 Progress = Callable[[int, int, str], None]
 
 
-def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.ndarray]:
+def _input_members(
+    spec: Spec, report: Report, opts: RunOptions, arrays: Arrays
+) -> tuple[dict[str, Member], int]:
+    """Which array of the --input file feeds each input layer, and the batch, from the
+    headers alone: shapes, dtypes and sizes are checked before any data is read."""
+    rows = report.input_rows
+    path = opts.input_path
+    if not arrays.single:
+        missing = [r.name for r in rows if r.name not in arrays.members]
+        if missing:
+            raise UsageError(
+                f"--input {path} has no array for input "
+                f"{', '.join(repr(m) for m in missing)} (keys: "
+                f"{', '.join(sorted(arrays.members)[:20]) or 'none'})"
+            )
+        chosen = {r.name: arrays.members[r.name] for r in rows}
+    elif len(rows) == 1:
+        chosen = {rows[0].name: arrays.members[""]}
+    else:
+        raise UsageError(
+            f"--input {path}: the spec has {len(rows)} inputs ("
+            f"{', '.join(r.name for r in rows)}); pass an .npz keyed by their names"
+        )
+    batches = set()
+    for r in rows:
+        m = chosen[r.name]
+        what = f"--input {path}: " + ("array" if len(rows) == 1 else f"array {r.name!r}")
+        want = tuple(r.output_shape)
+        shape = (1, *m.shape) if m.shape == want else m.shape
+        if shape[1:] != want:
+            raise UsageError(
+                f"{what} has shape {m.shape}; the spec's input is "
+                f"{(None,) + want} (one sample {want}, or a batch)"
+            )
+        if m.dtype.kind == "c":
+            raise UsageError(
+                f"{what} is complex ({m.dtype}); convcalc runs real float32 inputs",
+                hint="pass the real part (numpy.real) if that is what you mean",
+            )
+        if shape[0] == 0:
+            raise UsageError(f"{what} holds a batch of 0 samples", hint="give at least one")
+        batches.add(shape[0])
+    if len(batches) > 1:
+        raise UsageError(f"--input {path}: the inputs hold batches of different sizes {batches}")
+    batch = batches.pop()
+    if opts.batch is not None and batch != opts.batch:
+        raise UsageError(f"--batch {opts.batch} but --input {path} holds a batch of {batch}")
+    return chosen, batch
+
+
+def _read_inputs(
+    spec: Spec, report: Report, opts: RunOptions, arrays: Arrays | None, members: dict[str, Member]
+) -> dict[str, np.ndarray]:
     """Input arrays (canonical, batch first) from --input or seeded N(0, 1)."""
     rows = report.input_rows
     cf = spec.channels_first
@@ -70,50 +125,27 @@ def _read_inputs(spec: Spec, report: Report, opts: RunOptions) -> dict[str, np.n
             r.name: np.ascontiguousarray(to_canonical(opts.input_arrays[r.name].astype(F32), cf))
             for r in rows
         }
-    if opts.input_path is None:
+    if arrays is None:
         batch = opts.batch or 1
         rng = np.random.default_rng([opts.seed, 0])
         return {r.name: rng.standard_normal((batch,) + r.shape, dtype=F32) for r in rows}
-    path = opts.input_path
-    if not path.exists():
-        raise UsageError(f"--input {path}: no such file")
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--input {path}: not a NumPy .npy/.npz file ({exc})") from None
-    if hasattr(data, "files"):
-        given = {k: data[k] for k in data.files}
-        missing = [r.name for r in rows if r.name not in given]
-        if missing:
-            raise UsageError(
-                f"--input {path} has no array for input "
-                f"{', '.join(repr(m) for m in missing)} (keys: "
-                f"{', '.join(sorted(given)) or 'none'})"
-            )
-    elif len(rows) == 1:
-        given = {rows[0].name: data}
-    else:
-        raise UsageError(
-            f"--input {path}: the spec has {len(rows)} inputs ("
-            f"{', '.join(r.name for r in rows)}); pass an .npz keyed by their names"
-        )
     out: dict[str, np.ndarray] = {}
     for r in rows:
-        a = np.asarray(given[r.name])
-        want = tuple(r.output_shape)
-        if tuple(a.shape) == want:
+        m = members[r.name]
+        with np.errstate(over="ignore"):  # beyond float32's range: inf, refused just below
+            a = arrays.read(m.name).astype(F32)
+        if a.shape == tuple(r.output_shape):
             a = a[None]
-        if tuple(a.shape[1:]) != want:
+        if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
             raise UsageError(
-                f"--input {path}: array{'' if len(rows) == 1 else ' ' + r.name}"
-                f" has shape {tuple(a.shape)}; the spec's input is "
-                f"{(None,) + want} (one sample {want}, or a batch)"
+                f"--input {opts.input_path}: "
+                + ("array" if len(rows) == 1 else f"array {r.name!r}")
+                + f" holds {a[bad]} at index {bad} (NaN and infinities, and values beyond "
+                "float32's range, give no meaningful statistics)",
+                hint="replace them (numpy.nan_to_num) or clip the values",
             )
-        if opts.batch is not None and a.shape[0] != opts.batch:
-            raise UsageError(
-                f"--batch {opts.batch} but --input {path} holds a batch of {a.shape[0]}"
-            )
-        out[r.name] = np.ascontiguousarray(to_canonical(a.astype(F32), cf))
+        out[r.name] = np.ascontiguousarray(to_canonical(a, cf))
     return out
 
 
@@ -157,8 +189,19 @@ class Execution:
         self.spec, self.report = spec, report
         self.rows = {r.name: r for r in report.rows}
         self.layer_specs = [ls for ls in spec.layers if not ls.is_input]
-        self.inputs = _read_inputs(spec, report, opts)
-        self.batch = next(iter(self.inputs.values())).shape[0]
+        with contextlib.ExitStack() as files:
+            arrays: Arrays | None = None
+            members: dict[str, Member] = {}
+            batch = opts.batch or 1
+            if opts.input_arrays is not None:
+                batch = next(iter(opts.input_arrays.values())).shape[0]
+            elif opts.input_path is not None:
+                arrays = files.enter_context(open_arrays(opts.input_path, "--input"))
+                members, batch = _input_members(spec, report, opts, arrays)
+            if params is None:  # the estimate, before anything is allocated
+                self.memory = check_memory(report, batch, opts)
+            self.inputs = _read_inputs(spec, report, opts, arrays, members)
+        self.batch = next(iter(self.inputs.values())).shape[0] if self.inputs else batch
         weight_list: list[tuple[LayerSpec, list[Weight]]] = [
             (ls, list(self.rows[ls.name].weights)) for ls in self.layer_specs
         ]

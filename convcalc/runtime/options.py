@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from convcalc.errors import UsageError
+from convcalc.atomic import check_destination
 
 
 @dataclass
@@ -27,6 +27,7 @@ class RunOptions:
     threads: int | None = None  # BLAS threads
     true_convolution: bool = False  # flip kernels (true convolution)
     keep_activations: bool = False  # keep every layer's output (implied by output)
+    max_memory: str | int | None = None  # refuse a run estimated above this (default: available)
     # values typed inline (--input-values, --weight: convcalc.runtime.inline reads them into
     # input_arrays / weight_arrays once the spec is analysed)
     input_values: list[str] | None = None
@@ -40,9 +41,10 @@ class RunOptions:
         return self.keep_activations or self.output is not None
 
     def check_output(self) -> None:
-        """``output`` must not replace a file unless forced (checked before the run starts)."""
-        if self.output is not None and self.output.exists() and not self.force:
-            raise UsageError(f"--output {self.output} exists; pass --force to overwrite it")
+        """``output`` must be writable, and not replace a file unless forced: checked before
+        the run starts, so that a run never ends in an error after its work is done."""
+        if self.output is not None:
+            check_destination(self.output, self.force, "--output")
 
     def changed(self) -> list[str]:
         """The names of the options set to something other than their default."""

@@ -29,6 +29,7 @@ import numpy as np
 from convcalc.errors import UsageError
 from convcalc.importers import onnx_graph
 from convcalc.layers.base import Weight
+from convcalc.runtime import budget
 from convcalc.spec.model import LayerSpec
 
 Layers = list[tuple[LayerSpec, list[Weight]]]
@@ -75,6 +76,30 @@ def read(path: Path, layers: Layers) -> dict[str, np.ndarray]:
     return onnx_graph.initializers(path)
 
 
+MAX_RATIO = 100  # weights compress little: a member that inflates more than this is a bomb
+
+
+def _bounded_member(zf: Any, path: Path) -> Any:
+    """The archive's model.weights.h5, once its declared size is known to be sane: no larger
+    than the memory available, and not inflating more than MAX_RATIO times (a zip bomb); the
+    zip reader stops at the declared size, so this bounds what is read."""
+    info = zf.getinfo("model.weights.h5")
+    available = budget.available_bytes()
+    if available is not None and info.file_size > available:
+        raise UsageError(
+            f"--weights {path}: model.weights.h5 would take {info.file_size:,} bytes, more "
+            f"than the {available:,} available",
+            hint="run on a machine with more memory, or pass the weights as a separate file",
+        )
+    if info.file_size > MAX_RATIO * max(info.compress_size, 1) + (1 << 20):
+        raise UsageError(
+            f"--weights {path}: model.weights.h5 inflates {info.file_size:,} bytes from "
+            f"{info.compress_size:,} (more than {MAX_RATIO}x): refused as a zip bomb",
+            hint="save the model again with model.save('model.keras')",
+        )
+    return info
+
+
 def _keras_h5(path: Path, layers: Layers, kind: str) -> dict[str, np.ndarray]:
     try:
         import h5py
@@ -85,7 +110,7 @@ def _keras_h5(path: Path, layers: Layers, kind: str) -> dict[str, np.ndarray]:
             import zipfile
 
             with zipfile.ZipFile(path) as zf:
-                source: Any = io.BytesIO(zf.read("model.weights.h5"))
+                source: Any = io.BytesIO(zf.read(_bounded_member(zf, path)))
         else:
             source = str(path)
         with h5py.File(source, "r") as f:

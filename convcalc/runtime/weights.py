@@ -18,12 +18,14 @@ import difflib
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from convcalc.errors import Location, Problem, SpecError, UsageError
 from convcalc.layers.base import Weight
-from convcalc.runtime import weightfiles
+from convcalc.runtime import archives, weightfiles
+from convcalc.spec.files import refusal
 from convcalc.spec.model import LayerSpec
 
 F32 = np.float32
@@ -88,20 +90,33 @@ def _closest(key: str, candidates: list[str]) -> str:
     return f"; closest: '{near[0]}'" if near else ""
 
 
-def _read(path: Path) -> dict[str, np.ndarray]:
-    if not path.exists():
-        raise UsageError(f"--weights {path}: no such file")
-    try:
-        data = np.load(path, allow_pickle=False)
-        arrays = {k: data[k] for k in data.files} if hasattr(data, "files") else None
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--weights {path}: not a NumPy .npz file ({exc})") from None
-    if arrays is None:
+class _Stored:
+    """An array of the weights file, read when it is converted (after its shape was checked
+    against the layer's, so that a huge or mismatched array is never read)."""
+
+    def __init__(self, arrays: archives.Arrays, name: str) -> None:
+        self.arrays, self.name = arrays, name
+        self.shape = arrays.members[name].shape
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self.arrays.read(self.name)
+        return a if dtype is None else a.astype(dtype)
+
+
+def _read(arrays: archives.Arrays) -> dict[str, Any]:
+    """The arrays of an .npz weights file, by key (headers only: see :class:`_Stored`)."""
+    path = arrays.path
+    if arrays.single:
         raise UsageError(
             f"--weights {path}: expected an .npz archive keyed by layer "
             f"name, e.g. 'conv1/kernel'; received a single array"
         )
-    return arrays
+    for m in arrays.members.values():
+        if m.dtype.kind == "c":
+            raise UsageError(
+                f"--weights {path}: {m.name!r} is complex ({m.dtype}); weights are real numbers"
+            )
+    return {name: _Stored(arrays, name) for name in arrays.members}
 
 
 def load(path: Path, layout: str, layers: Layers) -> Params:
@@ -109,8 +124,17 @@ def load(path: Path, layout: str, layers: Layers) -> Params:
     Like PyTorch's load_state_dict, a mismatch lists every missing and unexpected key, each
     with the closest name on the other side."""
     kind = weightfiles.kind_of(path)
-    arrays = weightfiles.read(path, layers) if kind else _read(path)
-    layout = weightfiles.fixed_layout(kind) or layout
+    if kind:
+        why = refusal(path, "weights file")  # a device, a FIFO, a link out of the tree
+        if why:
+            raise UsageError(f"--weights {path}: {why[0]}", hint=why[1])
+        layout = weightfiles.fixed_layout(kind) or layout
+        return _load(weightfiles.read(path, layers), path, layout, layers)
+    with archives.open_arrays(path, "--weights") as stored:  # .npz: headers first
+        return _load(_read(stored), path, layout, layers)
+
+
+def _load(arrays: dict[str, Any], path: Path, layout: str, layers: Layers) -> Params:
     loc = Location(str(path))
     names = sorted((ls.name for ls, _ in layers), key=len, reverse=True)
     expected = [
@@ -118,7 +142,7 @@ def load(path: Path, layout: str, layers: Layers) -> Params:
         for ls, weights in layers
         for w in weights
     ]
-    found: dict[str, dict[str, np.ndarray]] = {}
+    found: dict[str, dict[str, Any]] = {}
     problems: list[Problem] = []
     unexpected = [key for key in arrays if _split_key(key, names) is None]
     given = {k.replace("/", ".") for k in arrays}
@@ -161,7 +185,7 @@ def load(path: Path, layout: str, layers: Layers) -> Params:
 def _layer_params(
     ls: LayerSpec,
     weights: list[Weight],
-    given: dict[str, np.ndarray],
+    given: dict[str, Any],
     layout: str,
     loc: Location,
     keys: list[str],
@@ -214,7 +238,7 @@ def _layer_params(
 
 
 def _check_layout(
-    path: Path, layout: str, layers: Layers, found: dict[str, dict[str, np.ndarray]]
+    path: Path, layout: str, layers: Layers, found: dict[str, dict[str, Any]]
 ) -> None:
     """A file whose names all belong to the other layout is one mistake, not one per weight."""
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from convcalc.errors import ArgError, Location, Problem
-from convcalc.fields import REQUIRED
+from convcalc.errors import ArgError, Problem
+from convcalc.fields import REQUIRED, Arg
 from convcalc.layers import Layer, lookup, suggest
 from convcalc.spec.document import COMMON_KEYS
 from convcalc.spec.expand import Entry, split
 from convcalc.spec.model import LayerSpec
-from convcalc.spec.yaml_source import Reporter, Source
+from convcalc.spec.yaml_source import ArgLocations, Reporter, Source
 
 
 def snake_case(name: str) -> str:
@@ -62,6 +62,10 @@ def final_names(entries: list[Entry], auto_name: AutoNames) -> list[str]:
     return names
 
 
+_MISSING = object()
+SUGGESTIONS = 200  # "did you mean" hints for the first problems only (the report is capped)
+
+
 class EntryParser(Reporter):
     """Validates layer entries; problems go to ``problems``. ``current_name`` is the name of the
     entry being parsed, so that the list can skip the layers that depend on a broken one."""
@@ -72,6 +76,7 @@ class EntryParser(Reporter):
         self.current_name = ""
         self.blocks: list[str] = []  # the spec's block names, for "did you mean" hints
         self.parsed: dict[str, tuple[type[Layer], dict[str, Any]]] = {}  # for shares:
+        self.parse_cache: dict[tuple[Any, ...], Any] = {}  # see parse_value
 
     def kind(self, i: int, entry: Entry) -> tuple[str, type[Layer], dict[str, Any]] | None:
         """The written kind, its class and its argument mapping; None (reported) if unusable."""
@@ -125,7 +130,8 @@ class EntryParser(Reporter):
         if owner is None:
             return None
         if owner:  # a later call: the first call's arguments, its own name and inputs
-            args = {**self.parsed[owner][1], **args}
+            own = {k: v for k, v in self.parsed[owner][1].items() if k not in COMMON_KEYS}
+            args = {**own, **args}
         name = args.get("name")
         if name is not None and (not isinstance(name, str) or not name):
             self.fail(
@@ -177,7 +183,7 @@ class EntryParser(Reporter):
         if errors:
             return None  # its shape would only repeat the problem; dependents are skipped
         if not owner:
-            self.parsed[name] = (cls, {k: v for k, v in args.items() if k not in COMMON_KEYS})
+            self.parsed[name] = (cls, args)
         return LayerSpec(
             i,
             cls.kind,
@@ -266,12 +272,30 @@ class EntryParser(Reporter):
             )
         return inputs
 
+    def parse_value(self, arg: Arg, value: Any) -> Any:
+        """``arg``'s validator on ``value``, once per distinct (argument, value): a spec repeats
+        the same few arguments on many layers. Only hashable values and results are kept (a
+        validator that returns the value itself must not share a mutable one)."""
+        try:
+            key = (id(arg), value.__class__, value)
+            hit = self.parse_cache.get(key, _MISSING)
+        except TypeError:  # a list or a mapping: parse it every time
+            return arg.parse(value)
+        if hit is not _MISSING:
+            return hit
+        result = arg.parse(value)  # raises ArgError: nothing kept
+        try:
+            hash(result)
+        except TypeError:
+            return result
+        self.parse_cache[key] = result
+        return result
+
     def args(
         self, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...], desc: str
-    ) -> tuple[dict[str, Any], dict[str, Location], bool]:
-        torch_names = {a.torch: k for k, a in cls.args.items() if a.torch}
+    ) -> tuple[dict[str, Any], ArgLocations, bool]:
+        torch_names = cls.torch_names()
         values: dict[str, Any] = {}
-        arg_locs: dict[str, Location] = {}
         spelled: dict[str, str] = {}
         ok = True
         for key, value in args.items():
@@ -279,14 +303,7 @@ class EntryParser(Reporter):
                 continue
             canonical = key if key in cls.args else torch_names.get(key)
             if canonical is None:
-                main = [k for k, a in cls.args.items() if a.shape_relevant] + [
-                    k for k in COMMON_KEYS if k not in ("dtype", "shares", "group")
-                ]
-                near = (
-                    suggest(str(key), main)
-                    or suggest(str(key), list(torch_names))
-                    or suggest(str(key), list(cls.args))
-                )
+                near = self.closest_argument(cls, str(key))
                 self.fail(
                     kpath + (key,),
                     f"unknown argument '{key}' for {cls.kind}",
@@ -308,9 +325,8 @@ class EntryParser(Reporter):
                 ok = False
                 continue
             spelled[canonical] = key
-            arg_locs[canonical] = self.src.at(kpath + (key,))
             try:
-                values[canonical] = cls.args[canonical].parse(value)
+                values[canonical] = self.parse_value(cls.args[canonical], value)
             except ArgError as exc:
                 self.fail(kpath + (key,), f"{key} {exc.message}", layer=desc, hint=exc.hint)
                 ok = False
@@ -325,4 +341,15 @@ class EntryParser(Reporter):
                     key=True,
                 )
                 ok = False
-        return values, arg_locs, ok
+        return values, ArgLocations(self.src, kpath, spelled), ok
+
+    def closest_argument(self, cls: type[Layer], key: str) -> str | None:
+        """The argument ``key`` was probably meant to be ("did you mean"); not looked for once
+        the report is long, since only its first problems are shown."""
+        if len(self.problems) > SUGGESTIONS:
+            return None
+        main = [k for k, a in cls.args.items() if a.shape_relevant] + [
+            k for k in COMMON_KEYS if k not in ("dtype", "shares", "group")
+        ]
+        torch_names = cls.torch_names()
+        return suggest(key, main) or suggest(key, list(torch_names)) or suggest(key, list(cls.args))

@@ -22,12 +22,14 @@ from typing import Any, NamedTuple
 
 from convcalc.errors import Location
 from convcalc.layers import lookup
+from convcalc.spec.limits import MAX_LAYERS, current
 from convcalc.spec.template import TemplateError, has_template, substitute
 from convcalc.spec.yaml_source import Path, Reporter
 
 MAX_DEPTH = 16  # blocks inside blocks
-MAX_LAYERS = 100_000  # layers after expansion
+# MAX_LAYERS: layers after expansion, the default of the limit in force (--max-layers)
 MAX_REPEAT = 10_000
+__all__ = ["MAX_DEPTH", "MAX_LAYERS", "MAX_REPEAT", "Entry", "Expander", "resolve_inputs", "split"]
 RESERVED = ("input", "repeat", "inputs", "trainable")  # names a block argument cannot take
 USE_KEYS = ("name", "inputs", "repeat", "trainable")  # what every block use takes
 BLOCK_KEYS = ("args", "layers", "output", "description")
@@ -203,11 +205,12 @@ class Expander(Reporter):
                     prev = self.use(self.defs[kind], args, path, use, scope, env, prev)
                 else:
                     prev = self.layer(item, kind, args, path, use, scope, env, prev)
-                if len(self.out) > MAX_LAYERS:
+                limit = current().max_layers
+                if len(self.out) > limit:
                     self.fail(
                         path,
-                        f"the spec expands to more than {MAX_LAYERS:,} layers",
-                        hint="check the repeat: counts",
+                        f"the spec expands to more than {limit:,} layers",
+                        hint="check the repeat: counts, or pass --max-layers N to allow more",
                     )
                     self.full = True
                     return None

@@ -8,50 +8,28 @@ checked by the engine: :func:`convcalc.analysis.load_spec` adds them to the same
 
 from __future__ import annotations
 
+import heapq
 from pathlib import Path
 from typing import Any
 
-from convcalc.errors import ArgError, Location, Problem, SpecError
+from convcalc.errors import MAX_PROBLEMS, ArgError, Location, Problem, SpecError
 from convcalc.layers import REGISTRY, lookup, suggest
 from convcalc.spec.document import TOP, TOP_KEYS
 from convcalc.spec.entry import AutoNames, EntryParser, final_names
 from convcalc.spec.expand import Entry, Expander, resolve_inputs, split
 from convcalc.spec.expect import SectionParser
+from convcalc.spec.files import decode_spec, read_input_file
+from convcalc.spec.limits import current
 from convcalc.spec.model import LayerSpec, Spec
 from convcalc.spec.yaml_source import Reporter, Source, load_yaml
 
+SUGGEST_FROM = 200  # a wrong input name is compared with the inputs and this many layers before
+
 
 def read_spec_text(path: str | Path) -> str:
-    p = Path(path)
-    loc = Location(str(path))
-    if not p.exists():
-        raise SpecError(
-            [
-                Problem(
-                    loc,
-                    "no such file",
-                    hint="check the path; specs are YAML files such as specs/vgg16.yaml",
-                )
-            ]
-        )
-    if p.is_dir():
-        raise SpecError(
-            [
-                Problem(
-                    loc,
-                    "is a directory, not a spec file",
-                    hint=f"to use every spec in it, pass {path}/*.yaml",
-                )
-            ]
-        )
-    try:
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(
-            [Problem(loc, f"is not UTF-8 text ({exc.reason} at byte {exc.start})")]
-        ) from None
-    except OSError as exc:
-        raise SpecError([Problem(loc, f"cannot be read: {exc.strerror}")]) from None
+    """The text of the spec file ``path``, read only if it is a regular file within the
+    limits in force (:mod:`convcalc.spec.limits`); raise :class:`SpecError` saying why not."""
+    return decode_spec(read_input_file(path, "spec", current().max_file_bytes), str(path))
 
 
 def load(path: str | Path) -> Spec:
@@ -189,7 +167,7 @@ class _Parser(Reporter):
             self.fail(
                 (),
                 "the spec has no 'layers' list",
-                hint="add  layers:\n    - Conv2D: {filters: 8, kernel_size: 3}",
+                hint="add a list such as  layers: [{Conv2D: {filters: 8, kernel_size: 3}}]",
             )
             return []
         raw = self.top(data, "layers", None)
@@ -197,7 +175,7 @@ class _Parser(Reporter):
             return []
         expander = Expander(self.src, self.problems)
         expander.definitions(self.top(data, "blocks", None))
-        entries = expander.expand(raw)
+        entries = expander.expand(raw)  # at most --max-layers of them (the expander says so)
         auto_name = AutoNames(_explicit_names(entries))
         result, no_input_reported = self.input_layer(data, entries, auto_name)
         final = final_names(entries, auto_name)
@@ -285,28 +263,35 @@ class _Parser(Reporter):
         ], False
 
     def check_inputs(self, result: list[LayerSpec]) -> None:
-        """Every named input must be a layer defined earlier."""
+        """Every named input must be a layer defined earlier. Linear in the layer count: a
+        "did you mean" looks at the inputs and the last SUGGEST_FROM layers, and only for the
+        problems that will be shown."""
         seen: set[str] = set()
+        order: list[str] = []
+        inputs = [ls.name for ls in result if ls.is_input]
         everything = {ls.name for ls in result}
         for ls in result:
             for j, src_name in enumerate(ls.inputs):
-                if src_name not in seen and src_name not in self.broken:
-                    later = src_name in everything
-                    near = suggest(src_name, sorted(seen))
-                    self.fail(
-                        ls.path + (ls.written_kind, "inputs", j),
-                        f"input '{src_name}' is "
-                        + ("defined later in the list" if later else "not a layer name"),
-                        layer=ls.describe(),
-                        hint=(
-                            "list layers before the layers that use them"
-                            if later
-                            else (
-                                f"did you mean '{near}'?"
-                                if near
-                                else "inputs names earlier layers, e.g. "
-                                + ", ".join(sorted(seen)[:6])
-                            )
-                        ),
+                if src_name in seen or src_name in self.broken:
+                    continue
+                later = src_name in everything
+                hint = "list layers before the layers that use them"
+                if not later and len(self.problems) < MAX_PROBLEMS:
+                    near = suggest(src_name, inputs + order[-SUGGEST_FROM:])
+                    hint = (
+                        f"did you mean '{near}'?"
+                        if near
+                        else "inputs names earlier layers, e.g. "
+                        + ", ".join(heapq.nsmallest(6, seen))
                     )
+                elif not later:
+                    hint = ""
+                self.fail(
+                    ls.path + (ls.written_kind, "inputs", j),
+                    f"input '{src_name}' is "
+                    + ("defined later in the list" if later else "not a layer name"),
+                    layer=ls.describe(),
+                    hint=hint,
+                )
             seen.add(ls.name)
+            order.append(ls.name)

@@ -1,45 +1,96 @@
 """Read YAML into plain Python values plus a source map ``path -> Location``.
 
-PyYAML composes the node tree (every node keeps its start mark); we build ordinary dicts, lists
-and scalars from it and record where each key and each value came from, so that every later
-error can name ``file:line:col``. Duplicate keys, which PyYAML silently accepts, are rejected.
+The document is read as libyaml's event stream and built here, value by value, without a node
+tree: every value and key records where it starts, so that every later error can name
+``file:line:col``. Hostile input is bounded and reported, never a traceback:
+
+* only the core tags (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!seq``,
+  ``!!map``) are read; any other tag (``!foo``, ``!!python/...``, ``!!binary``) is a problem;
+* merge keys (``<<: *base``, ``<<: [*a, *b]``) merge as YAML 1.1 says (keys written in the
+  mapping win, then the earlier merged mapping);
+* aliases copy their anchor's value, within a budget relative to the document's size
+  (:func:`convcalc.spec.limits.alias_budget`): a "billion laughs" stops after a few thousand
+  values; an alias inside the collection it names is a problem;
+* nesting deeper than ``MAX_DEPTH``, integers longer than ``MAX_INT_DIGITS`` characters,
+  duplicate keys, keys that are not plain scalars, and strings with control characters
+  (anywhere but in ``description``) are problems.
+
+The event loop is :mod:`convcalc.spec.yaml_build`; what a scalar is worth,
+:mod:`convcalc.spec.yaml_values`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from convcalc.errors import Location, Problem, SpecError
+from convcalc.spec.yaml_build import Builder, Stop
+from convcalc.spec.yaml_values import KEY, SHIFT, VALUE, Path
 
-try:  # the C composer is several times faster; both keep marks
+try:  # the C parser is several times faster; both give marks
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
-Path = tuple[Any, ...]
+__all__ = ["Path", "Reporter", "Source", "load_yaml"]
 
 
 @dataclass
 class Source:
-    """A parsed YAML document and where each of its parts stands in the file."""
+    """A parsed YAML document and where each of its parts stands in the file.
+
+    ``locs`` is what :func:`load_yaml` records, packed; a source built another way (the
+    importers map a translated document onto the file it came from) gives ``values`` and
+    ``keys`` as :class:`Location` objects, which win over ``locs``."""
 
     file: str
     data: Any
+    # path -> where its key starts << 64 | where its value starts (each line << 32 | col):
+    # one int per path, as a 100,000-layer spec has some 700,000 of them
+    locs: dict[Path, int] = field(default_factory=dict)
     values: dict[Path, Location] = field(default_factory=dict)
     keys: dict[Path, Location] = field(default_factory=dict)
 
+    def _location(self, packed: int) -> Location:
+        return Location(self.file, packed >> SHIFT, packed & ((1 << SHIFT) - 1))
+
     def at(self, path: Path) -> Location:
         """Location of the value at ``path``, or of the nearest enclosing value that has one."""
-        while path not in self.values and path:
+        locs, values = self.locs, self.values
+        while path not in locs and path and (not values or path not in values):
             path = path[:-1]
-        return self.values.get(path, Location(self.file, 1, 1))
+        if values and path in values:
+            return values[path]
+        found = locs.get(path)
+        return self._location(found & VALUE) if found else Location(self.file, 1, 1)
 
     def key_at(self, path: Path) -> Location:
         """Location of the key that introduces ``path`` (falls back to its value)."""
-        return self.keys.get(path) or self.at(path)
+        if self.keys and path in self.keys:
+            return self.keys[path]
+        found = self.locs.get(path, 0) >> KEY
+        return self._location(found) if found else self.at(path)
+
+
+class ArgLocations(Mapping[str, Location]):
+    """Where each argument of one layer entry is written, found only when a message needs it:
+    ``spelled`` maps the argument's Keras name to the key the spec wrote it with."""
+
+    def __init__(self, src: Source, entry: Path, spelled: dict[str, str]) -> None:
+        self.src, self.entry, self.spelled = src, entry, spelled
+
+    def __getitem__(self, name: str) -> Location:
+        return self.src.at(self.entry + (self.spelled[name],))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.spelled)
+
+    def __len__(self) -> int:
+        return len(self.spelled)
 
 
 class Reporter:
@@ -57,21 +108,16 @@ class Reporter:
         self.problems.append(Problem(loc, message, layer, hint))
 
 
-def _loc(file: str, mark: Any) -> Location:
-    return Location(file, mark.line + 1, mark.column + 1)
-
-
 def load_yaml(text: str, file: str) -> Source:
-    """Parse ``text``; raise :class:`SpecError` with the YAML error's position if malformed."""
+    """Parse ``text``; raise :class:`SpecError` with every problem found (a malformed
+    document gives one, at the YAML error's position)."""
+    builder = Builder(file, len(text))
+    loader = _Loader(text)
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        builder.run(loader.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        loc = _loc(file, mark) if mark is not None else Location(file, 1, 1)
+        loc = _mark(file, mark) if mark is not None else Location(file, 1, 1)
         what = " ".join(x for x in (exc.context, exc.problem) if x)
         raise SpecError(
             [
@@ -82,46 +128,32 @@ def load_yaml(text: str, file: str) -> Source:
                 )
             ]
         ) from None
+    except yaml.reader.ReaderError as exc:
+        raise SpecError([_reader_problem(text, file, exc)]) from None
     except yaml.YAMLError as exc:
         raise SpecError([Problem(Location(file, 1, 1), f"malformed YAML: {exc}")]) from None
-    src = Source(file, None)
-    if node is None:
-        return src
-    problems: list[Problem] = []
-    constructor = yaml.constructor.SafeConstructor()
-    src.data = _build(node, (), src, constructor, problems)
-    if problems:
-        raise SpecError(problems)
-    return src
+    except Stop:
+        pass
+    finally:
+        loader.dispose()
+    if builder.problems:
+        raise SpecError(builder.problems)
+    return Source(file, builder.root, builder.locs)
 
 
-def _build(node: Any, path: Path, src: Source, cons: Any, problems: list[Problem]) -> Any:
-    src.values[path] = _loc(src.file, node.start_mark)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = cons.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                problems.append(
-                    Problem(
-                        _loc(src.file, key_node.start_mark),
-                        f"a key must be a plain name; received {key!r}",
-                    )
-                )
-                continue
-            if key in out:
-                first = src.keys[path + (key,)]
-                problems.append(
-                    Problem(
-                        _loc(src.file, key_node.start_mark),
-                        f"duplicate key '{key}' (first given at line {first.line})",
-                        hint="remove one of the two; YAML keeps only the last",
-                    )
-                )
-                continue
-            src.keys[path + (key,)] = _loc(src.file, key_node.start_mark)
-            out[key] = _build(value_node, path + (key,), src, cons, problems)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(v, path + (i,), src, cons, problems) for i, v in enumerate(node.value)]
-    return cons.construct_object(node, deep=True)
+def _mark(file: str, mark: Any) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def _reader_problem(text: str, file: str, exc: Any) -> Problem:
+    pos = exc.position if isinstance(exc.position, int) else 0
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    char = exc.character
+    code = ord(char) if isinstance(char, str) else char if isinstance(char, int) else 0
+    what = f"U+{code:04X}"
+    return Problem(
+        Location(file, line, col),
+        f"malformed YAML: the character {what} is not allowed in a YAML file",
+        hint="write control characters as escapes inside double quotes, or remove them",
+    )

@@ -9,6 +9,7 @@ expectation or a budget fails, 2 a spec is invalid (that wins over 1).
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 from convcalc.analysis import analyze, load_spec
 from convcalc.analysis.receptive import model_field
 from convcalc.counting import DTYPE_BYTES, TOTAL_FIELDS
-from convcalc.errors import Location, Problem, SpecError
+from convcalc.errors import ConvcalcError, Location, Problem, SpecError
 from convcalc.report import Field, Report
 from convcalc.spec.model import Spec
 from convcalc.tools.incomplete import mark_incomplete
@@ -80,15 +81,70 @@ class SpecCheck:
         return [o for o in self.outcomes if not o.ok]
 
 
+def _scan(folder: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder or ".") as it:
+            return list(it)
+    except OSError:
+        return []
+
+
+def _visible(name: str, part: str) -> bool:
+    """As the shell and :mod:`glob`: a wildcard does not match a name that starts with a dot."""
+    return not name.startswith(".") or part.startswith(".")
+
+
+def _is_dir(entry: os.DirEntry[str], follow: bool) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=follow)
+    except OSError:
+        return False
+
+
+def glob_files(pattern: str) -> list[str]:
+    """The files ``pattern`` matches (``*``, ``?``, ``[...]`` within a name; ``**`` any number
+    of folders), sorted. Unlike :func:`glob.glob`, ``**`` never enters a symlinked folder, so a
+    link to ``/usr`` or to ``..`` cannot make a check walk the disk or loop."""
+    parts = pattern.split(os.sep)
+    base = os.sep if pattern.startswith(os.sep) else ""
+    found: set[str] = set()
+    todo = [(base, parts[1:] if base else parts)]
+    while todo:
+        folder, rest = todo.pop()
+        part, rest = rest[0], rest[1:]
+        if part == "**":
+            todo.append((folder, rest or ["*"]))  # no folder at all
+            for entry in _scan(folder):
+                if _visible(entry.name, part) and _is_dir(entry, follow=False):
+                    todo.append((os.path.join(folder, entry.name), [part, *rest]))
+            continue
+        if not glob.has_magic(part):
+            names = [part] if os.path.lexists(os.path.join(folder, part)) or not rest else []
+        else:
+            names = [
+                e.name
+                for e in _scan(folder)
+                if _visible(e.name, part) and fnmatch.fnmatchcase(e.name, part)
+            ]
+        for name in names:
+            path = os.path.join(folder, name)
+            if rest:
+                if os.path.isdir(path):
+                    todo.append((path, rest))
+            elif os.path.lexists(path) and not os.path.isdir(path):
+                found.add(path)
+    return sorted(found)
+
+
 def expand_paths(patterns: list[str]) -> list[str | SpecCheck]:
     """Files named or matched by ``patterns``, in order, without repeats. Globs are expanded
-    here too, so that quoting them works on every shell; a pattern that matches nothing gives
-    an invalid :class:`SpecCheck` in its place."""
+    here too, so that quoting them works on every shell (:func:`glob_files`); a pattern that
+    matches nothing gives an invalid :class:`SpecCheck` in its place."""
     found: list[str | SpecCheck] = []
     seen: set[str] = set()
     for pattern in patterns:
-        if glob.has_magic(pattern) and not os.path.exists(pattern):
-            matches = sorted(m for m in glob.glob(pattern, recursive=True) if os.path.isfile(m))
+        if glob.has_magic(pattern) and not os.path.lexists(pattern):
+            matches = glob_files(pattern)
             if not matches:
                 found.append(
                     SpecCheck(
@@ -122,10 +178,30 @@ def check_files(patterns: list[str]) -> list[SpecCheck]:
 
 
 def check_path(path: str) -> SpecCheck:
+    """One spec's result; whatever goes wrong with it is an invalid result, never an exception,
+    so that the other specs are still checked."""
     try:
         return check_spec(load_spec(path))
     except SpecError as err:
         return SpecCheck(path, error=err)
+    except ConvcalcError as err:
+        return SpecCheck(path, error=SpecError([Problem(Location(path), err.render())]))
+    except RecursionError:
+        return SpecCheck(path, error=SpecError([Problem(Location(path), "nests too deeply")]))
+    except MemoryError:
+        return SpecCheck(
+            path, error=SpecError([Problem(Location(path), "needs more memory than there is")])
+        )
+    except Exception as exc:  # a bug in convcalc: say so, and go on with the other specs
+        return SpecCheck(path, error=SpecError([internal_problem(path, exc)]))
+
+
+def internal_problem(path: str, exc: BaseException) -> Problem:
+    return Problem(
+        Location(path),
+        f"convcalc failed on this spec: {type(exc).__name__}: {exc}",
+        hint="this is a bug in convcalc; please report it with the spec",
+    )
 
 
 def exit_code(results: list[SpecCheck]) -> int:

@@ -3,7 +3,7 @@
 Layers are matched by name. A layer is "changed" when its type, output shape, params or MACs
 differ; layers only in the new spec are "added", only in the old one "removed". Rows come in the
 new spec's order, each removed layer right after the layer that preceded it in the old spec.
-``--git REV`` reads the old version with ``git show REV:./FILE`` (git is optional).
+``--git REV`` reads the old version from git (git is optional).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 from convcalc.analysis import parse_spec
 from convcalc.errors import UsageError
 from convcalc.report import LayerRow, Report, Totals
+from convcalc.spec.files import decode_spec
+from convcalc.spec.limits import current
 from convcalc.spec.model import Spec
 
 FIELDS = ("kind", "output_shape", "params", "macs")
@@ -85,7 +87,12 @@ def diff_reports(old: Report, new: Report) -> SpecDiff:
 
 
 def spec_at_revision(path: str | Path, rev: str) -> Spec:
-    """The spec at ``path`` as committed at git revision ``rev``."""
+    """The spec at ``path`` as committed at git revision ``rev``.
+
+    ``rev`` is only ever a revision: it is resolved to a commit with ``git rev-parse --verify
+    --end-of-options`` (so ``--output=FILE`` is refused, never obeyed), and the file is read
+    as a blob of that commit within the spec size limit.
+    """
     p = Path(path)
     if shutil.which("git") is None:
         raise UsageError("--git needs git, which was not found on PATH")
@@ -93,23 +100,43 @@ def spec_at_revision(path: str | Path, rev: str) -> Spec:
     if not folder.is_dir():
         raise UsageError(f"{path}: no such folder")
 
-    def git(*args: str) -> subprocess.CompletedProcess[str]:
+    def git(*args: str) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
             ["git", "-C", str(folder), *args],
             capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
+            stdin=subprocess.DEVNULL,
             check=False,
         )
+
+    def why(done: subprocess.CompletedProcess[bytes], default: str) -> str:
+        text = done.stderr.decode("utf-8", "replace").strip().splitlines() or [default]
+        return text[0].removeprefix("fatal: ")
 
     if git("rev-parse", "--show-toplevel").returncode != 0:
         raise UsageError(
             f"{path} is not inside a git repository, so --git {rev} has nothing to compare with"
         )
-    shown = git("show", f"{rev}:./{p.name}")
+    commit = git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    sha = commit.stdout.decode("ascii", "replace").strip()
+    if commit.returncode != 0 or not sha:
+        raise UsageError(
+            f"--git {rev}: not a revision of this repository",
+            hint="e.g. HEAD, HEAD~1, main or origin/main",
+        )
+    blob = f"{sha}:./{p.name}"
+    kind = git("cat-file", "-t", blob)
+    if kind.returncode != 0 or kind.stdout.strip() != b"blob":
+        reason = why(kind, "not a file") if kind.returncode else "not a file there"
+        raise UsageError(f"cannot read {path} at {rev}: {reason}")
+    size = int(git("cat-file", "-s", blob).stdout.strip() or 0)
+    limit = current().max_file_bytes
+    if size > limit:
+        raise UsageError(
+            f"{path} at {rev} is {size:,} bytes, over the limit of {limit:,} bytes for a spec",
+            hint=f"pass --max-file-size {size} (or more) to read it",
+        )
+    shown = git("cat-file", "blob", blob)
     if shown.returncode != 0:
-        why = (shown.stderr.strip().splitlines() or ["git show failed"])[0]
-        why = why.removeprefix("fatal: ")
-        raise UsageError(f"cannot read {path} at {rev}: {why}")
-    return parse_spec(shown.stdout, f"{rev}:{path}")
+        raise UsageError(f"cannot read {path} at {rev}: {why(shown, 'git cat-file failed')}")
+    file = f"{rev}:{path}"
+    return parse_spec(decode_spec(shown.stdout, file), file)

@@ -23,6 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from convcalc.errors import UsageError
 from convcalc.runtime import inline
+from convcalc.runtime.archives import open_arrays
 from convcalc.runtime.weights import glorot_limit
 
 DEMO_KERNEL = np.array([[1.0, -1.0]])
@@ -112,13 +113,17 @@ def fit(
 
 def _array(text: str, flag: str) -> np.ndarray:
     path = Path(text)
-    if text.endswith(".npy"):
-        if not path.exists():
-            raise UsageError(f"{flag} {text}: no such file")
-        try:
-            a = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{flag} {text}: not a NumPy .npy file ({exc})") from None
+    if text.endswith(".npy"):  # read header first: never a device, a lying header, a pickle
+        with open_arrays(path, flag) as arrays:
+            m = next(iter(arrays.members.values()), None)
+            if not arrays.single or m is None:
+                raise UsageError(f"{flag} {text}: not a NumPy .npy file (an .npz archive)")
+            if m.dtype.kind == "c" or m.size > MAX_SIZE:
+                raise UsageError(
+                    f"{flag} {text}: holds {m.dtype} of shape {m.shape}; a real matrix of at "
+                    f"most {MAX_SIZE:,} values is needed"
+                )
+            a = arrays.read(m.name)
     else:
         lit = inline.parse(text, flag)
         a = np.asarray(lit.values).reshape(lit.shape)

@@ -252,8 +252,14 @@ def test_git_compares_with_a_revision(
     assert [d["name"] for d in doc["layers"]] == ["block3_conv2", "block3_conv3"]
     assert doc["totals"]["delta"]["params"] == 294_976
     result = run("diff", "specs/vgg16.yaml", "--git", "nope")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "error: --git nope: not a revision of this repository\n"
+        "  hint: e.g. HEAD, HEAD~1, main or origin/main\n",
+    )
+    result = run("diff", "specs/missing.yaml", "--git", "HEAD")
     assert result.exit_code == 2
-    assert result.stderr.startswith("error: cannot read specs/vgg16.yaml at nope: ")
+    assert result.stderr.startswith("error: cannot read specs/missing.yaml at HEAD: ")
 
 
 @needs_git

@@ -57,3 +57,16 @@ def test_check_doc_examples_fail_as_the_doc_says() -> None:
         ("max_params", 138_357_544),
         ("max_activation_bytes", 3_211_264),
     ]
+
+
+@pytest.mark.parametrize("doc", list(DOCS))
+def test_every_code_block_is_closed_before_the_next_section(doc: str) -> None:
+    """A lost ``` fence swallows the prose after it into a console block (and the rerun then
+    replaces that prose with command output): no section heading may sit inside a block."""
+    inside = False
+    for number, line in enumerate((ROOT / doc).read_text().splitlines(), 1):
+        if line.startswith("```"):
+            inside = not inside
+        elif inside and line.startswith("## "):
+            raise AssertionError(f"{doc}:{number}: heading inside a code block: {line}")
+    assert not inside, f"{doc}: a code block is not closed"

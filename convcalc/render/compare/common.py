@@ -8,6 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from convcalc.counting import macs_note
+from convcalc.render.escape import csv_row
 from convcalc.render.units import plain_shape
 from convcalc.render.units import ratio as ratio_text
 from convcalc.tools.compare import (
@@ -94,7 +95,7 @@ def _part_dict(p: Part) -> dict[str, Any]:
 
 def _csv(header: list[str], rows: list[list[Any]]) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows([header] + rows)
+    csv.writer(buf, lineterminator="\n").writerows([header] + [csv_row(r) for r in rows])
     return buf.getvalue()
 
 

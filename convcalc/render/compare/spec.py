@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from convcalc.render import escape
 from convcalc.render.common import SCHEMA_VERSION
 from convcalc.render.compare.common import (
     MACS_NOTE,
@@ -31,7 +32,7 @@ def spec_heading(cmp: SpecComparison) -> str:
         "bottleneck": f"a 1x1 reduction to C_in/{cmp.transform.value} channels followed by "
         f"the convolution",
     }[cmp.transform.kind]
-    return (
+    return escape.text(
         f"{cmp.before.name} -> {cmp.after.name} ({cmp.before.file} "
         f"{transform_flags(cmp.transform)}): every eligible convolution as {what}"
     )
@@ -180,12 +181,14 @@ def spec_dict(cmp: SpecComparison) -> dict[str, Any]:
 
 def spec_markdown(cmp: SpecComparison) -> str:
     lines = [
-        f"**{spec_heading(cmp)}**",
+        f"**{escape.markdown(spec_heading(cmp))}**",
         "",
         "| " + " | ".join(SPEC_HEADERS) + " |",
         "|:--|:--|--:|--:|--:|--:|--:|",
     ]
-    lines += ["| " + " | ".join(row) + " |" for row in _change_rows(cmp)]
+    lines += [
+        "| " + " | ".join([escape.markdown(row[0]), *row[1:]]) + " |" for row in _change_rows(cmp)
+    ]
     (_, p_before, p_after, p_saved), (_, m_before, m_after, m_saved) = spec_totals(cmp)[:2]
     lines.append(
         f"| **Total** | | **{p_before}** | **{p_after}** | **{m_before}** | **{m_after}** | |"

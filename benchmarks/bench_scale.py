@@ -1,0 +1,156 @@
+"""convcalc at scale: 100,000-layer specs, 1,000 specs in one check, and hostile inputs.
+
+Each command runs as a fresh process (``python -c`` with the checkout first on the path); the
+script prints wall time, CPU time (user + system) and peak resident memory of each, the goal it
+is measured against, and, for 25,000 / 50,000 / 100,000 layers, the time per layer (linear
+means a flat column). With --baseline DIR (another checkout, e.g. `git worktree add ../base
+main`) every command also runs with that version, in the same loop, and the ratio is printed.
+`convcalc check` runs its specs one after the other in one process (no parallelism).
+
+Goals (issue 9): 100,000 layers: `summary --format json` and `check` under 2 s, the table
+under 4 s (it shows the first and last 500 rows beyond 1,000), under 300 MB; 1,000 specs in
+one `check` under 10 s; hostile inputs refused in well under a second.
+
+Where the time goes (py-spy, `summary --format json` of 100,000 layers, December 2026): reading
+the YAML 20% (libyaml's events about half of it), the layer entries 38% (entry parsing, the
+argument validators and ``Layer.__init__``, which parses every default again for every layer),
+the engine 26% (the layers' shape, weight, MAC and receptive-field formulas), writing the JSON
+5%. Memory: about 150 MB of the peak are the layer objects' attribute dictionaries.
+
+    python benchmarks/bench_scale.py [-n 3] [--baseline DIR] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ("vgg16", "mobilenet_v1", "inception_3a", "inception_bottleneck")
+
+
+def layers_spec(path: Path, n: int) -> Path:
+    """A valid chain of ``n`` small convolutions with an expectation (which fails: check's
+    exit 1 is expected)."""
+    with path.open("w") as fh:
+        fh.write("name: big\ninput: [8, 8, 4]\nlayers:\n")
+        for i in range(n):
+            fh.write(f"  - Conv2D: {{name: c{i}, filters: 4, kernel_size: 3, padding: same}}\n")
+        fh.write("expect:\n  params: 1\n")
+    return path
+
+
+def hostile(folder: Path) -> dict[str, list[str]]:
+    """Inputs an attacker would send, and the command for each."""
+    lol = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lol.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    (folder / "lol.yaml").write_text("\n".join(lol) + "\n")
+    with (folder / "invalid.yaml").open("w") as fh:
+        fh.write("input: [8, 8, 4]\nlayers:\n")
+        for i in range(100_000):
+            fh.write(f"  - Conv2D: {{name: c{i}, filters: 4, kernal_size: 3}}\n")
+    (folder / "wide.yaml").write_text(
+        "input: [" + ", ".join(["1"] * 1_000_000) + ", 0]\nlayers: [Flatten]\n"
+    )
+    return {
+        "billion laughs (342 bytes)": ["summary", str(folder / "lol.yaml")],
+        "100,000 invalid layers, --format github": [
+            "check",
+            str(folder / "invalid.yaml"),
+            "--format",
+            "github",
+        ],
+        "1,000,000-element input:": ["summary", str(folder / "wide.yaml")],
+    }
+
+
+def launcher(package: Path, args: list[str]) -> list[str]:
+    return [
+        sys.executable,
+        "-c",
+        f"import sys; sys.path.insert(0, {str(package)!r}); "
+        f"sys.argv = ['convcalc'] + {args!r}; from convcalc.cli import main; main()",
+    ]
+
+
+def measure(cmd: list[str], cwd: Path) -> tuple[float, float, float, int]:
+    """Wall s, CPU s, peak RSS MiB and bytes written to stdout+stderr, of one fresh process."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=out)
+        _, _, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = 0
+        size = out.seek(0, os.SEEK_END)
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, size
+
+
+def run(label: str, args: list[str], cwd: Path, n: int, base: Path | None, goal: str) -> None:
+    results: dict[str, list[tuple[float, float, float, int]]] = {"this": [], "base": []}
+    for _ in range(n):
+        results["this"].append(measure(launcher(ROOT, args), cwd))
+        if base is not None:
+            results["base"].append(measure(launcher(base, args), cwd))
+    for who, rows in results.items():
+        if not rows:
+            continue
+        wall = statistics.median(r[0] for r in rows)
+        cpu = statistics.median(r[1] for r in rows)
+        rss = max(r[2] for r in rows)
+        out = rows[0][3]
+        name = "this" if who == "this" else f"baseline {base.name if base else ''}"
+        print(
+            f"  {label:<44} {name:<16} wall {wall:7.2f} s  cpu {cpu:7.2f} s  "
+            f"peak {rss:7.0f} MiB  output {out:>11,} B   goal: {goal}"
+        )
+    if results["base"]:
+        this_cpu = statistics.median(r[1] for r in results["this"])
+        base_cpu = statistics.median(r[1] for r in results["base"])
+        print(f"  {'':<44} baseline / this (cpu): {base_cpu / this_cpu:.1f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=3, help="runs per command (medians)")
+    ap.add_argument("--baseline", type=Path, help="another checkout of convcalc to compare with")
+    ap.add_argument("--quick", action="store_true", help="skip the 25k/50k linearity runs")
+    a = ap.parse_args()
+    base = a.baseline.resolve() if a.baseline else None
+    work = Path(tempfile.mkdtemp(prefix="convcalc-scale-"))
+    try:
+        print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} (shared machine)")
+        big = layers_spec(work / "big.yaml", 100_000)
+        print("100,000 valid layers:")
+        run("summary --format json", ["summary", str(big), "-f", "json"], work, a.n, base, "2 s")
+        run("check", ["check", str(big)], work, a.n, base, "2 s")
+        run("summary (the table)", ["summary", str(big)], work, a.n, base, "4 s")
+        if not a.quick:
+            print("linearity (summary --format json; cpu s per 1,000 layers):")
+            for n in (25_000, 50_000, 100_000):
+                spec = layers_spec(work / f"l{n}.yaml", n)
+                cpus = [measure(launcher(ROOT, ["summary", str(spec), "-f", "json"]), work)[1]]
+                print(f"  {n:>7,} layers: cpu {cpus[0]:6.2f} s, {1000 * cpus[0] / n:.3f} s")
+        many = work / "many"
+        many.mkdir()
+        for i in range(250):
+            for s in SPECS:
+                shutil.copy(ROOT / "specs" / f"{s}.yaml", many / f"{s}_{i}.yaml")
+        print("1,000 specs in one check (sequential, one process):")
+        run("check 'many/*.yaml'", ["check", "many/*.yaml"], work, a.n, base, "10 s")
+        print("hostile inputs (each refused with a located error):")
+        for label, args in hostile(work).items():
+            run(label, args, work, 1, None, "< 1 s, small output")  # the old version: minutes
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
