@@ -25,15 +25,20 @@ def busy_s() -> float:
 
 
 def timed(
-    fn: Callable[[], object], repeat: int, foreign_limit: float | None = None
+    fn: Callable[[], object],
+    repeat: int,
+    foreign_limit: float | None = None,
+    kept_calls: list[int] | None = None,
 ) -> tuple[list[float], int]:
     """``repeat`` timings of ``fn()`` during which other processes used at most
     ``foreign_limit`` CPU seconds (the machine is shared; a contended run is repeated, up to
     4·repeat tries). Returns the kept times and how many were dropped; when fewer than
     ``repeat`` stayed uncontended (a neighbour that never pauses), every time measured, so that
-    a loaded machine gives slow figures rather than none."""
+    a loaded machine gives slow figures rather than none. ``kept_calls`` receives the indices
+    (0-based, among the calls made) of the times returned."""
     kept: list[float] = []
     every: list[float] = []
+    index: list[int] = []
     dropped = 0
     limit = FOREIGN_LIMIT if foreign_limit is None else foreign_limit
     for _ in range(4 * repeat):
@@ -47,10 +52,13 @@ def timed(
             dropped += 1
             continue
         kept.append(dt)
+        index.append(len(every) - 1)
         if len(kept) == repeat:
             break
     if len(kept) < repeat:
-        return every, dropped
+        kept, index = every, list(range(len(every)))
+    if kept_calls is not None:
+        kept_calls[:] = index
     return kept, dropped
 
 

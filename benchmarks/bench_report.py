@@ -67,7 +67,8 @@ def preamble(args: Any, load: float) -> None:
         "convolution layers' GFLOP/s (their MACs over their time) and %GEMM its share of the "
         "measured sgemm peak; torch: PyTorch's convolution GFLOP/s (clocked per layer); RSS: peak "
         "MiB while running forwards; rel.err: the largest max |convcalc - PyTorch| / max |PyTorch| "
-        "over every layer's output (batch 1); drop: contended forwards dropped"
+        "over every layer's output (batch 1; then that layer, and each side's worst against the "
+        "same PyTorch model in float64); drop: contended forwards dropped"
     )
 
 
@@ -117,6 +118,14 @@ def summary(case: dict[str, Any]) -> dict[str, Any]:
         checks = [r["check"] for k in torch for r in runs[k] if r.get("check")]
         out["err"] = max((c["worst"] for c in checks), default=math.nan)
         out["err_layer"] = max(checks, key=lambda c: c["worst"])["layer"] if checks else ""
+        out["f64"] = (
+            (
+                max(c.get("f64_cc", math.nan) for c in checks),
+                max(c.get("f64_pt", math.nan) for c in checks),
+            )
+            if checks
+            else (math.nan, math.nan)
+        )
     return out
 
 
@@ -137,7 +146,11 @@ def case_lines(case: dict[str, Any]) -> list[str]:
         )
     lines = [
         f"{name:21s} {case['threads']:3d} {case['batch']:5d} {med['numpy']:9.4f} {tail} {drops:5d}"
-        + (f" {s['err_layer']}" if s.get("err_layer") else "")
+        + (
+            f" {s['err_layer']}; vs float64: convcalc {s['f64'][0]:.1e}, PyTorch {s['f64'][1]:.1e}"
+            if s.get("err_layer")
+            else ""
+        )
     ]
     if "baseline" in med:
         lines.append(

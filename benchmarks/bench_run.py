@@ -101,9 +101,11 @@ def worker_numpy(net: str, batch: int, repeat: int, check: str) -> dict[str, Any
     setup_peak = bc.hwm_mib()
     bc.reset_hwm()
     ex.forward()  # warm-up: shape checks, statistics, first touch of the buffers
-    times, dropped = bc.timed(ex.forward, repeat)
+    calls: list[int] = []
+    times, dropped = bc.timed(ex.forward, repeat, kept_calls=calls)
     peak = bc.hwm_mib()
-    layers = {n: statistics.median(t[1:]) for n, t in ex.times.items()}
+    # each layer's median over the forwards kept (ex.times[n][0] is the warm-up's)
+    layers = {n: statistics.median(t[1 + i] for i in calls) for n, t in ex.times.items()}
     # the time of copying each layer's bytes (its inputs and output) once, for the GB/s bound
     copy_s: dict[int, float] = {}
     for r in report.rows:

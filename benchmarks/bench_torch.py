@@ -241,26 +241,42 @@ def profile_by_kind(model: Any, x: Any, passes: int = 7) -> dict[str, float]:
 
 def compare_layers(model: Any, x: Any, var: dict[str, str], path: str, cf: bool) -> dict[str, Any]:
     """Every layer's output against the runtime's (``path``: its saved activations, .npz, in
-    the spec's layout): the worst max |runtime - torch| / max |torch| and its layer."""
+    the spec's layout): the worst max |runtime - torch| / max |torch| and its layer; and both
+    against the same torch model in float64 (``f64_cc``, ``f64_pt``: the worst of each), which
+    says whose rounding a difference is. Each layer's error is relative to that layer's
+    largest magnitude, and errors compound: each side feeds its own previous output on."""
+    import copy
+
     import numpy as np
     import torch
 
     saved = np.load(path)
     with torch.inference_mode():
         outs = model.forward_all(x)
+        exact = copy.deepcopy(model).double().forward_all(x.double())
     worst, where, n = 0.0, "", 0
+    f64 = {"cc": 0.0, "pt": 0.0}
+
+    def rel(a: Any, b: Any) -> float:
+        scale = float(np.max(np.abs(b))) if b.size else 0.0
+        return float(np.max(np.abs(a - b))) / scale if scale else 0.0
+
+    def canonical(t: Any) -> Any:
+        if not cf and t.dim() >= 3:
+            t = t.permute(0, *range(2, t.dim()), 1)
+        return t.double().numpy()
+
     for name in saved.files:
         t = outs.get(var.get(name, ""))
         if not isinstance(t, torch.Tensor):
             continue
-        if not cf and t.dim() >= 3:
-            t = t.permute(0, *range(2, t.dim()), 1)
-        b, a = t.double().numpy(), saved[name].astype(np.float64)
+        b, a = canonical(t), saved[name].astype(np.float64)
         if a.shape != b.shape:
             return {"worst": float("inf"), "layer": f"{name}: {a.shape} vs {b.shape}", "n": n}
-        scale = float(np.max(np.abs(b))) if b.size else 0.0
-        err = float(np.max(np.abs(a - b))) / scale if scale else 0.0
+        e = canonical(exact[var[name]])
+        f64["cc"], f64["pt"] = max(f64["cc"], rel(a, e)), max(f64["pt"], rel(b, e))
+        err = rel(a, b)
         n += 1
         if err > worst:
             worst, where = err, name
-    return {"worst": worst, "layer": where, "n": n}
+    return {"worst": worst, "layer": where, "n": n, "f64_cc": f64["cc"], "f64_pt": f64["pt"]}
