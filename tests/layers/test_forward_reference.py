@@ -367,6 +367,10 @@ def test_conv3d(case) -> None:
 @SETTINGS
 @given(conv_case("Depthwise"), st.booleans())
 def test_depthwise_and_separable(case, separable: bool) -> None:
+    check_depthwise(case, separable)
+
+
+def check_depthwise(case, separable: bool) -> None:
     r, k, d, s, n, c, dm = (
         case["r"],
         case["k"],
@@ -767,6 +771,7 @@ def fast_paths(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(TUNING, "chunk", 64)  # several slabs of im2col rows and Winograd tiles
     monkeypatch.setattr(TUNING, "winograd_slab", 16)
     monkeypatch.setattr(TUNING, "winograd_gemm_rows", 0)
+    monkeypatch.setattr(TUNING, "depthwise_block", 8)  # blocks of one row, or part of one
     old = WORKERS.n
     WORKERS.set(3)
     yield
@@ -835,3 +840,15 @@ def test_conv3x3_fast_paths(
 def test_conv_fast_paths(fast_paths, case) -> None:
     """Every convolution again with im2col in several row slabs and threaded copies."""
     check_conv(case)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture],
+)
+@given(conv_case("Depthwise"), st.booleans())
+def test_depthwise_fast_paths(fast_paths, case, separable: bool) -> None:
+    """Every depthwise convolution again with the tap loop in cache blocks of a row or less,
+    over several samples, in threaded slabs."""
+    check_depthwise(case, separable)
