@@ -569,6 +569,29 @@ def test_batch_norm(c: int, n: int, scale: bool, center: bool, channels_first: b
     check(layer, analytic, [x], params, ref)
 
 
+def test_batch_norm_fold_is_reused_only_while_the_weights_stay() -> None:
+    """The folded scale and shift are cached across forwards (convcalc.ops.elementwise): a
+    second forward, a forward after the weights changed in place, and one of another width all
+    match the reference loop (float64, per element)."""
+    from convcalc.ops.elementwise import batch_norm
+
+    c = 3
+    gamma, beta, mean, var = (v.astype(np.float32) for v in (rand(c), rand(c), rand(c), rand(c)))
+    var = np.abs(var) + np.float32(0.1)
+
+    def ref(x: np.ndarray) -> np.ndarray:
+        out = (x.astype(np.float64) - mean) / np.sqrt(var.astype(np.float64) + 1e-3)
+        return out * gamma + beta
+
+    for shape in ((2, 4, 5, c), (2, 4, 5, c), (1, 3, 7, c)):
+        x = rand(*shape).astype(np.float32)
+        np.testing.assert_allclose(
+            batch_norm(x, 3, gamma, beta, mean, var, 1e-3), ref(x), rtol=1e-5, atol=1e-6
+        )
+        gamma *= 2  # in place: the next forward must see it
+        var += np.float32(1)
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
 @given(
     st.integers(1, 6),
