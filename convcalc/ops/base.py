@@ -32,7 +32,8 @@ class Tuning:
     winograd_min_channels: int = 64  # below this the Winograd transforms cost what the GEMMs save
     winograd_slab: int = 1 << 19  # elements of a transformed Winograd buffer per slab
     winograd_gemm_rows: int = 2  # a Winograd slab's GEMMs get at least this many rows per channel
-    depthwise_taps_max_c: int = 128  # depthwise by taps up to 56x56x128, einsum from 28x28x256
+    depthwise_taps_max_c: int = 192  # depthwise by taps up to 28x28x192, einsum from 14x14x384
+    depthwise_block: int = 1 << 16  # output elements per cache block of the depthwise tap loop
 
 
 TUNING = Tuning()

@@ -5,6 +5,7 @@ Kernel in Keras layout ``(k..., C_in, depth_multiplier)``; output channel ``c·d
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,6 +52,9 @@ def depthwise(
         return bias_act_rows(y.reshape((n,) + tuple(out) + (c * dm,)), bias, act)
     at = tap_slices(win, r)
     y = np.empty((n,) + tuple(out) + (c, dm), dtype=F32)
+    if r >= 2:
+        y = _blocked_taps(xp, kernel, y, out, dilation)
+        return bias_act_rows(y.reshape(y.shape[:-2] + (-1,)), bias, act)
     tmp = SCRATCH.get("dw_tmp", (n,) + tuple(out) + (c,))
     # each tap's multipliers tiled over the last spatial axis, so that NumPy runs one long
     # inner loop over (width, C) instead of a loop of C-long ones (measured 2x faster)
@@ -76,3 +80,59 @@ def depthwise(
     WORKERS.run(slab, out[0], max(1, TUNING.parallel_min // max(1, y.size // max(out[0], 1))))
     y = y.reshape((n,) + tuple(out) + (c * dm,))
     return bias_act_rows(y, bias, act)
+
+
+def _blocked_taps(
+    xp: np.ndarray,
+    kernel: np.ndarray,
+    y: np.ndarray,
+    out: Sequence[int],
+    dilation: Sequence[int],
+) -> np.ndarray:
+    """The tap loop of a stride-1 depthwise convolution of 2 or more spatial axes, one sample
+    and a block of about TUNING.depthwise_block output elements at a time, so that the k·k
+    multiply-adds of a block run while it is in cache (the whole-output loop streamed each
+    tap's pass from memory: MobileNet's 112x112x32 layer 2.9 -> 0.7 ms on the Zen 5 VM).
+    ``xp``: the padded input (N, (out-1) + d·(k-1) + 1 ..., C), sliced per tap directly (a
+    plain slice keeps (width, C) one contiguous run, measured 1.4x faster than the tap's slice
+    of the window view); ``y``: (N, out..., C, dm), written and returned."""
+    n, c, dm = y.shape[0], y.shape[-2], y.shape[-1]
+    k = kernel.shape[: len(out)]
+    last = out[-1]
+    kt = {
+        t: np.ascontiguousarray(np.broadcast_to(kernel[t].T[:, None, :], (dm, last, c)))
+        for t in taps(k)
+    }
+    flat = y.reshape(y.shape[:-2] + (c * dm,))  # dm 1: a plain (…, C) view, measured faster
+    row = math.prod(out[1:]) * c  # elements of one output row (first spatial axis)
+    step = max(1, TUNING.depthwise_block // max(row, 1))
+
+    # each tap's input: a plain slice of xp, (N, out..., C)
+    src = [
+        (
+            xp[
+                (slice(None),)
+                + tuple(slice(ti * d, ti * d + o) for ti, d, o in zip(t, dilation, out))
+            ],
+            [kt[t][m] for m in range(dm)],
+        )
+        for t in taps(k)
+    ]
+
+    def slab(lo: int, hi: int) -> None:
+        tmp = np.empty((min(step, hi - lo),) + tuple(out[1:]) + (c,), dtype=F32)
+        for s in range(n):
+            for b0 in range(lo, hi, step):
+                b1 = min(hi, b0 + step)
+                tm = tmp[: b1 - b0]
+                for m in range(dm):
+                    ym = flat[s, b0:b1] if dm == 1 else y[s, b0:b1, ..., m]
+                    for i, (xt, km) in enumerate(src):
+                        if i == 0:
+                            np.multiply(xt[s, b0:b1], km[m], out=ym)
+                        else:
+                            np.multiply(xt[s, b0:b1], km[m], out=tm)
+                            ym += tm
+
+    WORKERS.run(slab, out[0], max(1, TUNING.parallel_min // max(1, row)))
+    return y

@@ -367,6 +367,10 @@ def test_conv3d(case) -> None:
 @SETTINGS
 @given(conv_case("Depthwise"), st.booleans())
 def test_depthwise_and_separable(case, separable: bool) -> None:
+    check_depthwise(case, separable)
+
+
+def check_depthwise(case, separable: bool) -> None:
     r, k, d, s, n, c, dm = (
         case["r"],
         case["k"],
@@ -563,6 +567,29 @@ def test_batch_norm(c: int, n: int, scale: bool, center: bool, channels_first: b
     if center:
         params["beta"] = beta
     check(layer, analytic, [x], params, ref)
+
+
+def test_batch_norm_fold_is_reused_only_while_the_weights_stay() -> None:
+    """The folded scale and shift are cached across forwards (convcalc.ops.elementwise): a
+    second forward, a forward after the weights changed in place, and one of another width all
+    match the reference loop (float64, per element)."""
+    from convcalc.ops.elementwise import batch_norm
+
+    c = 3
+    gamma, beta, mean, var = (v.astype(np.float32) for v in (rand(c), rand(c), rand(c), rand(c)))
+    var = np.abs(var) + np.float32(0.1)
+
+    def ref(x: np.ndarray) -> np.ndarray:
+        out = (x.astype(np.float64) - mean) / np.sqrt(var.astype(np.float64) + 1e-3)
+        return out * gamma + beta
+
+    for shape in ((2, 4, 5, c), (2, 4, 5, c), (1, 3, 7, c)):
+        x = rand(*shape).astype(np.float32)
+        np.testing.assert_allclose(
+            batch_norm(x, 3, gamma, beta, mean, var, 1e-3), ref(x), rtol=1e-5, atol=1e-6
+        )
+        gamma *= 2  # in place: the next forward must see it
+        var += np.float32(1)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
@@ -767,6 +794,7 @@ def fast_paths(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(TUNING, "chunk", 64)  # several slabs of im2col rows and Winograd tiles
     monkeypatch.setattr(TUNING, "winograd_slab", 16)
     monkeypatch.setattr(TUNING, "winograd_gemm_rows", 0)
+    monkeypatch.setattr(TUNING, "depthwise_block", 8)  # blocks of one row, or part of one
     old = WORKERS.n
     WORKERS.set(3)
     yield
@@ -835,3 +863,15 @@ def test_conv3x3_fast_paths(
 def test_conv_fast_paths(fast_paths, case) -> None:
     """Every convolution again with im2col in several row slabs and threaded copies."""
     check_conv(case)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture],
+)
+@given(conv_case("Depthwise"), st.booleans())
+def test_depthwise_fast_paths(fast_paths, case, separable: bool) -> None:
+    """Every depthwise convolution again with the tap loop in cache blocks of a row or less,
+    over several samples, in threaded slabs."""
+    check_depthwise(case, separable)
