@@ -53,5 +53,17 @@ def cli():
     return run
 
 
+# the networks and single layers of the counting tools' goldens (conventions.json), as specs
+CONVENTION_SPECS = {
+    "vgg16": "convcalc/zoo/vgg16_torchvision.yaml",
+    "resnet18": "convcalc/zoo/resnet18.yaml",
+    "resnet50": "convcalc/zoo/resnet50_torchvision.yaml",
+    "mobilenet_v2": "convcalc/zoo/mobilenet_v2_torchvision.yaml",
+    "conv_transpose": "docs/examples/tool_conv_transpose.yaml",
+    "ceil_pool": "docs/examples/tool_ceil_pool.yaml",
+    "biased_conv": "docs/examples/tool_biased_conv.yaml",
+}
+
+
 def load_golden_json(name: str) -> Any:
     return json.loads((GOLDEN / name).read_text())

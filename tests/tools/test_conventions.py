@@ -14,18 +14,10 @@ import pytest
 from convcalc.analysis import analyze, load_spec
 from convcalc.analysis.conventions import convention, default_for
 from convcalc.report import Report
+from tests.conftest import CONVENTION_SPECS as SPECS
 from tests.conftest import ROOT, load_golden_json
 
 GOLDEN = load_golden_json("conventions.json")["models"]
-SPECS = {
-    "vgg16": "convcalc/zoo/vgg16_torchvision.yaml",
-    "resnet18": "convcalc/zoo/resnet18.yaml",
-    "resnet50": "convcalc/zoo/resnet50_torchvision.yaml",
-    "mobilenet_v2": "convcalc/zoo/mobilenet_v2_torchvision.yaml",
-    "conv_transpose": "docs/examples/tool_conv_transpose.yaml",
-    "ceil_pool": "docs/examples/tool_ceil_pool.yaml",
-    "biased_conv": "docs/examples/tool_biased_conv.yaml",
-}
 TOTAL = {  # the tool's own total of one forward pass, as it returns it
     "torchinfo": "total_mult_adds",
     "fvcore": "total",
