@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from convcalc.errors import Location, Problem, printable, quote
 from convcalc.spec.limits import MAX_DEPTH, alias_budget
 from convcalc.spec.yaml_values import (
@@ -73,6 +71,8 @@ class Builder(ScalarReader):
 
     # --- the event loop ------------------------------------------------------------------------
     def run(self, get_event: Any) -> None:  # noqa: C901 (the hot loop, kept in one piece)
+        import yaml
+
         scalar_event = yaml.ScalarEvent
         mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
         mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent

@@ -16,7 +16,10 @@ tree: every value and key records where it starts, so that every later error can
   (anywhere but in ``description``) are problems.
 
 The event loop is :mod:`convcalc.spec.yaml_build`; what a scalar is worth,
-:mod:`convcalc.spec.yaml_values`.
+:mod:`convcalc.spec.yaml_values`. Most specs are read by :mod:`convcalc.spec.yaml_fast`
+instead (several times faster, and without importing PyYAML); it leaves every document it is
+not certain of, and every problem, to the event loop, and its source map is completed by the
+event loop the first time a message needs a place it did not record.
 """
 
 from __future__ import annotations
@@ -25,16 +28,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from convcalc.errors import Location, Problem, SpecError
+from convcalc.spec import yaml_fast
 from convcalc.spec.yaml_build import Builder, Stop
 from convcalc.spec.yaml_values import KEY, SHIFT, VALUE, Path
-
-try:  # the C parser is several times faster; both give marks
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
 
 __all__ = ["Path", "Reporter", "Source", "load_yaml"]
 
@@ -54,12 +51,23 @@ class Source:
     locs: dict[Path, int] = field(default_factory=dict)
     values: dict[Path, Location] = field(default_factory=dict)
     keys: dict[Path, Location] = field(default_factory=dict)
+    # the text, while ``locs`` is the fast reader's partial map (see yaml_fast.RECORDED)
+    text: str | None = field(default=None, repr=False)
+
+    def _complete(self) -> None:
+        """The whole source map, from libyaml's reading of the text (the first time a place
+        that the fast reader did not record is asked for)."""
+        text, self.text = self.text, None
+        if text is not None:
+            self.locs = _libyaml(text, self.file).locs
 
     def _location(self, packed: int) -> Location:
         return Location(self.file, packed >> SHIFT, packed & ((1 << SHIFT) - 1))
 
     def at(self, path: Path) -> Location:
         """Location of the value at ``path``, or of the nearest enclosing value that has one."""
+        if self.text is not None and path not in self.locs:
+            self._complete()
         locs, values = self.locs, self.values
         while path not in locs and path and (not values or path not in values):
             path = path[:-1]
@@ -72,6 +80,8 @@ class Source:
         """Location of the key that introduces ``path`` (falls back to its value)."""
         if self.keys and path in self.keys:
             return self.keys[path]
+        if self.text is not None and path not in self.locs:
+            self._complete()
         found = self.locs.get(path, 0) >> KEY
         return self._location(found) if found else self.at(path)
 
@@ -111,8 +121,22 @@ class Reporter:
 def load_yaml(text: str, file: str) -> Source:
     """Parse ``text``; raise :class:`SpecError` with every problem found (a malformed
     document gives one, at the YAML error's position)."""
+    try:
+        data, locs = yaml_fast.read(text)
+    except yaml_fast.Unsure:
+        return _libyaml(text, file)
+    except RecursionError:  # pragma: no cover - the fast reader stops at MAX_DEPTH
+        return _libyaml(text, file)
+    return Source(file, data, locs, text=text)
+
+
+def _libyaml(text: str, file: str) -> Source:
+    """``text`` read by libyaml's event stream (:mod:`convcalc.spec.yaml_build`)."""
+    import yaml
+
+    loader_class: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C: several times faster
     builder = Builder(file, len(text))
-    loader = _Loader(text)
+    loader = loader_class(text)
     try:
         builder.run(loader.get_event)
     except yaml.MarkedYAMLError as exc:

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from convcalc.errors import printable, quote, unprintable
 from convcalc.spec.limits import MAX_INT_DIGITS
 
 Path = tuple[Any, ...]
 
 TAG = "tag:yaml.org,2002:"
-RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
-_BOOLS = yaml.constructor.SafeConstructor.bool_values
 FREE_TEXT = (("description",),)  # values that may hold newlines and tabs
 SHIFT = 32  # a location is packed into one int: line << SHIFT | column
 KEY = 64  # a path's entry is key location << KEY | value location (0: no key)
@@ -28,6 +24,15 @@ VALUE = (1 << KEY) - 1
 NO_KEY = object()  # a mapping waits for its next key
 MERGE = object()  # the merge key <<
 BAD = object()  # a value that was reported
+
+
+def resolvers() -> dict[str, list[tuple[str, Any]]]:
+    """PyYAML's implicit resolvers by first character: YAML 1.1's rules, stated once (PyYAML is
+    imported only when a document needs them; see :mod:`convcalc.spec.yaml_fast`)."""
+    import yaml
+
+    found: dict[str, list[tuple[str, Any]]] = yaml.resolver.Resolver.yaml_implicit_resolvers
+    return found
 
 
 class ScalarReader:
@@ -62,7 +67,7 @@ class ScalarReader:
 
     def resolve(self, text: str, packed: int) -> Any:
         """A plain scalar's value, by YAML 1.1's implicit rules (as PyYAML's SafeLoader)."""
-        for tag, regexp in RESOLVERS.get(text[:1], ()):
+        for tag, regexp in resolvers().get(text[:1], ()):
             if regexp.match(text):
                 return self.construct(tag[len(TAG) :], text, packed)
         return text
@@ -88,12 +93,16 @@ class ScalarReader:
         if name == "float":
             return _float(text)
         if name == "bool":
-            return _BOOLS[text.lower()]
+            import yaml
+
+            return yaml.constructor.SafeConstructor.bool_values[text.lower()]
         if name == "null":
             return None
         if name == "merge":
             return MERGE
         if name == "timestamp":
+            import yaml
+
             cons = yaml.constructor.SafeConstructor()
             return cons.construct_yaml_timestamp(yaml.ScalarNode(TAG + "timestamp", text))
         return text  # "value" (a lone =) and anything else: the text itself
