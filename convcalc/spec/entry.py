@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from convcalc.errors import ArgError, Problem
 from convcalc.fields import REQUIRED, Arg
@@ -66,6 +66,32 @@ _MISSING = object()
 SUGGESTIONS = 200  # "did you mean" hints for the first problems only (the report is capped)
 
 
+class _Made(NamedTuple):
+    """What an entry's arguments (all but its name and inputs) made: the next entry written
+    with the same arguments is the same layer under another name (a long spec repeats a few
+    configurations many times)."""
+
+    layer: Layer
+    spelled: dict[str, str]
+    trainable: bool
+    functional: bool
+    group: tuple[str, ...]
+
+
+_PER_ENTRY = frozenset(("name", "inputs"))
+
+
+def _made_key(written: str, args: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What makes two entries the same layer but for their names and inputs; None when a value
+    cannot be a key (a list: ``strides: [2, 2]``)."""
+    key = (written, *[(k, v) for k, v in args.items() if k not in _PER_ENTRY])
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 class EntryParser(Reporter):
     """Validates layer entries; problems go to ``problems``. ``current_name`` is the name of the
     entry being parsed, so that the list can skip the layers that depend on a broken one."""
@@ -77,6 +103,7 @@ class EntryParser(Reporter):
         self.blocks: list[str] = []  # the spec's block names, for "did you mean" hints
         self.parsed: dict[str, tuple[type[Layer], dict[str, Any]]] = {}  # for shares:
         self.parse_cache: dict[tuple[Any, ...], Any] = {}  # see parse_value
+        self.made: dict[tuple[Any, ...], _Made] = {}  # see layer
 
     def kind(self, i: int, entry: Entry) -> tuple[str, type[Layer], dict[str, Any]] | None:
         """The written kind, its class and its argument mapping; None (reported) if unusable."""
@@ -126,6 +153,12 @@ class EntryParser(Reporter):
             return None
         written, cls, args = found
         kpath = entry.path + (written,)
+        given = args.get("name")
+        if "shares" not in args and (given is None or (isinstance(given, str) and given)):
+            key = _made_key(written, args)
+            made = self.made.get(key) if key is not None else None
+            if made is not None:
+                return self.again(i, entry, final_name, made, args, kpath)
         owner = self.shared_owner(i, cls, args, kpath)
         if owner is None:
             return None
@@ -144,6 +177,54 @@ class EntryParser(Reporter):
         desc = f"layers[{i}] '{name}' ({cls.kind}){entry.via}"
         loc = self.src.key_at(kpath)  # the line of the layer's kind
         inputs = self.inputs(cls, args, kpath, desc)
+        trainable, functional, group = self.common(args, kpath, desc)
+        reported = len(self.problems)
+        values, arg_locs, ok = self.args(cls, args, kpath, desc)
+        if not ok:
+            return None
+        layer = cls(
+            values,
+            name=name,
+            channels_first=self.channels_first,
+            loc=loc,
+            arg_locs=arg_locs,
+            index=i,
+            spelling=written,
+        )
+        errors = layer.validate()
+        for err in errors:
+            at = arg_locs.get(err.arg or "", loc)
+            self.problems.append(Problem(at, err.message, desc, err.hint))
+        if errors:
+            return None  # its shape would only repeat the problem; dependents are skipped
+        if not owner:
+            self.parsed[name] = (cls, args)
+            key = _made_key(written, args)
+            if key is not None and layer.signature is not None and len(self.problems) == reported:
+                self.made[key] = _Made(layer, arg_locs.spelled, trainable, functional, tuple(group))
+        return LayerSpec(
+            i,
+            cls.kind,
+            name,
+            layer,
+            inputs,
+            loc,
+            trainable,
+            written,
+            entry.path,
+            entry.use or entry.path,
+            entry.blocks,
+            entry.via,
+            args,
+            owner,
+            tuple(group),
+            functional,
+        )
+
+    def common(
+        self, args: dict[str, Any], kpath: tuple[Any, ...], desc: str
+    ) -> tuple[bool, bool, list[str]]:
+        """The entry's ``trainable``, ``functional`` and ``group`` (each reported if invalid)."""
         trainable = args.get("trainable", True)
         if not isinstance(trainable, bool):
             self.fail(
@@ -172,26 +253,29 @@ class EntryParser(Reporter):
                 layer=desc,
             )
             group = []
-        values, arg_locs, ok = self.args(cls, args, kpath, desc)
-        if not ok:
-            return None
-        layer = cls(
-            values,
-            name=name,
-            channels_first=self.channels_first,
-            loc=loc,
-            arg_locs=arg_locs,
-            index=i,
-            spelling=written,
-        )
-        errors = layer.validate()
-        for err in errors:
-            at = arg_locs.get(err.arg or "", loc)
-            self.problems.append(Problem(at, err.message, desc, err.hint))
-        if errors:
-            return None  # its shape would only repeat the problem; dependents are skipped
-        if not owner:
-            self.parsed[name] = (cls, args)
+        return trainable, functional, group
+
+    def again(
+        self,
+        i: int,
+        entry: Entry,
+        name: str,
+        made: _Made,
+        args: dict[str, Any],
+        kpath: tuple[Any, ...],
+    ) -> LayerSpec | None:
+        """An entry written with the arguments of an earlier one (``made``): the same layer,
+        with its own name, place and inputs, and nothing validated twice."""
+        template = made.layer
+        cls = type(template)
+        self.current_name = name
+        loc = self.src.key_at(kpath)
+        inputs = self.inputs(cls, args, kpath, f"layers[{i}] '{name}' ({cls.kind}){entry.via}")
+        layer = cls.__new__(cls)
+        layer.__dict__.update(template.__dict__)  # every value hashable (its signature exists)
+        layer.name, layer.loc, layer.index = name, loc, i
+        layer.arg_locs = ArgLocations(self.src, kpath, made.spelled)
+        self.parsed[name] = (cls, args)
         return LayerSpec(
             i,
             cls.kind,
@@ -199,16 +283,16 @@ class EntryParser(Reporter):
             layer,
             inputs,
             loc,
-            trainable,
-            written,
+            made.trainable,
+            template.spelling,
             entry.path,
             entry.use or entry.path,
             entry.blocks,
             entry.via,
             args,
-            owner,
-            tuple(group),
-            functional,
+            "",
+            made.group,
+            made.functional,
         )
 
     def shared_owner(

@@ -186,6 +186,7 @@ class Expander(Reporter):
     def items(self, raw: list[Any], base: Path, scope: _Scope, prev: Any) -> Any:
         """Expand ``raw`` after ``prev`` (the input of its first entry; None: the previous
         entry); return the output of its last entry in the same terms."""
+        limit = current().max_layers
         for i, item in enumerate(raw):
             if self.full:
                 return None
@@ -205,7 +206,6 @@ class Expander(Reporter):
                     prev = self.use(self.defs[kind], args, path, use, scope, env, prev)
                 else:
                     prev = self.layer(item, kind, args, path, use, scope, env, prev)
-                limit = current().max_layers
                 if len(self.out) > limit:
                     self.fail(
                         path,
@@ -235,6 +235,8 @@ class Expander(Reporter):
         self, args: dict[str, Any], kpath: Path, env: dict[str, Any], where: str
     ) -> tuple[dict[str, Any], bool]:
         """``args`` without ``repeat``, each value substituted; whether all of them were."""
+        if "repeat" not in args and not any(map(has_template, args.values())):
+            return dict(args), True
         values: dict[str, Any] = {}
         ok = True
         for key, value in args.items():

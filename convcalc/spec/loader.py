@@ -16,7 +16,7 @@ from convcalc.errors import MAX_PROBLEMS, ArgError, Location, Problem, SpecError
 from convcalc.layers import REGISTRY, lookup, suggest
 from convcalc.spec.document import TOP, TOP_KEYS
 from convcalc.spec.entry import AutoNames, EntryParser, final_names
-from convcalc.spec.expand import Entry, Expander, resolve_inputs, split
+from convcalc.spec.expand import Entry, Expander, resolve_inputs
 from convcalc.spec.expect import SectionParser
 from convcalc.spec.files import decode_spec, read_input_file
 from convcalc.spec.limits import current
@@ -73,10 +73,12 @@ def _explicit_names(entries: list[Entry]) -> set[str]:
 
 def _resolved(entry: Entry, names: list[str], input_name: str) -> Entry:
     """``entry`` with the ``$input`` references in its ``inputs:`` replaced by layer names."""
-    found = split(entry.value)
-    if found is None or not isinstance(found[1], dict) or "inputs" not in found[1]:
+    value = entry.value
+    if type(value) is not dict or len(value) != 1:
         return entry
-    kind, args = found
+    kind, args = next(iter(value.items()))
+    if not isinstance(args, dict) or "inputs" not in args or not isinstance(kind, str):
+        return entry
     inputs = resolve_inputs(args["inputs"], names, input_name)
     if inputs == args["inputs"]:
         return entry
