@@ -10,7 +10,7 @@ from convcalc.layers.base import Layer
 from convcalc.spec.yaml_source import Path, Source
 
 
-@dataclass
+@dataclass(slots=True)  # a 100,000-layer spec has 100,000 of them
 class LayerSpec:
     """One entry of the layer list, validated: the layer object plus its place in the graph."""
 

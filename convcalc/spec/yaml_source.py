@@ -90,6 +90,8 @@ class ArgLocations(Mapping[str, Location]):
     """Where each argument of one layer entry is written, found only when a message needs it:
     ``spelled`` maps the argument's Keras name to the key the spec wrote it with."""
 
+    __slots__ = ("entry", "spelled", "src")
+
     def __init__(self, src: Source, entry: Path, spelled: dict[str, str]) -> None:
         self.src, self.entry, self.spelled = src, entry, spelled
 
