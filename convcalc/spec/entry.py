@@ -78,13 +78,13 @@ class _Made(NamedTuple):
     group: tuple[str, ...]
 
 
-_PER_ENTRY = frozenset(("name", "inputs"))
-
-
 def _made_key(written: str, args: dict[str, Any]) -> tuple[Any, ...] | None:
     """What makes two entries the same layer but for their names and inputs; None when a value
     cannot be a key (a list: ``strides: [2, 2]``)."""
-    key = (written, *[(k, v) for k, v in args.items() if k not in _PER_ENTRY])
+    own = args.copy()
+    own.pop("name", None)
+    own.pop("inputs", None)
+    key = (written, *own.items())
     try:
         hash(key)
     except TypeError:
