@@ -3,64 +3,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, NamedTuple
 
 from convcalc.errors import ArgError, Problem
 from convcalc.fields import REQUIRED, Arg
 from convcalc.layers import Layer, lookup, suggest
 from convcalc.spec.document import COMMON_KEYS
-from convcalc.spec.expand import Entry, split
+from convcalc.spec.expand import Entry
 from convcalc.spec.model import LayerSpec
 from convcalc.spec.yaml_source import ArgLocations, Reporter, Source
-
-
-def snake_case(name: str) -> str:
-    """Keras's automatic layer name stem: ``Conv2D`` -> ``conv2d``, ``ReLU`` -> ``re_lu``."""
-    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
-
-
-class AutoNames:
-    """Keras's automatic layer names (``conv2d``, ``conv2d_1``, ...), never one already taken."""
-
-    def __init__(self, taken: set[str]) -> None:
-        self.taken = taken
-        self.counters: dict[str, int] = {}
-
-    def __call__(self, cls: type[Layer]) -> str:
-        stem = "input" if cls.is_input else snake_case(cls.kind)
-        while True:
-            n = self.counters.get(stem, 1 if cls.is_input else 0)
-            self.counters[stem] = n + 1
-            candidate = f"{stem}_{n}" if n else stem
-            if candidate not in self.taken:
-                self.taken.add(candidate)
-                return candidate
-
-
-def given_name(entry: Entry) -> str | None:
-    """The entry's own ``name:`` if it is a usable one."""
-    found = split(entry.value)
-    if found is None or not isinstance(found[1], dict):
-        return None
-    name = found[1].get("name")
-    return name if isinstance(name, str) and name else None
-
-
-def final_names(entries: list[Entry], auto_name: AutoNames) -> list[str]:
-    """Every entry's name: its own, or Keras's automatic one for its kind (an entry whose kind
-    is unknown gets ``<layers[i]>``, the name under which its dependents are skipped)."""
-    names = []
-    for i, entry in enumerate(entries):
-        name = given_name(entry)
-        if name is None:
-            found = split(entry.value)
-            cls = lookup(found[0]) if found is not None else None
-            name = auto_name(cls) if cls is not None else f"<layers[{i}]>"
-        names.append(name)
-    return names
-
 
 _MISSING = object()
 SUGGESTIONS = 200  # "did you mean" hints for the first problems only (the report is capped)
@@ -90,6 +41,38 @@ def _made_key(written: str, args: dict[str, Any]) -> tuple[Any, ...] | None:
     except TypeError:
         return None
     return key
+
+
+def _spec(
+    entry: Entry,
+    layer: Layer,
+    inputs: list[str],
+    trainable: bool,
+    args: dict[str, Any],
+    owner: str,
+    group: tuple[str, ...],
+    functional: bool,
+) -> LayerSpec:
+    """The validated entry: ``layer`` (which knows its index, name, place and spelling) in its
+    place in the graph."""
+    return LayerSpec(
+        layer.index,
+        layer.kind,
+        layer.name,
+        layer,
+        inputs,
+        layer.loc,
+        trainable,
+        layer.spelling,
+        entry.path,
+        entry.use or entry.path,
+        entry.blocks,
+        entry.via,
+        args,
+        owner,
+        group,
+        functional,
+    )
 
 
 class EntryParser(Reporter):
@@ -202,24 +185,7 @@ class EntryParser(Reporter):
             key = _made_key(written, args)
             if key is not None and layer.signature is not None and len(self.problems) == reported:
                 self.made[key] = _Made(layer, arg_locs.spelled, trainable, functional, tuple(group))
-        return LayerSpec(
-            i,
-            cls.kind,
-            name,
-            layer,
-            inputs,
-            loc,
-            trainable,
-            written,
-            entry.path,
-            entry.use or entry.path,
-            entry.blocks,
-            entry.via,
-            args,
-            owner,
-            tuple(group),
-            functional,
-        )
+        return _spec(entry, layer, inputs, trainable, args, owner, tuple(group), functional)
 
     def common(
         self, args: dict[str, Any], kpath: tuple[Any, ...], desc: str
@@ -276,24 +242,7 @@ class EntryParser(Reporter):
         layer.name, layer.loc, layer.index = name, loc, i
         layer.arg_locs = ArgLocations(self.src, kpath, made.spelled)
         self.parsed[name] = (cls, args)
-        return LayerSpec(
-            i,
-            cls.kind,
-            name,
-            layer,
-            inputs,
-            loc,
-            made.trainable,
-            template.spelling,
-            entry.path,
-            entry.use or entry.path,
-            entry.blocks,
-            entry.via,
-            args,
-            "",
-            made.group,
-            made.functional,
-        )
+        return _spec(entry, layer, inputs, made.trainable, args, "", made.group, made.functional)
 
     def shared_owner(
         self, i: int, cls: type[Layer], args: dict[str, Any], kpath: tuple[Any, ...]

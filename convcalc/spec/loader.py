@@ -15,12 +15,13 @@ from typing import Any
 from convcalc.errors import MAX_PROBLEMS, ArgError, Location, Problem, SpecError
 from convcalc.layers import REGISTRY, lookup, suggest
 from convcalc.spec.document import TOP, TOP_KEYS
-from convcalc.spec.entry import AutoNames, EntryParser, final_names
+from convcalc.spec.entry import EntryParser
 from convcalc.spec.expand import Entry, Expander, resolve_inputs
 from convcalc.spec.expect import SectionParser
 from convcalc.spec.files import decode_spec, read_input_file
 from convcalc.spec.limits import current
 from convcalc.spec.model import LayerSpec, Spec
+from convcalc.spec.names import AutoNames, final_names
 from convcalc.spec.yaml_source import Reporter, Source, load_yaml
 
 SUGGEST_FROM = 200  # a wrong input name is compared with the inputs and this many layers before

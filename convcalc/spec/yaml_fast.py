@@ -1,7 +1,7 @@
 """A fast reader for the YAML that specs are written in, without libyaml's event stream.
 
 A 100,000-layer spec is 1.3 million libyaml events, and making the event objects alone takes
-longer than the goal for the whole ``check`` (issue 9). Specs use a small part of YAML: block
+longer than a whole ``check`` of it should take. Specs use a small part of YAML: block
 mappings and lists, one-line or multi-line flow collections (``{filters: 64, kernel_size: 3}``),
 plain scalars, simple quoted strings and comments. This module reads that part line by line
 and gives up (:class:`Unsure`) on anything else, or on anything it is not certain to read
@@ -11,11 +11,7 @@ a problem and never decides a doubtful case: anchors, aliases, tags, merge keys,
 (``|``, ``>``), escapes, multi-line plain scalars, duplicate or non-string keys, control
 characters, several documents, deep nesting and long integers all go to libyaml.
 
-Plain scalars: the common forms are read here (:data:`WORDS`, the boolean and null words;
-:data:`INT`, a decimal integer; :data:`FLOAT`, a float with a dot); a scalar that starts like a
-number, a timestamp, ``<<`` or ``=`` (a sign, a digit, a dot, ``~ < =``) is a string only if
-none of PyYAML's implicit resolvers matches it (PyYAML is imported then), and otherwise left
-to libyaml. ``tests/unit/test_yaml_fast.py`` checks these forms against PyYAML.
+Its scalars are read by :mod:`convcalc.spec.yaml_plain`.
 
 The source map it returns holds every path up to :data:`RECORDED` long and every path whose
 value is a collection (where a layer's kind is written); :class:`Source` rebuilds the whole
@@ -28,19 +24,13 @@ import bisect
 import re
 from typing import Any
 
-from convcalc.spec.limits import MAX_DEPTH, MAX_INT_DIGITS
-from convcalc.spec.yaml_values import KEY, SHIFT, Path, resolvers
+from convcalc.spec.limits import MAX_DEPTH
+from convcalc.spec.yaml_plain import Unsure, fold, plain_value
+from convcalc.spec.yaml_values import KEY, SHIFT, Path
+
+__all__ = ["RECORDED", "Unsure", "plain_value", "read"]
 
 RECORDED = 3  # paths this long or shorter are all in the source map
-
-WORDS: dict[str, Any] = {  # YAML 1.1's bool and null words (PyYAML's implicit resolvers)
-    **dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
-    **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
-    **dict.fromkeys(("~", "null", "Null", "NULL"), None),
-}
-INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\Z")
-FLOAT = re.compile(r"(?:[-+]?[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?\Z")
-NUMERIC_START = frozenset("0123456789+-.~<=")  # starts that other resolvers may claim
 
 _KEY = re.compile(r"((?:[^\s#:\[\]{},\"'!&*|>%@`?-]|-[^\s#:\[\]{},])[^:#\n]*?) *:(?= |$)")
 _QUOTED_KEY = re.compile(r"(\"[^\"\\\n]*\"|'(?:[^'\n]|'')*') *:(?= |$)")
@@ -59,44 +49,6 @@ _NOT_FIRST = frozenset(" ,[]{}:#\"'!&*|>%@`?\\")  # characters a plain scalar ca
 
 
 _MISSING = object()
-
-
-class Unsure(Exception):
-    """This document is left to libyaml (which reads it exactly and reports its problems)."""
-
-
-def plain_value(text: str) -> Any:
-    """The value of a plain scalar, by YAML 1.1's rules for the forms read here."""
-    if text in WORDS:
-        return WORDS[text]
-    if text[0] not in NUMERIC_START:
-        return text
-    if INT.match(text):
-        if len(text) > MAX_INT_DIGITS:
-            raise Unsure
-        return int(text)
-    if FLOAT.match(text):
-        return float(text)
-    if any(regexp.match(text) for _, regexp in resolvers().get(text[:1], ())):
-        raise Unsure  # another number form, a timestamp, <<, =: libyaml's reader decides
-    return text  # e.g. 3a_1x1, 1e5 (YAML 1.1 wants a dot in a float), -.5
-
-
-def fold(raw: str) -> str:
-    """A quoted scalar's lines folded as YAML folds them: a line break becomes a space, n
-    empty lines become n newlines, the spaces around each break are dropped."""
-    lines = raw.split("\n")
-    out = lines[0].rstrip(" ")
-    last = len(lines) - 1
-    breaks = 0
-    for j in range(1, last + 1):
-        breaks += 1
-        piece = lines[j].strip(" ") if j < last else lines[j].lstrip(" ")
-        if not piece and j < last:
-            continue
-        out += (" " if breaks == 1 else "\n" * (breaks - 1)) + piece
-        breaks = 0
-    return out
 
 
 def read(text: str) -> tuple[Any, dict[Path, int]]:

@@ -22,7 +22,7 @@ from convcalc import zoo
 from convcalc.analysis import analyze, load_spec
 from convcalc.render.keras import render_keras
 from convcalc.report import Report
-from convcalc.spec.entry import snake_case
+from convcalc.spec.names import snake_case
 from tests.conftest import ROOT, load_golden_json
 
 KERAS = load_golden_json("zoo_keras.json")["models"]
