@@ -8,7 +8,7 @@ input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from convcalc.counting import DTYPE_BYTES, TOTAL_FIELDS, Totals
@@ -64,8 +64,10 @@ def unknown_field(reason: str) -> Field:
     return Field((), (), (), reason=reason)
 
 
-@dataclass(frozen=True)
-class LayerRow:
+class LayerRow(NamedTuple):
+    """One layer's numbers (a tuple: 100,000 layers make 100,000 of them, built fast and
+    without an attribute dictionary each)."""
+
     name: str
     kind: str
     inputs: tuple[str, ...]
@@ -76,24 +78,15 @@ class LayerRow:
     non_trainable_params: int
     macs: int
     weights: tuple[Weight, ...] = ()
-    loc: Location = field(default=Location("<spec>"), compare=False)
-    index: int = -1
+    loc: Location = Location("<spec>")
+    index: int = -1  # type: ignore[assignment]  # (shadows tuple.index, as a field may)
     channels_first: bool = False
     is_input: bool = False
-    field: Field | None = field(default=None, compare=False)
+    field: Field | None = None
     torch_layout: bool = False  # weights shown as PyTorch stores them (PyTorch spelling or NCHW)
     # the block uses around the layer, outermost first: (use name, block name); empty for a
     # layer written directly in layers:
     blocks: tuple[tuple[str, str], ...] = ()
-
-    def weight_shapes(self) -> list[tuple[str, Shape]]:
-        """(name, shape) of every weight in the spec's framework order: PyTorch's names and
-        layouts (``weight (out, in/groups, k...)``) for a layer written with its PyTorch name
-        or in a channels_first spec, Keras's (``kernel (k..., in/groups, filters)``) otherwise."""
-        if self.torch_layout:
-            return [(w.torch_name, w.torch_shape) for w in self.weights]
-        return [(w.name, w.shape) for w in self.weights]
-
     shares: str = ""  # a later call of that layer (a shared layer; its weights count there)
     incomplete: str = ""  # why this layer's counts are unknown (not analysable), else ""
     group: tuple[str, ...] = ()  # (model, class) of the nested model it is part of
@@ -109,6 +102,14 @@ class LayerRow:
     torch_spelled: bool = False  # written with its PyTorch class name (Conv2d)
     keeps: str = ""  # what backward needs of it: "input", "output" or ""
     kept_extra_bytes: tuple[int, int] = (0, 0)  # and beyond that: (per sample, per batch)
+
+    def weight_shapes(self) -> list[tuple[str, Shape]]:
+        """(name, shape) of every weight in the spec's framework order: PyTorch's names and
+        layouts (``weight (out, in/groups, k...)``) for a layer written with its PyTorch name
+        or in a channels_first spec, Keras's (``kernel (k..., in/groups, filters)``) otherwise."""
+        if self.torch_layout:
+            return [(w.torch_name, w.torch_shape) for w in self.weights]
+        return [(w.name, w.shape) for w in self.weights]
 
     @property
     def buffers(self) -> int:

@@ -13,7 +13,6 @@ a torchvision model's modules.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import NamedTuple
 
 from convcalc.report import LayerRow, Report
@@ -163,7 +162,7 @@ def _named(r: LayerRow) -> LayerRow:
     group is named by a block use of the same name, if the row has one."""
     parts = r.name.split(".")
     if len(parts) < 2 or not all(parts):
-        return replace(r, blocks=())
+        return r._replace(blocks=())
     uses = dict(r.blocks)
     prefixes = [".".join(parts[: i + 1]) for i in range(len(parts) - 1)]
-    return replace(r, blocks=tuple((p, uses.get(p, "")) for p in prefixes))
+    return r._replace(blocks=tuple((p, uses.get(p, "")) for p in prefixes))

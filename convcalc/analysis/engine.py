@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from convcalc.analysis.receptive import FieldWalk
+from convcalc.analysis.receptive import FieldWalk, rf_step
 from convcalc.counting import Totals
 from convcalc.errors import LayerError, Problem, SpecError
-from convcalc.layers.base import Weight
+from convcalc.layers.base import Layer, RFStep, Weight
 from convcalc.layers.counts import Part, TorchModule
 from convcalc.report import LayerRow, Report
 from convcalc.shapes import Shape, to_canonical
@@ -55,10 +55,14 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
                 )
             )
             continue
-        if not ls.inputs or any(name not in canonical for name in ls.inputs):
+        names = ls.inputs
+        try:
+            ins = tuple([canonical[name] for name in names])
+        except KeyError:
             continue  # an upstream layer failed and was reported
-        ins = [canonical[name] for name in ls.inputs]
-        needs_grad = any(grad.get(name, False) for name in ls.inputs)
+        if not ins:
+            continue
+        needs_grad = any([grad.get(name, False) for name in names])
         try:
             row = _row(ls, ins, cf, walk, memo, needs_grad)
         except LayerError as err:
@@ -80,27 +84,38 @@ class Counted(NamedTuple):
     torch: TorchModule
     parts: tuple[Part, ...]
     kept_extra_bytes: tuple[int, int]
+    rf: RFStep  # what it does to a receptive field
+    size: int  # elements of its weights
+    trainable: int  # elements of its trainable weights
+    incomplete: str  # why it cannot be counted ("" if it can)
+    fused: TorchModule | None
 
 
-def _count(ls: LayerSpec, ins: list[Shape], memo: dict[Any, Counted]) -> Counted:
-    """A layer's output shape, weights and MACs; layers with the same signature (kind,
-    arguments, spelling, layout) and the same inputs share one computation (a network repeats
-    its blocks: ResNet-50 has 16 bottlenecks of 4 kinds)."""
-    layer = ls.layer
-    key = None if layer.signature is None else (layer.signature, tuple(ins))
+def _count(layer: Layer, ins: tuple[Shape, ...], memo: dict[Any, Counted]) -> Counted:
+    """A layer's output shape, weights, MACs and other per-kind facts; layers with the same
+    signature (kind, arguments, spelling, layout) and the same inputs share one computation (a
+    network repeats its blocks: ResNet-50 has 16 bottlenecks of 4 kinds)."""
+    key = None if layer.signature is None else (layer.signature, ins)
     if key is not None:
         hit = memo.get(key)
         if hit is not None:
             return hit
-    pre = layer.output_shape(ins)
+    shapes = list(ins)
+    pre = layer.output_shape(shapes)
+    weights = tuple(layer.weights(shapes))
     found = Counted(
-        layer.result_shape(ins, pre),
-        tuple(layer.weights(ins)),
-        layer.macs(ins, pre),
-        layer.backward_macs(ins, pre),
-        layer.torch_module(ins),
-        layer.parts(ins, pre),
-        layer.kept_extra_bytes(ins, pre),
+        layer.result_shape(shapes, pre),
+        weights,
+        layer.macs(shapes, pre),
+        layer.backward_macs(shapes, pre),
+        layer.torch_module(shapes),
+        layer.parts(shapes, pre),
+        layer.kept_extra_bytes(shapes, pre),
+        rf_step(layer, shapes),
+        sum(w.size for w in weights),
+        sum(w.size for w in weights if w.trainable),
+        layer.not_analysable(),
+        layer.fused_module(),
     )
     if key is not None:
         memo[key] = found
@@ -109,7 +124,7 @@ def _count(ls: LayerSpec, ins: list[Shape], memo: dict[Any, Counted]) -> Counted
 
 def _row(
     ls: LayerSpec,
-    ins: list[Shape],
+    ins: tuple[Shape, ...],
     cf: bool,
     walk: FieldWalk,
     memo: dict[Any, Counted],
@@ -117,43 +132,45 @@ def _row(
 ) -> LayerRow:
     """``needs_grad``: some input depends on trainable weights (its gradient is computed)."""
     layer = ls.layer
-    c = _count(ls, ins, memo)
-    out, weights, macs = c.shape, c.weights, c.macs
+    c = _count(layer, ins, memo)
     if ls.shares:  # a later call of a shared layer uses the first call's weights: they count there
-        weights = ()
-    trainable = sum(w.size for w in weights if w.trainable and ls.trainable)
-    total = sum(w.size for w in weights)
+        weights: tuple[Weight, ...] = ()
+        total = trainable = 0
+    else:
+        weights, total = c.weights, c.size
+        trainable = c.trainable if ls.trainable else 0
     grad_in, grad_w = c.backward
     torch = c.torch
     return LayerRow(
         ls.name,
         ls.kind,
         tuple(ls.inputs),
-        out,
-        tuple(ins),
+        c.shape,
+        ins,
         total,
         trainable,
         total - trainable,
-        macs,
+        c.macs,
         weights,
         ls.loc,
         ls.index,
         cf,
-        field=walk.step(ls, ins),  # its receptive field, in the same walk
-        torch_layout=cf or layer.torch_spelling,
-        blocks=ls.blocks,
-        shares=ls.shares,
-        group=ls.group,
-        incomplete=layer.not_analysable(),
-        operator=layer.operator,
-        torch=torch._replace(cls="") if ls.functional else torch,
-        parts=c.parts,
-        fused=layer.fused_module(),
-        backward=(grad_in if needs_grad else 0, grad_w if trainable else 0),
-        torch_buffers=layer.torch_buffers,
-        torch_spelled=layer.torch_spelling,
-        keeps=layer.keeps,
-        kept_extra_bytes=c.kept_extra_bytes,
+        False,
+        walk.next_field(ls, ins, c.rf),  # its receptive field, in the same walk
+        cf or layer.torch_spelling,
+        ls.blocks,
+        ls.shares,
+        c.incomplete,
+        ls.group,
+        layer.operator,
+        torch._replace(cls="") if ls.functional else torch,
+        c.parts,
+        c.fused,
+        (grad_in if needs_grad else 0, grad_w if trainable else 0),
+        layer.torch_buffers,
+        layer.torch_spelling,
+        layer.keeps,
+        c.kept_extra_bytes,
     )
 
 

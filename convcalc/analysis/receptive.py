@@ -37,8 +37,6 @@ Each layer kind says what it does with its ``rf_step()`` (:mod:`convcalc.layers.
 
 from __future__ import annotations
 
-from typing import Any
-
 from convcalc import shapes
 from convcalc.errors import LayerError
 from convcalc.layers.base import Layer, Merge, RFStep, Shift, Unknown, Whole, Window
@@ -46,15 +44,15 @@ from convcalc.report import Field, Report, unknown_field
 from convcalc.shapes import Shape
 from convcalc.spec.model import LayerSpec, Spec
 
-__all__ = ["Field", "FieldWalk", "model_field", "receptive_fields", "step"]
+__all__ = ["Field", "FieldWalk", "model_field", "receptive_fields", "rf_step", "step"]
 
 
 class FieldWalk:
-    """The fields of the layers seen so far, in spec order (the engine drives it)."""
+    """The fields of the layers seen so far, in spec order (the engine drives it: ``start``
+    for an input, then ``next_field`` for each layer with its step)."""
 
     def __init__(self) -> None:
         self.fields: dict[str, Field] = {}
-        self.steps: dict[Any, RFStep] = {}  # (signature, input shapes) -> the layer's step
 
     def start(self, name: str, shape: Shape) -> Field:
         """An input: one position per position on each spatial axis."""
@@ -62,17 +60,20 @@ class FieldWalk:
         self.fields[name] = Field((1,) * n, (1,) * n, (0,) * n)
         return self.fields[name]
 
-    def step(self, ls: LayerSpec, in_shapes: list[Shape]) -> Field:
-        ins = [self.fields[name] for name in ls.inputs]
-        layer = ls.layer
-        key = None if layer.signature is None else (layer.signature, tuple(in_shapes))
-        rf = None if key is None else self.steps.get(key)
-        if rf is None:  # layers alike in signature and inputs take the same step
-            rf = _rf_step(layer, in_shapes)
-            if key is not None:
-                self.steps[key] = rf
-        self.fields[ls.name] = step(layer, ls.name, ins, in_shapes, rf)
-        return self.fields[ls.name]
+    def next_field(self, ls: LayerSpec, in_shapes: tuple[Shape, ...], rf: RFStep) -> Field:
+        """The field of ``ls``'s output, from its inputs' fields and its step ``rf``
+        (:func:`rf_step`); the common case, one input through a window, is computed here
+        directly, everything else by :func:`step`."""
+        names = ls.inputs
+        if len(names) == 1 and type(rf) is Window:
+            f = self.fields[names[0]]
+            if not f.reason and not f.whole and len(in_shapes[0]) - 1 == len(f.size):
+                found = _window(f, rf)
+                self.fields[ls.name] = found
+                return found
+        found = step(ls.layer, ls.name, [self.fields[n] for n in names], list(in_shapes), rf)
+        self.fields[ls.name] = found
+        return found
 
 
 def receptive_fields(spec: Spec, report: Report) -> dict[str, Field]:
@@ -100,7 +101,9 @@ def model_field(fields: dict[str, Field], outputs: tuple[str, ...]) -> Field:
     return best
 
 
-def _rf_step(layer: Layer, in_shapes: list[Shape]) -> RFStep:
+def rf_step(layer: Layer, in_shapes: list[Shape]) -> RFStep:
+    """What ``layer`` does to a receptive field on these inputs (:class:`Unknown` with the
+    reason when it cannot say)."""
     try:
         return layer.rf_step(in_shapes)
     except LayerError as err:  # e.g. an axis out of range, which the run reports too
@@ -116,7 +119,7 @@ def step(
         if not f.known:
             return f
     if rf is None:
-        rf = _rf_step(layer, in_shapes)
+        rf = rf_step(layer, in_shapes)
     if isinstance(rf, Unknown) and (len(ins) > 1 or not ins[0].whole):
         return unknown_field(f"'{name}' ({layer.kind}) {rf.reason}")
     if len(ins) > 1 or isinstance(rf, Merge):
@@ -152,7 +155,7 @@ def _window(f: Field, w: Window) -> Field:
         size.append(r + (shapes.effective_kernel(w.kernel[i], w.dilation[i]) - 1) * j)
         stride.append(j * w.strides[i])
         padding.append(p + w.left_pads[i] * j)
-    return f._replace(size=tuple(size), stride=tuple(stride), padding=tuple(padding))
+    return Field(tuple(size), tuple(stride), tuple(padding), f.aligned, f.whole, f.reason)
 
 
 def _merge(layer: Layer, name: str, ins: list[Field]) -> Field:

@@ -13,8 +13,9 @@ from pathlib import Path
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from convcalc import zoo
 from convcalc.analysis import analyze, load_spec, parse_spec
-from convcalc.analysis.receptive import model_field, receptive_fields
+from convcalc.analysis.receptive import model_field, receptive_fields, step
 from convcalc.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -301,3 +302,24 @@ def test_two_branch_merge_matches_brute_force(down, left, right, unit) -> None:
         fields[f"b{len(right) - 1}"].interval((unit,))[0],
     ] == ends
     assert merged.aligned == (len({a + b for a, b in ends}) == 1)
+
+
+def test_the_engines_walk_equals_the_readable_step_everywhere() -> None:
+    # the engine's walk (FieldWalk.next_field: a window on one input computed inline, each
+    # layer's step shared by layers alike) against receptive.step for every layer, from scratch
+    paths = [
+        *sorted((ROOT / "specs").glob("*.yaml")),
+        *sorted((ROOT / "docs/examples").glob("*.yaml")),
+    ]
+    for path in [*map(str, paths), *zoo.names()]:
+        spec = load_spec(path)
+        report = analyze(spec)
+        walked: dict = {}
+        for ls in spec.layers:
+            row = report.row(ls.name)
+            if ls.is_input:
+                walked[ls.name] = row.field
+                continue
+            ins = [walked[n] for n in ls.inputs]
+            walked[ls.name] = step(ls.layer, ls.name, ins, list(row.in_shapes))
+        assert walked == report.fields, path
