@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from convcalc.analysis.receptive import FieldWalk, rf_step
+from convcalc.analysis.receptive import FieldWalk, reach, rf_step
 from convcalc.counting import Totals
 from convcalc.errors import LayerError, Problem, SpecError
 from convcalc.layers.base import Layer, RFStep, Weight
@@ -31,7 +31,7 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
     memo: dict[Any, Counted] = {}
     for ls in spec.layers:
         layer = ls.layer
-        if ls.is_input:
+        if layer.is_input:
             out = to_canonical(layer.shape, cf)  # type: ignore[attr-defined]
             canonical[ls.name] = out
             rows.append(
@@ -74,6 +74,9 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
     return rows, problems
 
 
+_new_row = tuple.__new__
+
+
 class Counted(NamedTuple):
     """What a layer's kind computes from its arguments and input shapes alone."""
 
@@ -85,6 +88,7 @@ class Counted(NamedTuple):
     parts: tuple[Part, ...]
     kept_extra_bytes: tuple[int, int]
     rf: RFStep  # what it does to a receptive field
+    reach: Shape  # receptive.reach(rf)
     size: int  # elements of its weights
     trainable: int  # elements of its trainable weights
     incomplete: str  # why it cannot be counted ("" if it can)
@@ -103,6 +107,7 @@ def _count(layer: Layer, ins: tuple[Shape, ...], memo: dict[Any, Counted]) -> Co
     shapes = list(ins)
     pre = layer.output_shape(shapes)
     weights = tuple(layer.weights(shapes))
+    rf = rf_step(layer, shapes)
     found = Counted(
         layer.result_shape(shapes, pre),
         weights,
@@ -111,7 +116,8 @@ def _count(layer: Layer, ins: tuple[Shape, ...], memo: dict[Any, Counted]) -> Co
         layer.torch_module(shapes),
         layer.parts(shapes, pre),
         layer.kept_extra_bytes(shapes, pre),
-        rf_step(layer, shapes),
+        rf,
+        reach(rf),
         sum(w.size for w in weights),
         sum(w.size for w in weights if w.trainable),
         layer.not_analysable(),
@@ -141,36 +147,39 @@ def _row(
         trainable = c.trainable if ls.trainable else 0
     grad_in, grad_w = c.backward
     torch = c.torch
-    return LayerRow(
-        ls.name,
-        ls.kind,
-        tuple(ls.inputs),
-        c.shape,
-        ins,
-        total,
-        trainable,
-        total - trainable,
-        c.macs,
-        weights,
-        ls.loc,
-        ls.index,
-        cf,
-        False,
-        walk.next_field(ls, ins, c.rf),  # its receptive field, in the same walk
-        cf or layer.torch_spelling,
-        ls.blocks,
-        ls.shares,
-        c.incomplete,
-        ls.group,
-        layer.operator,
-        torch._replace(cls="") if ls.functional else torch,
-        c.parts,
-        c.fused,
-        (grad_in if needs_grad else 0, grad_w if trainable else 0),
-        layer.torch_buffers,
-        layer.torch_spelling,
-        layer.keeps,
-        c.kept_extra_bytes,
+    return _new_row(  # LayerRow(...) without the keyword-taking constructor, in field order
+        LayerRow,
+        (
+            ls.name,
+            ls.kind,
+            tuple(ls.inputs),
+            c.shape,
+            ins,
+            total,
+            trainable,
+            total - trainable,
+            c.macs,
+            weights,
+            ls.loc,
+            ls.index,
+            cf,
+            False,
+            walk.next_field(ls, ins, c.rf, c.reach),  # its receptive field, in the same walk
+            cf or layer.torch_spelling,
+            ls.blocks,
+            ls.shares,
+            c.incomplete,
+            ls.group,
+            layer.operator,
+            torch._replace(cls="") if ls.functional else torch,
+            c.parts,
+            c.fused,
+            (grad_in if needs_grad else 0, grad_w if trainable else 0),
+            layer.torch_buffers,
+            layer.torch_spelling,
+            layer.keeps,
+            c.kept_extra_bytes,
+        ),
     )
 
 

@@ -44,7 +44,7 @@ from convcalc.report import Field, Report, unknown_field
 from convcalc.shapes import Shape
 from convcalc.spec.model import LayerSpec, Spec
 
-__all__ = ["Field", "FieldWalk", "model_field", "receptive_fields", "rf_step", "step"]
+__all__ = ["Field", "FieldWalk", "model_field", "reach", "receptive_fields", "rf_step", "step"]
 
 
 class FieldWalk:
@@ -60,20 +60,45 @@ class FieldWalk:
         self.fields[name] = Field((1,) * n, (1,) * n, (0,) * n)
         return self.fields[name]
 
-    def next_field(self, ls: LayerSpec, in_shapes: tuple[Shape, ...], rf: RFStep) -> Field:
+    def next_field(
+        self, ls: LayerSpec, in_shapes: tuple[Shape, ...], rf: RFStep, reach: Shape = ()
+    ) -> Field:
         """The field of ``ls``'s output, from its inputs' fields and its step ``rf``
-        (:func:`rf_step`); the common case, one input through a window, is computed here
-        directly, everything else by :func:`step`."""
+        (:func:`rf_step`; ``reach``: :func:`reach` of it, which layers alike share); the
+        common case, one input through a window, is computed here directly, everything else
+        by :func:`step`."""
         names = ls.inputs
-        if len(names) == 1 and type(rf) is Window:
+        if reach and len(names) == 1:
             f = self.fields[names[0]]
-            if not f.reason and not f.whole and len(in_shapes[0]) - 1 == len(f.size):
-                found = _window(f, rf)
+            size, jump, pad = f[0], f[1], f[2]
+            if not f.reason and not f.whole and len(in_shapes[0]) - 1 == len(size) == 2:
+                w: Window = rf  # type: ignore[assignment]
+                (r0, r1), (j0, j1), (p0, p1) = size, jump, pad
+                (s0, s1), (l0, l1) = w.strides, w.left_pads
+                found = tuple.__new__(
+                    Field,
+                    (
+                        (r0 + reach[0] * j0, r1 + reach[1] * j1),
+                        (j0 * s0, j1 * s1),
+                        (p0 + l0 * j0, p1 + l1 * j1),
+                        f.aligned,
+                        False,
+                        "",
+                    ),
+                )
                 self.fields[ls.name] = found
                 return found
         found = step(ls.layer, ls.name, [self.fields[n] for n in names], list(in_shapes), rf)
         self.fields[ls.name] = found
         return found
+
+
+def reach(rf: RFStep) -> Shape:
+    """How much further a window's field reaches than its input's, per axis, in the input's
+    steps (the effective kernel minus one; ``()`` for every other step)."""
+    if type(rf) is not Window:
+        return ()
+    return tuple(shapes.effective_kernel(k, d) - 1 for k, d in zip(rf.kernel, rf.dilation))
 
 
 def receptive_fields(spec: Spec, report: Report) -> dict[str, Field]:

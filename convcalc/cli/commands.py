@@ -268,7 +268,14 @@ def summary(
     from convcalc.analysis.gridding import gridding_warnings
 
     warnings = [f"warning: {w}" for w in gridding_warnings(loaded, report)]
-    if fmt is not Format.text:
+    if fmt is Format.json and batch is None and not memory and convention_name is None:
+        from convcalc.render.machine import write_json
+
+        write_json(report, sys.stdout.write)  # piece by piece: never the whole text at once
+        sys.stdout.flush()
+        for w in warnings:
+            sys.stderr.write(w + "\n")
+    elif fmt is not Format.text:
         name = convention_name.value if convention_name else None
         emit(_machine(report, fmt, batch, name, dtype.value, memory))
         for w in warnings:

@@ -66,9 +66,15 @@ def numbers(items: Sequence[int]) -> str:
 def dumps(doc: Any) -> str:
     """``doc`` as indented JSON text ending in a newline."""
     parts: list[str] = []
-    _emit(doc, "\n", parts.append)
-    parts.append("\n")
+    write(doc, parts.append)
     return "".join(parts)
+
+
+def write(doc: Any, add: Callable[[str], Any]) -> None:
+    """The text of :func:`dumps`, given to ``add`` piece by piece (a file's ``write``: a long
+    document is never one string)."""
+    _emit(doc, "\n", add)
+    add("\n")
 
 
 def _emit(v: Any, newline: str, add: Any) -> None:  # noqa: C901 (one branch per JSON type)

@@ -71,9 +71,19 @@ def dumps(doc: Any) -> str:
 
 
 def render_json(report: Report) -> str:
-    """The JSON document, each layer's text made as it is written (a 100,000-layer report never
-    holds every layer's dict at once): :func:`layer_text`, the text of :func:`layer_dict`."""
-    return dumps(report_dict(report, json_text.EachText(report.rows, layer_text)))
+    """The JSON document (:func:`write_json`'s text)."""
+    parts: list[str] = []
+    write_json(report, parts.append)
+    return "".join(parts)
+
+
+def write_json(report: Report, add: Callable[[str], Any]) -> None:
+    """The JSON document, given to ``add`` (a file's ``write``) piece by piece: each layer's
+    text is made as it is written (a 100,000-layer report never holds every layer's dict, or
+    the whole text, at once): :func:`layer_text`, the text of :func:`layer_dict`."""
+    known: dict[tuple[Any, ...], str] = {}  # the rows' shared parts (rows alike share their tuples)
+    doc = report_dict(report, json_text.EachText(report.rows, lambda r, n: layer_text(r, n, known)))
+    json_text.write(doc, add)
 
 
 def _strings(items: tuple[str, ...], newline: str) -> str:
@@ -83,28 +93,47 @@ def _strings(items: tuple[str, ...], newline: str) -> str:
     return "[" + inner + ("," + inner).join(map(json_text.string, items)) + newline + "]"
 
 
-def layer_text(r: LayerRow, newline: str) -> str:
-    """``layer_dict(r)`` as :func:`dumps` writes it, at the indentation ``newline`` gives (the
-    hot path of a large summary; ``tests/security/test_cli.py`` checks it is the same text)."""
-    i1, i2 = newline + "  ", newline + "    "
-    weights = "[]"
-    if r.weights:
-        i3 = i2 + "  "
-        weights = (
-            "["
-            + ",".join(
-                f'{i2}{{{i3}"name": {json_text.string(name)},{i3}"shape": '
-                f'{json_text.numbers(shape)},{i3}"trainable": '
-                f"{'true' if w.trainable else 'false'}{i2}}}"
-                for (name, shape), w in zip(r.weight_shapes(), r.weights)
-            )
-            + i1
-            + "]"
+def _weights_text(r: LayerRow, i1: str) -> str:
+    if not r.weights:
+        return "[]"
+    i2 = i1 + "  "
+    i3 = i2 + "  "
+    return (
+        "["
+        + ",".join(
+            f'{i2}{{{i3}"name": {json_text.string(name)},{i3}"shape": '
+            f'{json_text.numbers(shape)},{i3}"trainable": '
+            f"{'true' if w.trainable else 'false'}{i2}}}"
+            for (name, shape), w in zip(r.weight_shapes(), r.weights)
         )
+        + i1
+        + "]"
+    )
+
+
+def layer_text(r: LayerRow, newline: str, known: dict[tuple[Any, ...], str] | None = None) -> str:
+    """``layer_dict(r)`` as :func:`dumps` writes it, at the indentation ``newline`` gives (the
+    hot path of a large summary; ``tests/security/test_cli.py`` checks it is the same text).
+    ``known``: the texts of shapes and weights already written, by the identity of the row's
+    tuple (for the rows of one report, which keeps them alive)."""
+    i1 = newline + "  "
+    if known is None:
+        shape, weights = json_text.numbers(r.output_shape), _weights_text(r, i1)
+    else:
+        at: tuple[Any, ...] = ("s", id(r.shape), r.channels_first)
+        found = known.get(at)
+        if found is None:
+            found = known[at] = json_text.numbers(r.output_shape)
+        shape = found
+        at = ("w", id(r.weights), r.torch_layout, newline)
+        found = known.get(at)
+        if found is None:
+            found = known[at] = _weights_text(r, i1)
+        weights = found
     return (
         f'{{{i1}"name": {json_text.string(r.name)},{i1}"type": {json_text.string(r.kind)},'
         f'{i1}"inputs": {_strings(r.inputs, i1)},'
-        f'{i1}"output_shape": {json_text.numbers(r.output_shape)},'
+        f'{i1}"output_shape": {shape},'
         f'{i1}"params": {r.params},{i1}"trainable_params": {r.trainable_params},'
         f'{i1}"non_trainable_params": {r.non_trainable_params},'
         f'{i1}"macs": {"null" if r.incomplete else r.macs},'
