@@ -18,9 +18,10 @@ walk. The coverage of an axis is ``|S| / (max S - min S + 1)``.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Collection
+from typing import Any, NamedTuple
 
-from convcalc.layers.base import Merge, Shift, Unchanged, Window
+from convcalc.layers.base import Layer, Merge, Shift, Unchanged, Window
 from convcalc.report import Report
 from convcalc.spec.model import Spec
 
@@ -57,17 +58,88 @@ class Coverage(NamedTuple):
         return self.seen < self.area
 
 
+# The positions of one axis: a range when they are evenly spaced (a stack's positions nearly
+# always are: every position, or every d-th), else the set of them.
+Positions = range | frozenset[int]
+# The dilation rates (or the names of the dilated layers) met on the way, without copying them
+# at every layer: None (none), ("+", earlier, item) (one more) or ("|", (seq, seq, ...)) (the
+# branches of a merge, in order); :func:`_items` spells them out.
+Seq = tuple[Any, ...] | None
+
+
 class _State(NamedTuple):
-    sets: tuple[frozenset[int], ...]
+    sets: tuple[Positions, ...]
     jumps: tuple[int, ...]
-    dilations: tuple[int, ...]
-    layers: tuple[str, ...]
+    dilations: Seq
+    layers: Seq
 
 
-def coverages(spec: Spec, report: Report) -> dict[str, Coverage]:
-    """The coverage of every layer's output unit, for the layers where the walk is defined."""
+def _items(seq: Seq) -> tuple[Any, ...]:
+    """The items of ``seq``, in order (iteratively: a chain of 100,000 layers is as deep)."""
+    out: list[Any] = []
+    stack: list[Any] = [seq]
+    while stack:
+        top = stack.pop()
+        if top is None:
+            continue
+        if top[0] == "+":
+            out.append(top[2])
+            stack.append(top[1])
+        else:
+            stack.extend(top[1])  # the last branch is spelled out first (reversed below)
+    out.reverse()
+    return tuple(out)
+
+
+def _merged(seqs: list[Seq]) -> Seq:
+    kept = [q for q in seqs if q is not None]
+    if len(kept) <= 1:
+        return kept[0] if kept else None
+    return ("|", tuple(kept))
+
+
+def _tidy(s: frozenset[int]) -> Positions:
+    """``s`` as a range when its positions are evenly spaced."""
+    n, lo, hi = len(s), min(s), max(s)
+    if n == 1:
+        return range(lo, lo + 1)
+    gap, rest = divmod(hi - lo, n - 1)
+    if rest == 0 and all((x - lo) % gap == 0 for x in s):
+        return range(lo, hi + 1, gap)
+    return s
+
+
+def _window(s: Positions, k: int, d: int, p: int, j: int) -> Positions:
+    """``{x + (t·d - p)·j : x in s, t < k}``, as a range when it is one."""
+    first, gap = -p * j, d * j  # the offsets: first + gap·t for t < k
+    if isinstance(s, range):
+        a, g, m = s[0], s.step, len(s)
+        if k == 1:
+            return range(a + first, s[-1] + first + 1, g)
+        if m == 1:
+            return range(a + first, a + first + gap * (k - 1) + 1, gap)
+        if gap % g == 0 and gap // g <= m:  # the shifted copies overlap or touch
+            return range(a + first, s[-1] + first + gap * (k - 1) + 1, g)
+        if g % gap == 0 and g // gap <= k:  # the offsets fill the gaps
+            return range(a + first, s[-1] + first + gap * (k - 1) + 1, gap)
+    return _tidy(frozenset(x + first + gap * t for x in s for t in range(k)))
+
+
+def _union(sets: list[Positions]) -> Positions:
+    return _tidy(frozenset().union(*sets))
+
+
+def coverages(
+    spec: Spec, report: Report, names: Collection[str] | None = None
+) -> dict[str, Coverage]:
+    """The coverage of every layer's output unit (of the layers in ``names`` only, when
+    given), for the layers where the walk is defined."""
     rows = {r.name: r for r in report.rows}
     states: dict[str, _State | None] = {}
+    later: dict[str, int] = {}  # uses still to come of each layer's state
+    for ls in spec.layers:
+        for name in ls.inputs:
+            later[name] = later.get(name, 0) + 1
     out: dict[str, Coverage] = {}
     for ls in spec.layers:
         row = rows.get(ls.name)
@@ -75,14 +147,20 @@ def coverages(spec: Spec, report: Report) -> dict[str, Coverage]:
             continue
         if ls.is_input:
             n = len(row.shape) - 1
-            states[ls.name] = _State((frozenset({0}),) * n, (1,) * n, (), ())
+            states[ls.name] = _State((range(1),) * n, (1,) * n, None, None)
             continue
         ins = [states.get(name) for name in ls.inputs]
+        for name in ls.inputs:  # forget a state once nothing needs it any more
+            later[name] -= 1
+            if not later[name]:
+                states.pop(name, None)
         state = _step(ls.layer, ls.name, ins, list(row.in_shapes))
         states[ls.name] = state
-        if state is not None and state.sets:
+        if state is not None and state.sets and (names is None or ls.name in names):
             out[ls.name] = Coverage(
-                tuple(tuple(sorted(s)) for s in state.sets), state.dilations, state.layers
+                tuple(tuple(s) if isinstance(s, range) else tuple(sorted(s)) for s in state.sets),
+                _items(state.dilations),
+                _items(state.layers),
             )
     return out
 
@@ -101,11 +179,9 @@ def _step(
         first = states[0]
         if any(s.jumps != first.jumps or len(s.sets) != len(first.sets) for s in states):
             return None
-        sets = tuple(
-            frozenset().union(*(s.sets[i] for s in states)) for i in range(len(first.sets))
-        )
-        dil = tuple(d for s in states for d in s.dilations)
-        names = tuple(n for s in states for n in s.layers)
+        sets = tuple(_union([s.sets[i] for s in states]) for i in range(len(first.sets)))
+        dil = _merged([s.dilations for s in states])
+        names = _merged([s.layers for s in states])
         return _State(sets, first.jumps, dil, names)
     st = states[0]
     if isinstance(rf, Unchanged):
@@ -114,17 +190,15 @@ def _step(
         if len(rf.before) != len(st.sets):
             return None
         return st._replace(
-            sets=tuple(
-                frozenset(x - b * j for x in s) for s, b, j in zip(st.sets, rf.before, st.jumps)
-            )
+            sets=tuple(_window(s, 1, 1, b, j) for s, b, j in zip(st.sets, rf.before, st.jumps))
         )
     if isinstance(rf, Window) and len(rf.kernel) == len(st.sets):
-        new_sets: list[frozenset[int]] = []
+        new_sets: list[Positions] = []
         jumps: list[int] = []
         for s, j, k, stride, d, p in zip(
             st.sets, st.jumps, rf.kernel, rf.strides, rf.dilation, rf.left_pads
         ):
-            new = frozenset(x + (t * d - p) * j for x in s for t in range(k))
+            new = _window(s, k, d, p, j)
             if len(new) > MAX_POSITIONS:
                 return None
             new_sets.append(new)
@@ -133,18 +207,31 @@ def _step(
         return _State(
             tuple(new_sets),
             tuple(jumps),
-            st.dilations + ((max(dilated),) if dilated else ()),
-            st.layers + ((name,) if dilated else ()),
+            ("+", st.dilations, max(dilated)) if dilated else st.dilations,
+            ("+", st.layers, name) if dilated else st.layers,
         )
     return None  # Whole, Unknown, or a window over other axes
+
+
+def _dilated(layer: Layer, defaults: dict[tuple[type, bool], bool]) -> bool:
+    """Whether a dilation rate of ``layer`` is > 1 (a kind's default once per kind)."""
+    rate = layer.__dict__.get("dilation_rate")
+    if rate is not None:
+        return bool(max(rate or (1,)) > 1)
+    key = (type(layer), layer.torch_spelling)
+    found = defaults.get(key)
+    if found is None:
+        found = defaults[key] = bool(max(getattr(layer, "dilation_rate", None) or (1,)) > 1)
+    return found
 
 
 def gridding_warnings(spec: Spec, report: Report) -> list[str]:
     """One warning per model output whose field has holes caused by dilated layers (nothing,
     and no work, for a spec without dilation)."""
-    if not any(max(getattr(ls.layer, "dilation_rate", None) or (1,)) > 1 for ls in spec.layers):
+    defaults: dict[tuple[type, bool], bool] = {}
+    if not any(_dilated(ls.layer, defaults) for ls in spec.layers):
         return []
-    found = coverages(spec, report)
+    found = coverages(spec, report, set(report.outputs))
     warnings = []
     for name in report.outputs:
         c = found.get(name)

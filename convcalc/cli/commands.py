@@ -123,16 +123,21 @@ def _machine(
     convention_name: str | None,
     dtype: str,
     memory: bool,
-) -> str:
-    """The summary in a machine format; JSON with the memory and convention figures asked."""
-    from convcalc.render.machine import RENDERERS, batch_json
+) -> None:
+    """Print the summary in a machine format; JSON with the memory and convention figures
+    asked."""
+    from convcalc.render.machine import RENDERERS, batch_json, write_json
 
+    if fmt is Format.json and batch is None and not memory and convention_name is None:
+        write_json(report, sys.stdout.write)  # piece by piece: never the whole text at once
+        sys.stdout.flush()
+        return
     text = RENDERERS[fmt.value](report) if batch is None else batch_json(report, batch)
     if memory or convention_name is not None:
         from convcalc.render.sections import json_sections
 
         text = json_sections(report, text, batch, convention_name, dtype, memory)
-    return text
+    emit(text)
 
 
 SUMMARY_HELP = f"""Per-layer output shape, parameters and MACs of SPEC, with totals.
@@ -268,16 +273,9 @@ def summary(
     from convcalc.analysis.gridding import gridding_warnings
 
     warnings = [f"warning: {w}" for w in gridding_warnings(loaded, report)]
-    if fmt is Format.json and batch is None and not memory and convention_name is None:
-        from convcalc.render.machine import write_json
-
-        write_json(report, sys.stdout.write)  # piece by piece: never the whole text at once
-        sys.stdout.flush()
-        for w in warnings:
-            sys.stderr.write(w + "\n")
-    elif fmt is not Format.text:
+    if fmt is not Format.text:
         name = convention_name.value if convention_name else None
-        emit(_machine(report, fmt, batch, name, dtype.value, memory))
+        _machine(report, fmt, batch, name, dtype.value, memory)
         for w in warnings:
             sys.stderr.write(w + "\n")
     elif style.is_keras:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import glob
+import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from convcalc.analysis import analyze, load_and_analyze, parse_spec
+from convcalc.analysis import analyze, gridding, load_and_analyze, parse_spec
 from convcalc.analysis.gridding import coverages, gridding_warnings
 from tests.conftest import ROOT
 
@@ -59,3 +62,28 @@ def test_check_and_summary_warn(cli) -> None:
     assert r.exit_code == 0 and "warning: gridding" in r.stderr
     assert "warning: gridding" in cli("summary", path).stdout
     assert "warning" not in cli("summary", ROOT / "specs" / "vgg16.yaml").stdout
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.builds(range, st.integers(-20, 20), st.integers(21, 60), st.integers(1, 7)),
+        st.frozensets(st.integers(-30, 30), min_size=1, max_size=12),
+    ),
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.integers(-3, 6),
+    st.integers(1, 4),
+)
+def test_a_window_over_positions_is_the_set_of_every_offset(s, k, d, p, j) -> None:
+    # the walk keeps evenly spaced positions as a range: the same positions as the set
+    new = gridding._window(s, k, d, p, j)
+    assert set(new) == {x + (t * d - p) * j for x in s for t in range(k)}
+    if isinstance(new, frozenset):  # not evenly spaced, or it would be a range
+        assert len(new) < 3 or len({b - a for a, b in itertools.pairwise(sorted(new))}) > 1
+
+
+def test_the_dilations_of_merged_branches_come_in_branch_order() -> None:
+    seq = gridding._merged([("+", ("+", None, 2), 4), None, ("+", None, 8)])
+    assert gridding._items(("+", seq, 16)) == (2, 4, 8, 16)
+    assert gridding._items(None) == ()
