@@ -51,6 +51,17 @@ def shown_rows(report: Report, depth: int | None, by: str | None = None) -> list
     return [s for s in rows if not (report.model == "sequential" and s.is_input)]
 
 
+def _shown(report: Report, depth: int | None, by: str | None) -> tuple[int, list[ShownRow | None]]:
+    """How many rows :func:`shown_rows` has, and those of them the table shows
+    (:func:`abridged`); flat, only the rows shown are made."""
+    if depth is not None:
+        rows = shown_rows(report, depth, by)
+        return len(rows), abridged(rows)
+    sequential = report.model == "sequential"
+    layers = [r for r in report.rows if not (sequential and r.is_input)]
+    return len(layers), [None if r is None else layer_row(r) for r in abridged(layers)]
+
+
 def build_table(
     report: Report,
     extra: Sequence[Column] = (),
@@ -100,11 +111,11 @@ def build_table(
     for key in tail:
         table.add_column(header(key, v), no_wrap=True, overflow="fold")
     whole = column_totals(report, v)
-    rows = shown_rows(report, depth, by)
-    for s in abridged(rows):
+    count, shown = _shown(report, depth, by)
+    for s in shown:
         if s is None:
             table.add_row(
-                f"... {len(rows) - MAX_TABLE_ROWS:,} more layers",
+                f"... {count - MAX_TABLE_ROWS:,} more layers",
                 "(--format json lists all)",
                 *[""] * (len(table.columns) - 2),
             )

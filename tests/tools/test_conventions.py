@@ -163,3 +163,14 @@ def test_new_zoo_specs_layer_for_layer(model: str) -> None:
         assert r.torch.cls == layer["class"], layer["name"]  # type: ignore[attr-defined]
         assert [1, *r.output_shape] == layer["output_size"], layer["name"]  # type: ignore[attr-defined]
         assert r.torch_params == layer["params"], layer["name"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", ["keras", "torch"])
+def test_convcalcs_own_total_is_the_sum_of_its_layers_counts(name: str) -> None:
+    # Convention.total takes the report's MACs for convcalc's own conventions; the readable
+    # sum of every layer's count is the same number
+    c = convention(name)
+    for spec in ["resnet50", "densenet121", "mobilenet_v2_torchvision", "text_cnn"]:
+        report = analyze(load_spec(spec))
+        for batch in (1, 3):
+            assert c.total(report, batch) == sum(c.count(r, batch) for r in report.rows)
