@@ -187,8 +187,19 @@ class Report:
     @property
     def incomplete(self) -> tuple[LayerRow, ...]:
         """The layers convcalc cannot analyse (their MACs are unknown): the totals are lower
-        bounds while there is any."""
-        return tuple(r for r in self.rows if r.incomplete)
+        bounds while there is any (found once: every renderer asks)."""
+        found: tuple[LayerRow, ...] | None = self.__dict__.get("_incomplete")
+        if found is None:
+            found = tuple(r for r in self.rows if r.incomplete)
+            object.__setattr__(self, "_incomplete", found)
+        return found
+
+    def field_of(self, name: str) -> Field:
+        """The receptive field of layer ``name``'s outputs (KeyError if it has none)."""
+        found = self.row(name).field
+        if found is None:
+            raise KeyError(name)
+        return found
 
     @property
     def fields(self) -> dict[str, Field]:

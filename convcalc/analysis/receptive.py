@@ -75,12 +75,12 @@ class FieldWalk:
                 w: Window = rf  # type: ignore[assignment]
                 (r0, r1), (j0, j1), (p0, p1) = size, jump, pad
                 (s0, s1), (l0, l1) = w.strides, w.left_pads
-                found = tuple.__new__(
+                found = tuple.__new__(  # as _window computes it, 2 axes
                     Field,
                     (
                         (r0 + reach[0] * j0, r1 + reach[1] * j1),
-                        (j0 * s0, j1 * s1),
-                        (p0 + l0 * j0, p1 + l1 * j1),
+                        jump if s0 == s1 == 1 else (j0 * s0, j1 * s1),  # equal tuples shared
+                        pad if l0 == l1 == 0 else (p0 + l0 * j0, p1 + l1 * j1),
                         f.aligned,
                         False,
                         "",

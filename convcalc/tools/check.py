@@ -213,17 +213,14 @@ def check_spec(spec: Spec, report: Report | None = None) -> SpecCheck:
     """Every expectation and budget of ``spec``; raises SpecError if it cannot be analysed or a
     budget cannot be evaluated (e.g. a per-axis bound with the wrong number of axes)."""
     report = report or analyze(spec)
-    fields = report.fields
-    field = model_field(fields, report.outputs)
-    outcomes = mark_incomplete(
-        report, _expectations(spec, report, fields) + _budgets(spec, report, field)
-    )
+    field = model_field({name: report.field_of(name) for name in report.outputs}, report.outputs)
+    outcomes = mark_incomplete(report, _expectations(spec, report) + _budgets(spec, report, field))
     return SpecCheck(
         spec.file, spec.name, outcomes, report=report, receptive_field=field, spec=spec
     )
 
 
-def _expectations(spec: Spec, report: Report, fields: dict[str, Field]) -> list[Outcome]:
+def _expectations(spec: Spec, report: Report) -> list[Outcome]:
     src = spec.source
     out: list[Outcome] = []
     totals = report.totals
@@ -251,7 +248,7 @@ def _expectations(spec: Spec, report: Report, fields: dict[str, Field]) -> list[
             loc = src.key_at(("expect", "layers", lname, key))
             dotted = f"layers.{lname}.{key}"
             if key == "receptive_field":
-                f = fields[lname]
+                f = report.field_of(lname)
                 want = (
                     _per_axis(expected, len(f.size), loc, dotted)
                     if f.known
