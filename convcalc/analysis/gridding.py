@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, NamedTuple
 
-from convcalc.layers.base import Layer, Merge, Shift, Unchanged, Window
+from convcalc.layers.base import Layer, Merge, RFStep, Shift, Unchanged, Window
 from convcalc.report import Report
 from convcalc.spec.model import Spec
 
@@ -134,29 +134,37 @@ def coverages(
 ) -> dict[str, Coverage]:
     """The coverage of every layer's output unit (of the layers in ``names`` only, when
     given), for the layers where the walk is defined."""
-    rows = {r.name: r for r in report.rows}
-    states: dict[str, _State | None] = {}
+    states: dict[str, _State] = {}  # the walked states still needed (absent: not walked)
     later: dict[str, int] = {}  # uses still to come of each layer's state
+    inputs_left = 0
     for ls in spec.layers:
+        inputs_left += ls.is_input
         for name in ls.inputs:
             later[name] = later.get(name, 0) + 1
+    steps: dict[Any, Any] = {}  # layers alike in signature and inputs take the same step
     out: dict[str, Coverage] = {}
     for ls in spec.layers:
-        row = rows.get(ls.name)
-        if row is None:
+        try:
+            row = report.row(ls.name)
+        except KeyError:
             continue
         if ls.is_input:
             n = len(row.shape) - 1
             states[ls.name] = _State((range(1),) * n, (1,) * n, None, None)
+            inputs_left -= 1
             continue
+        if not states and not inputs_left:
+            break  # nothing walked reaches further: no later layer's walk is defined
         ins = [states.get(name) for name in ls.inputs]
         for name in ls.inputs:  # forget a state once nothing needs it any more
             later[name] -= 1
             if not later[name]:
                 states.pop(name, None)
-        state = _step(ls.layer, ls.name, ins, list(row.in_shapes))
+        state = _step(ls.layer, ls.name, ins, list(row.in_shapes), steps)
+        if state is None:
+            continue
         states[ls.name] = state
-        if state is not None and state.sets and (names is None or ls.name in names):
+        if state.sets and (names is None or ls.name in names):
             out[ls.name] = Coverage(
                 tuple(tuple(s) if isinstance(s, range) else tuple(sorted(s)) for s in state.sets),
                 _items(state.dilations),
@@ -165,15 +173,34 @@ def coverages(
     return out
 
 
+def _rf(layer: Layer, shapes: list[tuple[int, ...]], steps: dict[Any, Any]) -> RFStep | None:
+    """``layer.rf_step(shapes)``, or None if it cannot say (its own messages come from the
+    engine), once per signature and inputs."""
+    key = None if layer.signature is None else (layer.signature, tuple(shapes))
+    if key is not None and key in steps:
+        found: RFStep | None = steps[key]
+        return found
+    try:
+        found = layer.rf_step(shapes)
+    except Exception:
+        found = None
+    if key is not None:
+        steps[key] = found
+    return found
+
+
 def _step(
-    layer: object, name: str, ins: list[_State | None], shapes: list[tuple[int, ...]]
+    layer: Layer,
+    name: str,
+    ins: list[_State | None],
+    shapes: list[tuple[int, ...]],
+    steps: dict[Any, Any],
 ) -> _State | None:
     if any(s is None for s in ins) or not ins:
         return None
     states = [s for s in ins if s is not None]
-    try:
-        rf = layer.rf_step(shapes)  # type: ignore[attr-defined]
-    except Exception:  # a layer that cannot say (its own messages come from the engine)
+    rf = _rf(layer, shapes, steps)
+    if rf is None:
         return None
     if len(states) > 1 or isinstance(rf, Merge):
         first = states[0]
