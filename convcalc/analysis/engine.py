@@ -75,6 +75,7 @@ def _rows(spec: Spec) -> tuple[list[LayerRow], list[Problem]]:
 
 
 _new_row = tuple.__new__
+NO_BACKWARD = (0, 0)  # (one tuple for every layer without gradients)
 
 
 class Counted(NamedTuple):
@@ -87,6 +88,7 @@ class Counted(NamedTuple):
     torch: TorchModule
     parts: tuple[Part, ...]
     kept_extra_bytes: tuple[int, int]
+    ins: tuple[Shape, ...]  # the input shapes (one tuple for the layers alike)
     rf: RFStep  # what it does to a receptive field
     reach: Shape  # receptive.reach(rf)
     size: int  # elements of its weights
@@ -116,6 +118,7 @@ def _count(layer: Layer, ins: tuple[Shape, ...], memo: dict[Any, Counted]) -> Co
         layer.torch_module(shapes),
         layer.parts(shapes, pre),
         layer.kept_extra_bytes(shapes, pre),
+        ins,
         rf,
         reach(rf),
         sum(w.size for w in weights),
@@ -146,6 +149,12 @@ def _row(
         weights, total = c.weights, c.size
         trainable = c.trainable if ls.trainable else 0
     grad_in, grad_w = c.backward
+    if needs_grad and trainable:
+        backward = c.backward
+    elif not needs_grad and not trainable:
+        backward = NO_BACKWARD
+    else:
+        backward = (grad_in if needs_grad else 0, grad_w if trainable else 0)
     torch = c.torch
     return _new_row(  # LayerRow(...) without the keyword-taking constructor, in field order
         LayerRow,
@@ -154,7 +163,7 @@ def _row(
             ls.kind,
             tuple(ls.inputs),
             c.shape,
-            ins,
+            c.ins,
             total,
             trainable,
             total - trainable,
@@ -174,7 +183,7 @@ def _row(
             torch._replace(cls="") if ls.functional else torch,
             c.parts,
             c.fused,
-            (grad_in if needs_grad else 0, grad_w if trainable else 0),
+            backward,
             layer.torch_buffers,
             layer.torch_spelling,
             layer.keeps,
