@@ -83,21 +83,22 @@ class LayerRow(NamedTuple):
     channels_first: bool = False
     is_input: bool = False
     field: Field | None = None
-    torch_layout: bool = False  # weights shown as PyTorch stores them (PyTorch spelling or NCHW)
     # the block uses around the layer, outermost first: (use name, block name); empty for a
     # layer written directly in layers:
     blocks: tuple[tuple[str, str], ...] = ()
     shares: str = ""  # a later call of that layer (a shared layer; its weights count there)
-    incomplete: str = ""  # why this layer's counts are unknown (not analysable), else ""
     group: tuple[str, ...] = ()  # (model, class) of the nested model it is part of
     # what the counting conventions and the PyTorch view read (convcalc.layers.counts)
-    operator: str = "other"
     torch: TorchModule = NO_MODULE
-    parts: tuple[Part, ...] = ()
-    fused: TorchModule | None = None  # the module of a fused activation (PyTorch: its own)
     # backward MACs: (input gradient, weight gradient); the input gradient is 0 where no
     # earlier layer needs it, the weight gradient 0 for a frozen layer
     backward: tuple[int, int] = (0, 0)
+    # from here on, facts of the layer's kind and configuration (the engine shares them)
+    torch_layout: bool = False  # weights shown as PyTorch stores them (PyTorch spelling or NCHW)
+    incomplete: str = ""  # why this layer's counts are unknown (not analysable), else ""
+    operator: str = "other"
+    parts: tuple[Part, ...] = ()
+    fused: TorchModule | None = None  # the module of a fused activation (PyTorch: its own)
     torch_buffers: int = 0  # PyTorch's scalar buffers (num_batches_tracked)
     torch_spelled: bool = False  # written with its PyTorch class name (Conv2d)
     keeps: str = ""  # what backward needs of it: "input", "output" or ""

@@ -14,7 +14,7 @@ from convcalc.analysis.receptive import FieldWalk, reach, rf_step
 from convcalc.counting import Totals
 from convcalc.errors import LayerError, Problem, SpecError
 from convcalc.layers.base import Layer, RFStep, Weight
-from convcalc.layers.counts import Part, TorchModule
+from convcalc.layers.counts import TorchModule
 from convcalc.report import LayerRow, Report
 from convcalc.shapes import Shape, to_canonical
 from convcalc.spec.loader import distinct
@@ -86,18 +86,17 @@ class Counted(NamedTuple):
     macs: int
     backward: tuple[int, int]  # MACs of the input gradient, of the weight gradient
     torch: TorchModule
-    parts: tuple[Part, ...]
-    kept_extra_bytes: tuple[int, int]
     ins: tuple[Shape, ...]  # the input shapes (one tuple for the layers alike)
     rf: RFStep  # what it does to a receptive field
     reach: Shape  # receptive.reach(rf)
     size: int  # elements of its weights
     trainable: int  # elements of its trainable weights
-    incomplete: str  # why it cannot be counted ("" if it can)
-    fused: TorchModule | None
+    # the last fields of its LayerRow, from torch_layout on: (torch_layout, incomplete,
+    # operator, parts, fused, torch_buffers, torch_spelled, keeps, kept_extra_bytes)
+    tail: tuple[Any, ...]
 
 
-def _count(layer: Layer, ins: tuple[Shape, ...], memo: dict[Any, Counted]) -> Counted:
+def _count(layer: Layer, ins: tuple[Shape, ...], cf: bool, memo: dict[Any, Counted]) -> Counted:
     """A layer's output shape, weights, MACs and other per-kind facts; layers with the same
     signature (kind, arguments, spelling, layout) and the same inputs share one computation (a
     network repeats its blocks: ResNet-50 has 16 bottlenecks of 4 kinds)."""
@@ -116,15 +115,22 @@ def _count(layer: Layer, ins: tuple[Shape, ...], memo: dict[Any, Counted]) -> Co
         layer.macs(shapes, pre),
         layer.backward_macs(shapes, pre),
         layer.torch_module(shapes),
-        layer.parts(shapes, pre),
-        layer.kept_extra_bytes(shapes, pre),
         ins,
         rf,
         reach(rf),
         sum(w.size for w in weights),
         sum(w.size for w in weights if w.trainable),
-        layer.not_analysable(),
-        layer.fused_module(),
+        (
+            cf or layer.torch_spelling,
+            layer.not_analysable(),
+            layer.operator,
+            layer.parts(shapes, pre),
+            layer.fused_module(),
+            layer.torch_buffers,
+            layer.torch_spelling,
+            layer.keeps,
+            layer.kept_extra_bytes(shapes, pre),
+        ),
     )
     if key is not None:
         memo[key] = found
@@ -141,7 +147,7 @@ def _row(
 ) -> LayerRow:
     """``needs_grad``: some input depends on trainable weights (its gradient is computed)."""
     layer = ls.layer
-    c = _count(layer, ins, memo)
+    c = _count(layer, ins, cf, memo)
     if ls.shares:  # a later call of a shared layer uses the first call's weights: they count there
         weights: tuple[Weight, ...] = ()
         total = trainable = 0
@@ -174,20 +180,12 @@ def _row(
             cf,
             False,
             walk.next_field(ls, ins, c.rf, c.reach),  # its receptive field, in the same walk
-            cf or layer.torch_spelling,
             ls.blocks,
             ls.shares,
-            c.incomplete,
             ls.group,
-            layer.operator,
             torch._replace(cls="") if ls.functional else torch,
-            c.parts,
-            c.fused,
             backward,
-            layer.torch_buffers,
-            layer.torch_spelling,
-            layer.keeps,
-            c.kept_extra_bytes,
+            *c.tail,
         ),
     )
 
