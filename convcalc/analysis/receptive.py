@@ -70,8 +70,8 @@ class FieldWalk:
         names = ls.inputs
         if reach and len(names) == 1:
             f = self.fields[names[0]]
-            size, jump, pad = f[0], f[1], f[2]
-            if not f.reason and not f.whole and len(in_shapes[0]) - 1 == len(size) == 2:
+            size, jump, pad, aligned, whole, reason = f
+            if not reason and not whole and len(size) == 2 and len(in_shapes[0]) == 3:
                 w: Window = rf  # type: ignore[assignment]
                 (r0, r1), (j0, j1), (p0, p1) = size, jump, pad
                 (s0, s1), (l0, l1) = w.strides, w.left_pads
@@ -81,7 +81,7 @@ class FieldWalk:
                         (r0 + reach[0] * j0, r1 + reach[1] * j1),
                         jump if s0 == s1 == 1 else (j0 * s0, j1 * s1),  # equal tuples shared
                         pad if l0 == l1 == 0 else (p0 + l0 * j0, p1 + l1 * j1),
-                        f.aligned,
+                        aligned,
                         False,
                         "",
                     ),
