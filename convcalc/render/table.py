@@ -214,8 +214,8 @@ def totals_grid(
         grid.add_row("Total params:", grouped(total), f"({size} at {v.dtype})")
         grid.add_row("Trainable params:", grouped(trainable), "")
         grid.add_row("Non-trainable params:", grouped(total - trainable), "")
-        buffers = sum(r.buffers + r.torch_buffers for r in report.rows)
-        if c.torch_params and buffers:
+        buffers = sum(r.buffers + r.torch_buffers for r in report.rows) if c.torch_params else 0
+        if buffers:
             stats = sum(r.buffers for r in report.rows)
             grid.add_row(
                 "Buffers:",
