@@ -131,17 +131,14 @@ class EntryParser(Reporter):
     def layer(self, i: int, entry: Entry, final_name: str) -> LayerSpec | None:
         """The entry as a layer named ``final_name`` (its own name, or the automatic one that
         :func:`final_names` gave it); None (reported) if it does not parse."""
+        remembered = self.remembered(entry) if self.made else None
+        if remembered is not None:
+            return self.again(i, entry, final_name, *remembered)
         found = self.kind(i, entry)
         if found is None:
             return None
         written, cls, args = found
         kpath = entry.path + (written,)
-        given = args.get("name")
-        if "shares" not in args and (given is None or (isinstance(given, str) and given)):
-            key = _made_key(written, args)
-            made = self.made.get(key) if key is not None else None
-            if made is not None:
-                return self.again(i, entry, final_name, made, args, kpath)
         owner = self.shared_owner(i, cls, args, kpath)
         if owner is None:
             return None
@@ -187,6 +184,22 @@ class EntryParser(Reporter):
                 self.made[key] = _Made(layer, arg_locs.spelled, trainable, functional, tuple(group))
         return _spec(entry, layer, inputs, trainable, args, owner, tuple(group), functional)
 
+    def remembered(self, entry: Entry) -> tuple[_Made, dict[str, Any]] | None:
+        """What an earlier entry with the same arguments made, and this entry's arguments
+        (None: the entry is parsed in full)."""
+        value = entry.value
+        if type(value) is not dict or len(value) != 1:
+            return None
+        ((written, args),) = value.items()
+        if type(args) is not dict or "shares" in args:
+            return None
+        given = args.get("name")
+        if given is not None and (type(given) is not str or not given):
+            return None
+        key = _made_key(written, args)
+        made = self.made.get(key) if key is not None else None
+        return None if made is None else (made, args)
+
     def common(
         self, args: dict[str, Any], kpath: tuple[Any, ...], desc: str
     ) -> tuple[bool, bool, list[str]]:
@@ -228,15 +241,18 @@ class EntryParser(Reporter):
         name: str,
         made: _Made,
         args: dict[str, Any],
-        kpath: tuple[Any, ...],
     ) -> LayerSpec | None:
         """An entry written with the arguments of an earlier one (``made``): the same layer,
         with its own name, place and inputs, and nothing validated twice."""
         template = made.layer
         cls = type(template)
         self.current_name = name
+        kpath = entry.path + (template.spelling,)
         loc = self.src.key_at(kpath)
-        inputs = self.inputs(cls, args, kpath, f"layers[{i}] '{name}' ({cls.kind}){entry.via}")
+        if "inputs" in args or cls.min_inputs > 1:
+            inputs = self.inputs(cls, args, kpath, f"layers[{i}] '{name}' ({cls.kind}){entry.via}")
+        else:
+            inputs = []  # the previous layer's output (what inputs() would say)
         layer = cls.__new__(cls)
         layer.__dict__.update(template.__dict__)  # every value hashable (its signature exists)
         layer.name, layer.loc, layer.index = name, loc, i
