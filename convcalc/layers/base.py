@@ -114,7 +114,7 @@ def signature(layer: Layer) -> tuple[Any, ...] | None:
             type(layer),
             layer.torch_spelling,
             layer.channels_first,
-            tuple(values[key] if key in values else defaults[key] for key in layer.args),
+            tuple(map({**defaults, **values}.__getitem__, layer.args)),
         )
         hash(sig)
     except TypeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from convcalc.errors import ArgError, Problem
+from convcalc.errors import ArgError, Location, Problem
 from convcalc.fields import REQUIRED, Arg
 from convcalc.layers import Layer, lookup, suggest
 from convcalc.spec.document import COMMON_KEYS
@@ -14,6 +14,9 @@ from convcalc.spec.model import LayerSpec
 from convcalc.spec.yaml_source import ArgLocations, Reporter, Source
 
 _MISSING = object()
+MEMO_SIZE = (
+    4096  # distinct configurations remembered (a spec of all-different layers gains nothing)
+)
 SUGGESTIONS = 200  # "did you mean" hints for the first problems only (the report is capped)
 
 
@@ -131,9 +134,10 @@ class EntryParser(Reporter):
     def layer(self, i: int, entry: Entry, final_name: str) -> LayerSpec | None:
         """The entry as a layer named ``final_name`` (its own name, or the automatic one that
         :func:`final_names` gave it); None (reported) if it does not parse."""
-        remembered = self.remembered(entry) if self.made else None
-        if remembered is not None:
-            return self.again(i, entry, final_name, *remembered)
+        key, written_args = self.memo_key(entry)
+        made = self.made.get(key) if key is not None else None
+        if made is not None:
+            return self.again(i, entry, final_name, made, written_args)
         found = self.kind(i, entry)
         if found is None:
             return None
@@ -155,7 +159,7 @@ class EntryParser(Reporter):
         name = final_name
         self.current_name = name
         desc = f"layers[{i}] '{name}' ({cls.kind}){entry.via}"
-        loc = self.src.key_at(kpath)  # the line of the layer's kind
+        loc = self.place(entry, kpath)  # the line of the layer's kind
         inputs = self.inputs(cls, args, kpath, desc)
         trainable, functional, group = self.common(args, kpath, desc)
         reported = len(self.problems)
@@ -179,26 +183,38 @@ class EntryParser(Reporter):
             return None  # its shape would only repeat the problem; dependents are skipped
         if not owner:
             self.parsed[name] = (cls, args)
-            key = _made_key(written, args)
-            if key is not None and layer.signature is not None and len(self.problems) == reported:
+            if (
+                key is not None
+                and len(self.made) < MEMO_SIZE
+                and layer.signature is not None
+                and len(self.problems) == reported
+            ):
                 self.made[key] = _Made(layer, arg_locs.spelled, trainable, functional, tuple(group))
         return _spec(entry, layer, inputs, trainable, args, owner, tuple(group), functional)
 
-    def remembered(self, entry: Entry) -> tuple[_Made, dict[str, Any]] | None:
-        """What an earlier entry with the same arguments made, and this entry's arguments
-        (None: the entry is parsed in full)."""
+    def place(self, entry: Entry, kpath: tuple[Any, ...]) -> Location:
+        """Where the entry's kind is written: its key, or the item itself for a bare ``- Kind``
+        (which has no key: asking for one would make the fast reader's map complete itself)."""
+        return self.src.at(entry.path) if type(entry.value) is str else self.src.key_at(kpath)
+
+    def memo_key(self, entry: Entry) -> tuple[tuple[Any, ...] | None, dict[str, Any]]:
+        """The key of :attr:`made` for ``entry`` and its arguments: None when it cannot be
+        reused (not a ``{Kind: {args}}`` or ``Kind`` entry, ``shares:``, a name to report, an
+        unhashable value)."""
         value = entry.value
+        if type(value) is str:
+            return (value,), {}
         if type(value) is not dict or len(value) != 1:
-            return None
+            return None, {}
         ((written, args),) = value.items()
-        if type(args) is not dict or "shares" in args:
-            return None
+        if args is None:
+            args = {}
+        if type(written) is not str or type(args) is not dict or "shares" in args:
+            return None, {}
         given = args.get("name")
         if given is not None and (type(given) is not str or not given):
-            return None
-        key = _made_key(written, args)
-        made = self.made.get(key) if key is not None else None
-        return None if made is None else (made, args)
+            return None, {}
+        return _made_key(written, args), args
 
     def common(
         self, args: dict[str, Any], kpath: tuple[Any, ...], desc: str
@@ -248,7 +264,7 @@ class EntryParser(Reporter):
         cls = type(template)
         self.current_name = name
         kpath = entry.path + (template.spelling,)
-        loc = self.src.key_at(kpath)
+        loc = self.place(entry, kpath)
         if "inputs" in args or cls.min_inputs > 1:
             inputs = self.inputs(cls, args, kpath, f"layers[{i}] '{name}' ({cls.kind}){entry.via}")
         else:

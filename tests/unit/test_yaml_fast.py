@@ -209,15 +209,16 @@ def test_places_of_the_layer_list_are_dropped_after_parse_and_found_again() -> N
     # a later message (a shape problem: kernel 9 on an 8x8 input) finds its place again
     at = spec.layers[2].layer.arg_locs["kernel_size"]
     assert (at.line, at.col) == (4, 39)  # counted by hand: the 9 after "kernel_size: "
-    assert src.at(("layers", 1)) == src.key_at(("layers", 1)) == (
-        at._replace(line=4, col=5)
-    )
+    assert src.at(("layers", 1)) == src.key_at(("layers", 1)) == (at._replace(line=4, col=5))
 
 
 def test_plain_specs_do_not_import_pyyaml() -> None:
     code = (
         "import sys\nfrom convcalc.analysis import load_spec\n"
         "load_spec('specs/vgg16.yaml'); load_spec('resnet50')\n"
+        "from convcalc.analysis import parse_spec\n"  # bare kinds: "- Flatten", twice
+        "s = parse_spec('input: [2, 2, 1]\\nlayers:\\n  - Flatten\\n  - ReLU\\n  - ReLU\\n')\n"
+        "assert [x.loc.line for x in s.layers[1:]] == [3, 4, 5]\n"
         "assert 'yaml' not in sys.modules, 'PyYAML imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
