@@ -104,6 +104,20 @@ def channels(shape: Shape) -> int:
     return shape[-1]
 
 
+_GIVEN: dict[tuple[str, ...], frozenset[str]] = {}  # a few sets shared by many layers
+
+
+def _given(values: dict[str, Any]) -> frozenset[str]:
+    """The set of ``values``' names, one object for every layer that wrote the same names."""
+    names = tuple(values)
+    found = _GIVEN.get(names)
+    if found is None:
+        found = frozenset(names)
+        if len(_GIVEN) < 10_000:
+            _GIVEN[names] = found
+    return found
+
+
 def signature(layer: Layer) -> tuple[Any, ...] | None:
     """A hashable statement of a layer's configuration (its kind, spelling, layout and every
     argument's value as the formulas see it), or None when a value is not hashable."""
@@ -159,7 +173,7 @@ class Layer:
         self.index = index
         self.torch_spelling = spelling in self.aliases  # written with PyTorch's class name
         self.spelling = spelling or self.kind
-        self.given = frozenset(values)  # the arguments the spec wrote
+        self.given = _given(values)  # the arguments the spec wrote
         # only the written values live in the instance; the defaults are shared per kind:
         # Keras's are class attributes, PyTorch's differing ones are added to a layer written
         # in PyTorch's spelling (100,000 layers would otherwise hold 100,000 copies)
@@ -193,6 +207,15 @@ class Layer:
         if found is None:
             found = {a.torch: k for k, a in cls.args.items() if a.torch}
             type.__setattr__(cls, "_torch_names", found)
+        return found
+
+    @classmethod
+    def required_args(cls) -> tuple[str, ...]:
+        """The arguments without a default, in their order; computed once."""
+        found: tuple[str, ...] | None = cls.__dict__.get("_required_args")
+        if found is None:
+            found = tuple(k for k, a in cls.args.items() if a.default is REQUIRED)
+            type.__setattr__(cls, "_required_args", found)
         return found
 
     @classmethod

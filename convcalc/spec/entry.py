@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from convcalc.errors import ArgError, Location, Problem
-from convcalc.fields import REQUIRED, Arg
+from convcalc.fields import Arg
 from convcalc.layers import Layer, lookup, suggest
 from convcalc.spec.document import COMMON_KEYS
 from convcalc.spec.expand import Entry
@@ -44,6 +44,14 @@ def _made_key(written: str, args: dict[str, Any]) -> tuple[Any, ...] | None:
     except TypeError:
         return None
     return key
+
+
+def _takes_previous(cls: type[Layer], args: dict[str, Any]) -> bool:
+    """Whether the entry, which names no inputs, takes the previous layer's output as its one
+    input, as its kind allows (the input layer takes none)."""
+    return "inputs" not in args and (
+        cls.is_input or (cls.min_inputs <= 1 and (cls.max_inputs is None or cls.max_inputs >= 1))
+    )
 
 
 def _spec(
@@ -220,6 +228,8 @@ class EntryParser(Reporter):
         self, args: dict[str, Any], kpath: tuple[Any, ...], desc: str
     ) -> tuple[bool, bool, list[str]]:
         """The entry's ``trainable``, ``functional`` and ``group`` (each reported if invalid)."""
+        if "trainable" not in args and "functional" not in args and "group" not in args:
+            return True, False, []
         trainable = args.get("trainable", True)
         if not isinstance(trainable, bool):
             self.fail(
@@ -265,10 +275,10 @@ class EntryParser(Reporter):
         self.current_name = name
         kpath = entry.path + (template.spelling,)
         loc = self.place(entry, kpath)
-        if "inputs" in args or cls.min_inputs > 1:
-            inputs = self.inputs(cls, args, kpath, f"layers[{i}] '{name}' ({cls.kind}){entry.via}")
+        if _takes_previous(cls, args):
+            inputs = []
         else:
-            inputs = []  # the previous layer's output (what inputs() would say)
+            inputs = self.inputs(cls, args, kpath, f"layers[{i}] '{name}' ({cls.kind}){entry.via}")
         layer = cls.__new__(cls)
         layer.__dict__.update(template.__dict__)  # every value hashable (its signature exists)
         layer.name, layer.loc, layer.index = name, loc, i
@@ -308,6 +318,8 @@ class EntryParser(Reporter):
         """The names in ``inputs:`` (none: the previous layer), checked against the number of
         inputs the kind takes."""
         inputs: list[str] = []
+        if _takes_previous(cls, args):
+            return inputs
         if "inputs" in args:
             raw_inputs = args["inputs"]
             if isinstance(raw_inputs, str):
@@ -404,8 +416,9 @@ class EntryParser(Reporter):
             except ArgError as exc:
                 self.fail(kpath + (key,), f"{key} {exc.message}", layer=desc, hint=exc.hint)
                 ok = False
-        for key, arg in cls.args.items():
-            if arg.default is REQUIRED and key not in values and key not in spelled:
+        for key in cls.required_args():
+            if key not in values and key not in spelled:
+                arg = cls.args[key]
                 alias = f" (PyTorch: {arg.torch})" if arg.torch else ""
                 self.fail(
                     kpath,
