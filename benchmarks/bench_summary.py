@@ -60,13 +60,13 @@ def time_once(cmd: list[str]) -> tuple[float, float]:
 
 
 def launcher(package: Path, spec: str) -> list[str]:
-    """``convcalc summary SPEC`` with ``package`` first on the path."""
+    """``python -m convcalc summary SPEC`` with ``package`` first on the path."""
     return [
         sys.executable,
         "-c",
-        f"import sys; sys.path.insert(0, {str(package)!r}); "
+        f"import runpy, sys; sys.path.insert(0, {str(package)!r}); "
         f"sys.argv = ['convcalc', 'summary', {spec!r}]; "
-        "from convcalc.cli import main; main()",
+        "runpy.run_module('convcalc', run_name='__main__', alter_sys=True)",
     ]
 
 
@@ -142,8 +142,8 @@ def main() -> None:
         "floor22": "minimal 22-row table",
         "resnet50": f"convcalc summary resnet50 ({rows} rows)",
         f"floor{rows}": f"minimal {rows}-row table",
-        "this_vgg16": "this (python -c): summary specs/vgg16.yaml",
-        "this_resnet50": "this (python -c): summary resnet50",
+        "this_vgg16": "this (python -m): summary specs/vgg16.yaml",
+        "this_resnet50": "this (python -m): summary resnet50",
         "base_vgg16": "baseline: summary specs/vgg16.yaml",
         "base_resnet50": "baseline: summary resnet50",
         "peer": "torch + torchinfo VGG16 summary",
@@ -153,7 +153,7 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "-m", "compileall", "-q", str(base / "convcalc")], check=True
         )
-        # both checkouts started alike (``python -c``), not one through its console script
+        # both checkouts started alike (``python -m``), not one through its console script
         commands["this_vgg16"] = launcher(ROOT, "specs/vgg16.yaml")
         commands["this_resnet50"] = launcher(ROOT, "resnet50")
         commands["base_vgg16"] = launcher(base, "specs/vgg16.yaml")
