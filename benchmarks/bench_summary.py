@@ -5,7 +5,7 @@ torch + torchinfo summarising VGG16.
 Every command runs as a fresh process, all of them in turn in every round (interleaved, after
 warm-ups), in the same run; for each the script prints the median wall time and the median CPU
 time (user + system of the child, from its rusage: less disturbed than wall time by other
-processes on a shared machine), and paired ratios (round by round). Goals (issue 13): ResNet-50
+processes on a shared machine), and paired ratios (round by round). Goals: ResNet-50
 within 1.2x of the minimal program, whose table has as many rows; and with --peer-python PY (an
 interpreter that has torch and torchinfo: import torch + torchinfo, build VGG16,
 torchinfo.summary) convcalc on VGG16 at least 20x faster, whole process; the minimal program's
