@@ -45,7 +45,7 @@ def leave(code: str | int | None) -> None:
         try:
             sys.stdout.flush()
             sys.stderr.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):  # AttributeError: no stdout at all
             pass
         else:
             os._exit(code or 0)

@@ -1,8 +1,8 @@
 """Option values converted without pydantic where the result is certain.
 
 Typer (0.2x) converts every option value, defaults included, with a pydantic ``TypeAdapter``
-built for the option on first use: importing pydantic and building those adapters is about
-half of ``convcalc summary``'s start-up. For the values a command line mostly carries (a
+built for the option on first use: importing pydantic and building those adapters was about
+a third of ``convcalc summary``'s start-up. For the values a command line mostly carries (a
 string for a ``str`` option, a plain integer, an enum member or name, a path) the result is
 known without pydantic; :func:`quicken` gives each of a command's options a converter that
 returns it directly and hands anything else (a value it is not certain of, every invalid one)
