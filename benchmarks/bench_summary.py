@@ -1,22 +1,26 @@
-"""Wall time of `convcalc summary` (specs/vgg16.yaml, and the zoo's resnet50: 177 rows) against
-a minimal typer+rich program printing a table with as many rows.
+"""Whole-process time of `convcalc summary` (specs/vgg16.yaml, and the zoo's resnet50: 177
+rows) against a minimal typer+rich program printing a table with as many rows, and against
+torch + torchinfo summarising VGG16.
 
-Both run as fresh processes, alternating A B A B ... after warm-ups, in the same run; the
-script prints medians and the paired ratio. Goal (issue 13): within 1.2x of the minimal
-program for ResNet-50, whose table has the most rows. With
+Every command runs as a fresh process, all of them in turn in every round (interleaved, after
+warm-ups), in the same run; for each the script prints the median wall time and the median CPU
+time (user + system of the child, from its rusage: less disturbed than wall time by other
+processes on a shared machine), and paired ratios (round by round). Goals: ResNet-50
+within 1.2x of the minimal program, whose table has as many rows; and with --peer-python PY (an
+interpreter that has torch and torchinfo: import torch + torchinfo, build VGG16,
+torchinfo.summary) convcalc on VGG16 at least 20x faster, whole process; the minimal program's
+own ratio to the peer is printed beside it (the ceiling for a typer+rich program). With
 --baseline DIR (another checkout of convcalc, e.g. `git worktree add ../base main`), that
-version's summary is timed in the same loop, so a change's cost is measured against it.
-With --peer-python PY (an interpreter that has torch and torchinfo), it also times the peer a
-user would otherwise pick: import torch + torchinfo, build VGG16, torchinfo.summary (goal,
-issue 13: convcalc at least 20x faster, whole process).
+version's summaries are timed in the same rounds, so a change's cost is measured against it.
 
-    python benchmarks/bench_summary.py [-n 20] [--peer-python PY] [--baseline DIR]
+    python benchmarks/bench_summary.py [-n 20] [--peer-python PY] [--peer-every K] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -45,88 +49,69 @@ print(stats)
 """
 
 
-def time_once(cmd: list[str]) -> float:
+def time_once(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, the child's rusage) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
-
-
-def cpu_once(cmd: list[str]) -> float:
-    """User + system CPU seconds of one run (less disturbed by a busy machine than wall time)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def launcher(package: Path) -> list[str]:
-    """``convcalc summary specs/vgg16.yaml`` with ``package`` first on the path."""
+def launcher(package: Path, spec: str) -> list[str]:
+    """``python -m convcalc summary SPEC`` with ``package`` first on the path."""
     return [
         sys.executable,
         "-c",
-        f"import sys; sys.path.insert(0, {str(package)!r}); "
-        "sys.argv = ['convcalc', 'summary', 'specs/vgg16.yaml']; "
-        "from convcalc.cli import main; main()",
+        f"import runpy, sys; sys.path.insert(0, {str(package)!r}); "
+        f"sys.argv = ['convcalc', 'summary', {spec!r}]; "
+        "runpy.run_module('convcalc', run_name='__main__', alter_sys=True)",
     ]
 
 
-def compare_baseline(base_dir: Path, floor: list[str], n: int) -> None:
-    """This checkout against another one, both started the same way (``python -c``), alternating
-    with the minimal program: wall time and CPU time, paired."""
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(base_dir / "convcalc")], check=True
-    )
-    this, base = launcher(ROOT), launcher(base_dir)
-    for _ in range(3):
-        time_once(this)
-        time_once(base)
-    wall: dict[str, list[float]] = {"this": [], "base": [], "floor": []}
-    cpu: dict[str, list[float]] = {"this": [], "base": [], "floor": []}
-    for _ in range(n):
-        for key, cmd in (("this", this), ("base", base), ("floor", floor)):
-            wall[key].append(time_once(cmd))
-            cpu[key].append(cpu_once(cmd))
-    for what, t in (("wall", wall), ("cpu ", cpu)):
-        med = {k: statistics.median(v) for k, v in t.items()}
-        paired = statistics.median(x / y for x, y in zip(t["this"], t["base"]))
-        print(
-            f"{what}: this {med['this']:.3f} s, baseline {base_dir.name} {med['base']:.3f} s, "
-            f"minimal {med['floor']:.3f} s; this / minimal {med['this'] / med['floor']:.2f}x, "
-            f"baseline / minimal {med['base'] / med['floor']:.2f}x, this / baseline (paired) "
-            f"{paired:.3f}x"
-        )
+def rounds(
+    commands: dict[str, list[str]], n: int, every: dict[str, int]
+) -> dict[str, list[tuple[float, float]]]:
+    """Each command once per round (``every[key]``: only every k-th round), ``n`` rounds after
+    two warm-up rounds (one for a command timed every k-th round); (wall, cpu) per timed run."""
+    times: dict[str, list[tuple[float, float]]] = {key: [] for key in commands}
+    for i in range(-2, n):
+        for key, cmd in commands.items():
+            k = every.get(key, 1)
+            warm_up = i < 0
+            if (warm_up and k > 1 and i == -2) or (not warm_up and i % k):
+                continue
+            t = time_once(cmd)
+            if not warm_up:
+                times[key].append(t)
+    return times
 
 
-def paired(ours: list[str], floor: list[str], n: int, name: str, floor_name: str) -> list[float]:
-    """Time ``ours`` and ``floor`` alternately after warm-ups; print medians and the ratio."""
-    for _ in range(3):
-        time_once(ours)
-        time_once(floor)
-    a, b = [], []
-    for _ in range(n):
-        a.append(time_once(ours))
-        b.append(time_once(floor))
-    ratios = [x / y for x, y in zip(a, b)]
-    width = max(len(name), len(floor_name))
+def median(runs: list[tuple[float, float]], which: int) -> float:
+    return statistics.median(r[which] for r in runs)
+
+
+def paired(a: list[tuple[float, float]], b: list[tuple[float, float]], which: int) -> float:
+    """Median of the round-by-round ratios a / b (the runs of the same rounds)."""
+    return statistics.median(x[which] / y[which] for x, y in zip(a, b))
+
+
+def show(name: str, runs: list[tuple[float, float]]) -> None:
+    walls = [r[0] for r in runs]
     print(
-        f"{name:<{width}} : median {statistics.median(a):.3f} s "
-        f"(min {min(a):.3f}, max {max(a):.3f})"
+        f"  {name:<40} wall median {median(runs, 0):.3f} s (min {min(walls):.3f}, "
+        f"max {max(walls):.3f}), cpu median {median(runs, 1):.3f} s  [{len(runs)} runs]"
     )
-    print(
-        f"{floor_name:<{width}} : median {statistics.median(b):.3f} s "
-        f"(min {min(b):.3f}, max {max(b):.3f})"
-    )
-    print(
-        f"{'ratio (paired)':<{width}} : median {statistics.median(ratios):.2f}x "
-        f"(min {min(ratios):.2f}, max {max(ratios):.2f}); goal <= 1.2x"
-    )
-    return a
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("-n", type=int, default=20, help="timed runs per command")
+    ap.add_argument("-n", type=int, default=20, help="timed rounds")
     ap.add_argument("--peer-python", help="a python with torch and torchinfo")
+    ap.add_argument(
+        "--peer-every", type=int, default=2, help="time the (slow) peer every K-th round"
+    )
     ap.add_argument("--baseline", type=Path, help="another convcalc checkout to time alike")
     args = ap.parse_args()
 
@@ -134,9 +119,6 @@ def main() -> None:
     # PYTHONDONTWRITEBYTECODE (otherwise every run recompiles convcalc's ~8,000 lines).
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "convcalc")], check=True)
     exe = shutil.which("convcalc", path=str(Path(sys.executable).parent)) or "convcalc"
-    ours = [exe, "summary", "specs/vgg16.yaml"]
-    floor = [sys.executable, "benchmarks/minimal_table_app.py"]
-    a = paired(ours, floor, args.n, "convcalc summary specs/vgg16.yaml", "minimal 22-row table")
     rows = len(
         json.loads(
             subprocess.run(
@@ -148,24 +130,69 @@ def main() -> None:
             ).stdout
         )["layers"]
     )
-    paired(
-        [exe, "summary", "resnet50"],
-        [*floor, "--rows", str(rows)],
-        args.n,
-        f"convcalc summary resnet50 ({rows} rows)",
-        f"minimal {rows}-row table",
-    )
+    floor = [sys.executable, "benchmarks/minimal_table_app.py"]
+    commands = {
+        "vgg16": [exe, "summary", "specs/vgg16.yaml"],
+        "floor22": floor,
+        "resnet50": [exe, "summary", "resnet50"],
+        f"floor{rows}": [*floor, "--rows", str(rows)],
+    }
+    names = {
+        "vgg16": "convcalc summary specs/vgg16.yaml",
+        "floor22": "minimal 22-row table",
+        "resnet50": f"convcalc summary resnet50 ({rows} rows)",
+        f"floor{rows}": f"minimal {rows}-row table",
+        "this_vgg16": "this (python -m): summary specs/vgg16.yaml",
+        "this_resnet50": "this (python -m): summary resnet50",
+        "base_vgg16": "baseline: summary specs/vgg16.yaml",
+        "base_resnet50": "baseline: summary resnet50",
+        "peer": "torch + torchinfo VGG16 summary",
+    }
     if args.baseline:
-        compare_baseline(args.baseline.resolve(), floor, args.n)
-    if args.peer_python:
-        peer = [args.peer_python, "-c", PEER]
-        time_once(peer)
-        c = [time_once(peer) for _ in range(max(3, args.n // 4))]
-        print(f"torch + torchinfo VGG16 summary   : median {statistics.median(c):.3f} s")
-        print(
-            f"peer / convcalc                   : "
-            f"{statistics.median(c) / statistics.median(a):.1f}x faster; goal >= 20x"
+        base = args.baseline.resolve()
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", str(base / "convcalc")], check=True
         )
+        # both checkouts started alike (``python -m``), not one through its console script
+        commands["this_vgg16"] = launcher(ROOT, "specs/vgg16.yaml")
+        commands["this_resnet50"] = launcher(ROOT, "resnet50")
+        commands["base_vgg16"] = launcher(base, "specs/vgg16.yaml")
+        commands["base_resnet50"] = launcher(base, "resnet50")
+    every = {}
+    if args.peer_python:
+        commands["peer"] = [args.peer_python, "-c", PEER]
+        every["peer"] = max(1, args.peer_every)
+    print(f"{args.n} rounds, interleaved; load average {os.getloadavg()[0]:.2f} at the start")
+    t = rounds(commands, args.n, every)
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    for key, runs in t.items():
+        show(names[key], runs)
+    for what, which in (("wall", 0), ("cpu ", 1)):
+        print(f"{what}:")
+        for ours, ref, goal in (
+            ("vgg16", "floor22", ""),
+            ("resnet50", f"floor{rows}", "; goal <= 1.2x"),
+        ):
+            print(
+                f"  {names[ours]} / {names[ref]}: paired median "
+                f"{paired(t[ours], t[ref], which):.2f}x{goal}"
+            )
+        if args.baseline:
+            for ours in ("vgg16", "resnet50"):
+                print(
+                    f"  {names['this_' + ours]} / baseline: paired median "
+                    f"{paired(t['this_' + ours], t['base_' + ours], which):.3f}x"
+                )
+        if args.peer_python:
+            peer = median(t["peer"], which)
+            print(
+                f"  peer / convcalc summary specs/vgg16.yaml: "
+                f"{peer / median(t['vgg16'], which):.1f}x faster; goal >= 20x"
+            )
+            print(
+                f"  peer / minimal 22-row table (the floor's own ratio): "
+                f"{peer / median(t['floor22'], which):.1f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -24,16 +24,23 @@ from convcalc.errors import UsageError, printable
 @contextlib.contextmanager
 def _ctrl_c_after() -> Iterator[None]:
     """A Ctrl-C during the block takes effect when it ends, so that a temporary file made in it
-    is known (and removed) by then: a SIGINT right after the file appears left it behind."""
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None or threading.current_thread() is not threading.main_thread():
+    is known (and removed) by then: a SIGINT right after the file appears left it behind.
+
+    The interrupt is deferred by Python's own handler, not by blocking the signal: with other
+    threads running (OpenBLAS's, the runtime's workers) the kernel hands SIGINT to any thread
+    that does not block it, and Python then raises KeyboardInterrupt in the main thread all the
+    same."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        mask(signal.SIG_SETMASK, old)
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            signal.raise_signal(signal.SIGINT)  # as if it came now, to the usual handler
 
 
 def _umask() -> int:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from convcalc.cli.app import app
+from convcalc.cli.boundary import app
 from convcalc.cli.commands import emit
 from convcalc.cli.limits import with_limits
 from convcalc.cli.options import ColorOpt, Format, FormatOpt, use_color

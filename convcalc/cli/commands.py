@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from convcalc.cli.app import app
+from convcalc.cli.boundary import app
 from convcalc.cli.limits import with_limits
 from convcalc.cli.options import (
     ColorOpt,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from convcalc.cli.app import app
+from convcalc.cli.boundary import app
 from convcalc.cli.commands import emit
 from convcalc.cli.limits import with_limits
 from convcalc.cli.options import ColorOpt, Format, FormatOpt, SpecPath, use_color

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from convcalc.cli.app import app
+from convcalc.cli.boundary import app
 from convcalc.cli.commands import emit
 from convcalc.cli.layerflags import layer_flags, with_layer_flags
 from convcalc.cli.options import ColorOpt, use_color

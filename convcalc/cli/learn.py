@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from convcalc.cli.app import app
+from convcalc.cli.boundary import app
 from convcalc.cli.commands import emit
 from convcalc.cli.layerflags import layer_flags, with_layer_flags
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from convcalc.cli.app import app
+from convcalc.cli.boundary import app
 from convcalc.cli.commands import emit
 from convcalc.cli.options import Format, FormatOpt
 from convcalc.errors import UsageError

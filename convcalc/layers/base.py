@@ -104,6 +104,20 @@ def channels(shape: Shape) -> int:
     return shape[-1]
 
 
+_GIVEN: dict[tuple[str, ...], frozenset[str]] = {}  # a few sets shared by many layers
+
+
+def _given(values: dict[str, Any]) -> frozenset[str]:
+    """The set of ``values``' names, one object for every layer that wrote the same names."""
+    names = tuple(values)
+    found = _GIVEN.get(names)
+    if found is None:
+        found = frozenset(names)
+        if len(_GIVEN) < 10_000:
+            _GIVEN[names] = found
+    return found
+
+
 def signature(layer: Layer) -> tuple[Any, ...] | None:
     """A hashable statement of a layer's configuration (its kind, spelling, layout and every
     argument's value as the formulas see it), or None when a value is not hashable."""
@@ -114,7 +128,7 @@ def signature(layer: Layer) -> tuple[Any, ...] | None:
             type(layer),
             layer.torch_spelling,
             layer.channels_first,
-            tuple(values[key] if key in values else defaults[key] for key in layer.args),
+            tuple(map({**defaults, **values}.__getitem__, layer.args)),
         )
         hash(sig)
     except TypeError:
@@ -159,10 +173,18 @@ class Layer:
         self.index = index
         self.torch_spelling = spelling in self.aliases  # written with PyTorch's class name
         self.spelling = spelling or self.kind
-        self.given = frozenset(values)  # the arguments the spec wrote
-        # only the written values live in the instance; the defaults are shared per kind and
-        # spelling (see __getattr__): 100,000 layers would otherwise hold 100,000 copies
+        self.given = _given(values)  # the arguments the spec wrote
+        # only the written values live in the instance; the defaults are shared per kind:
+        # Keras's are class attributes, PyTorch's differing ones are added to a layer written
+        # in PyTorch's spelling (100,000 layers would otherwise hold 100,000 copies)
         self.__dict__.update(values)
+        changed = type(self).__dict__.get("_torch_changes")
+        if changed is None:
+            changed = type(self).install_defaults()
+        if self.torch_spelling and changed:
+            for key, value in changed.items():
+                if key not in values:
+                    self.__dict__[key] = value
         self.post_init()
         # what the formulas depend on: layers alike in it have the same counts for the same
         # inputs (the engine reuses them; None when a value is not hashable)
@@ -186,6 +208,39 @@ class Layer:
             found = {a.torch: k for k, a in cls.args.items() if a.torch}
             type.__setattr__(cls, "_torch_names", found)
         return found
+
+    @classmethod
+    def required_args(cls) -> tuple[str, ...]:
+        """The arguments without a default, in their order; computed once."""
+        found: tuple[str, ...] | None = cls.__dict__.get("_required_args")
+        if found is None:
+            found = tuple(k for k, a in cls.args.items() if a.default is REQUIRED)
+            type.__setattr__(cls, "_required_args", found)
+        return found
+
+    @classmethod
+    def install_defaults(cls) -> dict[str, Any]:
+        """Make every argument's Keras default a class attribute (a layer finds it as fast as
+        a written value; ``__getattr__`` stays the fallback) and return the defaults that
+        PyTorch's spelling changes. Once per kind; a name the class or a base class defines
+        for itself is left alone."""
+        keras, torch = cls.defaults(False), cls.defaults(True)
+        installed = set()
+        for key, value in keras.items():
+            if not any(
+                key in base.__dict__ and key not in base.__dict__.get("_installed", ())
+                for base in cls.__mro__
+            ):
+                type.__setattr__(cls, key, value)
+                installed.add(key)
+        changed = {
+            k: v
+            for k, v in torch.items()
+            if k in installed and (type(v) is not type(keras[k]) or v != keras[k])
+        }
+        type.__setattr__(cls, "_installed", frozenset(installed))
+        type.__setattr__(cls, "_torch_changes", changed)
+        return changed
 
     @classmethod
     def defaults(cls, torch_spelling: bool) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from convcalc.errors import ArgError, Problem
-from convcalc.fields import REQUIRED, Arg
+from convcalc.errors import ArgError, Location, Problem
+from convcalc.fields import Arg
 from convcalc.layers import Layer, lookup, suggest
 from convcalc.spec.document import COMMON_KEYS
 from convcalc.spec.expand import Entry
@@ -14,6 +14,9 @@ from convcalc.spec.model import LayerSpec
 from convcalc.spec.yaml_source import ArgLocations, Reporter, Source
 
 _MISSING = object()
+MEMO_SIZE = (
+    4096  # distinct configurations remembered (a spec of all-different layers gains nothing)
+)
 SUGGESTIONS = 200  # "did you mean" hints for the first problems only (the report is capped)
 
 
@@ -41,6 +44,14 @@ def _made_key(written: str, args: dict[str, Any]) -> tuple[Any, ...] | None:
     except TypeError:
         return None
     return key
+
+
+def _takes_previous(cls: type[Layer], args: dict[str, Any]) -> bool:
+    """Whether the entry, which names no inputs, takes the previous layer's output as its one
+    input, as its kind allows (the input layer takes none)."""
+    return "inputs" not in args and (
+        cls.is_input or (cls.min_inputs <= 1 and (cls.max_inputs is None or cls.max_inputs >= 1))
+    )
 
 
 def _spec(
@@ -131,17 +142,15 @@ class EntryParser(Reporter):
     def layer(self, i: int, entry: Entry, final_name: str) -> LayerSpec | None:
         """The entry as a layer named ``final_name`` (its own name, or the automatic one that
         :func:`final_names` gave it); None (reported) if it does not parse."""
+        key, written_args = self.memo_key(entry)
+        made = self.made.get(key) if key is not None else None
+        if made is not None:
+            return self.again(i, entry, final_name, made, written_args)
         found = self.kind(i, entry)
         if found is None:
             return None
         written, cls, args = found
         kpath = entry.path + (written,)
-        given = args.get("name")
-        if "shares" not in args and (given is None or (isinstance(given, str) and given)):
-            key = _made_key(written, args)
-            made = self.made.get(key) if key is not None else None
-            if made is not None:
-                return self.again(i, entry, final_name, made, args, kpath)
         owner = self.shared_owner(i, cls, args, kpath)
         if owner is None:
             return None
@@ -158,7 +167,7 @@ class EntryParser(Reporter):
         name = final_name
         self.current_name = name
         desc = f"layers[{i}] '{name}' ({cls.kind}){entry.via}"
-        loc = self.src.key_at(kpath)  # the line of the layer's kind
+        loc = self.place(entry, kpath)  # the line of the layer's kind
         inputs = self.inputs(cls, args, kpath, desc)
         trainable, functional, group = self.common(args, kpath, desc)
         reported = len(self.problems)
@@ -182,15 +191,45 @@ class EntryParser(Reporter):
             return None  # its shape would only repeat the problem; dependents are skipped
         if not owner:
             self.parsed[name] = (cls, args)
-            key = _made_key(written, args)
-            if key is not None and layer.signature is not None and len(self.problems) == reported:
+            if (
+                key is not None
+                and len(self.made) < MEMO_SIZE
+                and layer.signature is not None
+                and len(self.problems) == reported
+            ):
                 self.made[key] = _Made(layer, arg_locs.spelled, trainable, functional, tuple(group))
         return _spec(entry, layer, inputs, trainable, args, owner, tuple(group), functional)
+
+    def place(self, entry: Entry, kpath: tuple[Any, ...]) -> Location:
+        """Where the entry's kind is written: its key, or the item itself for a bare ``- Kind``
+        (which has no key: asking for one would make the fast reader's map complete itself)."""
+        return self.src.at(entry.path) if type(entry.value) is str else self.src.key_at(kpath)
+
+    def memo_key(self, entry: Entry) -> tuple[tuple[Any, ...] | None, dict[str, Any]]:
+        """The key of :attr:`made` for ``entry`` and its arguments: None when it cannot be
+        reused (not a ``{Kind: {args}}`` or ``Kind`` entry, ``shares:``, a name to report, an
+        unhashable value)."""
+        value = entry.value
+        if type(value) is str:
+            return (value,), {}
+        if type(value) is not dict or len(value) != 1:
+            return None, {}
+        ((written, args),) = value.items()
+        if args is None:
+            args = {}
+        if type(written) is not str or type(args) is not dict or "shares" in args:
+            return None, {}
+        given = args.get("name")
+        if given is not None and (type(given) is not str or not given):
+            return None, {}
+        return _made_key(written, args), args
 
     def common(
         self, args: dict[str, Any], kpath: tuple[Any, ...], desc: str
     ) -> tuple[bool, bool, list[str]]:
         """The entry's ``trainable``, ``functional`` and ``group`` (each reported if invalid)."""
+        if "trainable" not in args and "functional" not in args and "group" not in args:
+            return True, False, []
         trainable = args.get("trainable", True)
         if not isinstance(trainable, bool):
             self.fail(
@@ -228,15 +267,18 @@ class EntryParser(Reporter):
         name: str,
         made: _Made,
         args: dict[str, Any],
-        kpath: tuple[Any, ...],
     ) -> LayerSpec | None:
         """An entry written with the arguments of an earlier one (``made``): the same layer,
         with its own name, place and inputs, and nothing validated twice."""
         template = made.layer
         cls = type(template)
         self.current_name = name
-        loc = self.src.key_at(kpath)
-        inputs = self.inputs(cls, args, kpath, f"layers[{i}] '{name}' ({cls.kind}){entry.via}")
+        kpath = entry.path + (template.spelling,)
+        loc = self.place(entry, kpath)
+        if _takes_previous(cls, args):
+            inputs = []
+        else:
+            inputs = self.inputs(cls, args, kpath, f"layers[{i}] '{name}' ({cls.kind}){entry.via}")
         layer = cls.__new__(cls)
         layer.__dict__.update(template.__dict__)  # every value hashable (its signature exists)
         layer.name, layer.loc, layer.index = name, loc, i
@@ -276,6 +318,8 @@ class EntryParser(Reporter):
         """The names in ``inputs:`` (none: the previous layer), checked against the number of
         inputs the kind takes."""
         inputs: list[str] = []
+        if _takes_previous(cls, args):
+            return inputs
         if "inputs" in args:
             raw_inputs = args["inputs"]
             if isinstance(raw_inputs, str):
@@ -372,8 +416,9 @@ class EntryParser(Reporter):
             except ArgError as exc:
                 self.fail(kpath + (key,), f"{key} {exc.message}", layer=desc, hint=exc.hint)
                 ok = False
-        for key, arg in cls.args.items():
-            if arg.default is REQUIRED and key not in values and key not in spelled:
+        for key in cls.required_args():
+            if key not in values and key not in spelled:
+                arg = cls.args[key]
                 alias = f" (PyTorch: {arg.torch})" if arg.torch else ""
                 self.fail(
                     kpath,

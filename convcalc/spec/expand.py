@@ -93,6 +93,21 @@ def split(item: Any) -> tuple[str, Any] | None:
     return None
 
 
+def _plain_entry(item: Any, defs: dict[str, Block]) -> bool:
+    """Whether ``item`` is a ``{Kind: {args}}`` layer entry with nothing to expand: no block,
+    no ``repeat:``, no ``$`` (most entries of a long spec)."""
+    if type(item) is not dict or len(item) != 1:
+        return False
+    ((kind, args),) = item.items()
+    return (
+        type(kind) is str
+        and type(args) is dict
+        and kind not in defs
+        and "repeat" not in args
+        and not any(map(has_template, args.values()))
+    )
+
+
 class Expander(Reporter):
     """Expands ``layers:`` with the spec's ``blocks:``; problems go to ``problems``."""
 
@@ -187,10 +202,22 @@ class Expander(Reporter):
         """Expand ``raw`` after ``prev`` (the input of its first entry; None: the previous
         entry); return the output of its last entry in the same terms."""
         limit = current().max_layers
+        top = scope.use is None and not scope.env and scope.trainable is None
         for i, item in enumerate(raw):
             if self.full:
                 return None
             path = base + (i,)
+            if top and prev is None and _plain_entry(item, self.defs):
+                self.out.append(Entry(item, path, path))  # what layer() would make of it
+                if len(self.out) > limit:
+                    self.fail(
+                        path,
+                        f"the spec expands to more than {limit:,} layers",
+                        hint="check the repeat: counts, or pass --max-layers N to allow more",
+                    )
+                    self.full = True
+                    return None
+                continue
             use = scope.use or path
             found = split(item)
             if found is None:  # the entry parser reports its form

@@ -65,10 +65,13 @@ def _explicit_names(entries: list[Entry]) -> set[str]:
     """Names given in the entries, reserved first so that automatic names never take them."""
     names = set()
     for e in entries:
-        if isinstance(e.value, dict) and len(e.value) == 1:
-            args = next(iter(e.value.values()))
-            if isinstance(args, dict) and isinstance(args.get("name"), str):
-                names.add(args["name"])
+        value = e.value
+        if type(value) is dict and len(value) == 1:
+            ((_, args),) = value.items()
+            if isinstance(args, dict):
+                name = args.get("name")
+                if isinstance(name, str):
+                    names.add(name)
     return names
 
 
@@ -138,6 +141,7 @@ class _Parser(Reporter):
         budget = self.sections.budget(self.top(data, "budget", {}) or {})
         self.top(data, "source", None)  # checked; read by `convcalc zoo`
         description = data.get("description", "")
+        self.src.forget("layers")  # each layer holds its place; a message's place is re-read
         spec = Spec(
             self.src.file,
             name,

@@ -34,7 +34,13 @@ class AutoNames:
 
 def given_name(entry: Entry) -> str | None:
     """The entry's own ``name:`` if it is a usable one."""
-    found = split(entry.value)
+    value = entry.value
+    if type(value) is dict and len(value) == 1:  # the usual form, without split()'s checks
+        ((kind, args),) = value.items()
+        if type(kind) is str and type(args) is dict:
+            name = args.get("name")
+            return name if type(name) is str and name else None
+    found = split(value)
     if found is None or not isinstance(found[1], dict):
         return None
     name = found[1].get("name")

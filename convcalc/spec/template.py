@@ -42,6 +42,11 @@ class TemplateError(ValueError):
 
 def has_template(value: Any) -> bool:
     """Whether ``value`` (a YAML value) contains a ``$`` substitution anywhere."""
+    kind = type(value)
+    if kind is str:
+        return "$" in value
+    if kind is int or kind is float or kind is bool or value is None:
+        return False
     if isinstance(value, str):
         return "$" in value
     if isinstance(value, dict):

@@ -61,6 +61,13 @@ class Source:
         if text is not None:
             self.locs = _libyaml(text, self.file).locs
 
+    def forget(self, top: str) -> None:
+        """Drop the recorded places under the top-level key ``top`` (the layer list, once its
+        layers hold their own places: 200,000 entries in a 100,000-layer spec), if the text
+        can rebuild them: only the fast reader's partial map is thinned."""
+        if self.text is not None:
+            self.locs = {p: v for p, v in self.locs.items() if len(p) < 2 or p[0] != top}
+
     def _location(self, packed: int) -> Location:
         return Location(self.file, packed >> SHIFT, packed & ((1 << SHIFT) - 1))
 

@@ -256,3 +256,29 @@ def test_entry_point_builds_the_requested_command_or_all():
     top = run("--help")
     for command in ("summary", "layers", "compare", "check", "diff", "schema"):
         assert f"  {command} " in top
+
+
+def test_the_table_of_command_modules_is_what_the_modules_register():
+    """convcalc.cli.COMMANDS (which module to import for a command) names every command, in
+    the order the modules register them, and the module that does."""
+    from convcalc.cli import COMMANDS, _command_name, app
+
+    registered = {
+        _command_name(c): c.callback.__module__.rsplit(".", 1)[-1] for c in app.registered_commands
+    }
+    assert list(registered.items()) == list(COMMANDS.items())
+
+
+def test_a_command_imports_only_its_own_module():
+    code = (
+        "import sys\nsys.argv = ['convcalc', 'summary', 'specs/vgg16.yaml']\n"
+        "from convcalc.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write(' '.join(sorted(m for m in sys.modules if m.startswith('convcalc.cli.'))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert "Total params:" in proc.stdout
+    loaded = set(proc.stderr.split())
+    assert "convcalc.cli.commands" in loaded
+    assert not loaded & {"convcalc.cli.ci", "convcalc.cli.learn", "convcalc.cli.explain"}

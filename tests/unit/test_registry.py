@@ -181,3 +181,41 @@ def test_ops_know_exactly_the_layers_names() -> None:
     assert known == set(ACTIVATIONS)
     assert set(activations.ALONG_AXIS) == set(AXISWISE_ACTIVATIONS)
     assert set(windows.PAD_MODES) == set(PADDING_MODES)
+
+
+@pytest.mark.parametrize("kind", sorted(REGISTRY))
+def test_an_unwritten_argument_is_its_spellings_default(kind: str) -> None:
+    """Defaults live on the class (Keras's) and, for a layer written in PyTorch's spelling,
+    in the layer where PyTorch's differ: each layer sees its own spelling's default, whichever
+    spelling came first."""
+    cls = REGISTRY[kind]
+    for spelling in (*cls.aliases, cls.kind, *cls.aliases):
+        torch = spelling in cls.aliases
+        layer = object.__new__(cls)
+        Layer.__init__(layer, {}, spelling=spelling)
+        changed = set(cls.__dict__["_torch_changes"].items()) if torch else set()
+        for key, arg in cls.args.items():
+            if any(
+                key in base.__dict__
+                for base in cls.__mro__[1:]
+                if key not in base.__dict__.get("_installed", ())
+            ):
+                continue  # a name the class defines for itself
+            if key in layer.__dict__ and (key, layer.__dict__[key]) not in changed:
+                continue  # derived from other arguments (pooling: strides = pool_size)
+            default = arg.default_for(torch)
+            want = None if default is None or arg.required else arg.parse(default)
+            got = getattr(layer, key)
+            assert got == want and type(got) is type(want), (spelling, key, got, want)
+
+
+def test_pytorch_and_keras_batchnorm_defaults_side_by_side() -> None:
+    # PyTorch: BatchNorm2d(eps=1e-05, momentum=0.1); Keras: BatchNormalization(epsilon=0.001,
+    # momentum=0.99) (both libraries' documented signatures)
+    spec = parse_spec(
+        "input: [4, 4, 3]\nlayers:\n  - BatchNorm2d: {}\n  - BatchNormalization: {}\n"
+        "  - BatchNorm2d: {}\n",
+        "t.yaml",
+    )
+    eps = [(ls.layer.epsilon, ls.layer.momentum) for ls in spec.layers[1:]]
+    assert eps == [(1e-05, 0.1), (0.001, 0.99), (1e-05, 0.1)]

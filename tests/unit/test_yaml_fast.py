@@ -194,10 +194,31 @@ def test_the_source_map_is_completed_when_a_message_needs_a_deep_place() -> None
     assert src.text is None and ("layers", 0, "Conv2D", "filters") in src.locs
 
 
+def test_places_of_the_layer_list_are_dropped_after_parse_and_found_again() -> None:
+    from convcalc.analysis import parse_spec
+
+    text = (
+        "input: [8, 8, 3]\nlayers:\n  - Conv2D: {filters: 4, kernel_size: 3}\n"
+        "  - Conv2D: {filters: 4, kernel_size: 9}\nexpect:\n  params: 1\n"
+    )
+    spec = parse_spec(text, "t.yaml")
+    src = spec.source
+    assert not any(p[:1] == ("layers",) and len(p) > 1 for p in src.locs)
+    assert ("expect", "params") in src.locs  # check's messages still find theirs at once
+    assert (spec.layers[2].loc.line, spec.layers[2].loc.col) == (4, 5)  # its "Conv2D"
+    # a later message (a shape problem: kernel 9 on an 8x8 input) finds its place again
+    at = spec.layers[2].layer.arg_locs["kernel_size"]
+    assert (at.line, at.col) == (4, 39)  # counted by hand: the 9 after "kernel_size: "
+    assert src.at(("layers", 1)) == src.key_at(("layers", 1)) == (at._replace(line=4, col=5))
+
+
 def test_plain_specs_do_not_import_pyyaml() -> None:
     code = (
         "import sys\nfrom convcalc.analysis import load_spec\n"
         "load_spec('specs/vgg16.yaml'); load_spec('resnet50')\n"
+        "from convcalc.analysis import parse_spec\n"  # bare kinds: "- Flatten", twice
+        "s = parse_spec('input: [2, 2, 1]\\nlayers:\\n  - Flatten\\n  - ReLU\\n  - ReLU\\n')\n"
+        "assert [x.loc.line for x in s.layers[1:]] == [3, 4, 5]\n"
         "assert 'yaml' not in sys.modules, 'PyYAML imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

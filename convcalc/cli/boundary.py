@@ -19,6 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from convcalc import __version__
+from convcalc.cli.coercion import quicken
 from convcalc.errors import ConvcalcError, error_text, printable
 
 EXIT_BUG, EXIT_IO, EXIT_INTERRUPTED, EXIT_PIPE = 3, 74, 130, 141
@@ -91,6 +92,16 @@ class ErrorBoundary(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:  # keep the order commands are defined in
         return list(self.commands)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        quicken(self, ctx)  # --help, --version and typer's completion options
+        return super().parse_args(ctx, args)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            quicken(command, ctx)  # its option values converted without pydantic where certain
+        return command
 
 
 def _is_click(exc: BaseException) -> bool:
