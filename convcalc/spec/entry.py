@@ -32,18 +32,13 @@ class _Made(NamedTuple):
     group: tuple[str, ...]
 
 
-def _made_key(written: str, args: dict[str, Any]) -> tuple[Any, ...] | None:
-    """What makes two entries the same layer but for their names and inputs; None when a value
-    cannot be a key (a list: ``strides: [2, 2]``)."""
+def _made_key(written: str, args: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes two entries the same layer but for their names and inputs (hashable only if
+    every value is: the caller finds out when it looks the key up)."""
     own = args.copy()
     own.pop("name", None)
     own.pop("inputs", None)
-    key = (written, *own.items())
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+    return (written, *own.items())
 
 
 def _takes_previous(cls: type[Layer], args: dict[str, Any]) -> bool:
@@ -143,7 +138,10 @@ class EntryParser(Reporter):
         """The entry as a layer named ``final_name`` (its own name, or the automatic one that
         :func:`final_names` gave it); None (reported) if it does not parse."""
         key, written_args = self.memo_key(entry)
-        made = self.made.get(key) if key is not None else None
+        try:
+            made = self.made.get(key) if key is not None else None
+        except TypeError:  # a value that cannot be a key (a list: ``strides: [2, 2]``)
+            key = made = None
         if made is not None:
             return self.again(i, entry, final_name, made, written_args)
         found = self.kind(i, entry)

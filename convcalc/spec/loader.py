@@ -192,7 +192,8 @@ class _Parser(Reporter):
         parser = EntryParser(self.src, self.problems, self.channels_first)
         parser.blocks = list(expander.defs)
         for i, entry in enumerate(entries):
-            entry = _resolved(entry, final, input_name)
+            if expander.defs:  # only a block's layers refer to $input (see expand.Ref)
+                entry = _resolved(entry, final, input_name)
             parser.current_name = final[i]
             ls = None if entry.broken else parser.layer(i, entry, final[i])
             if ls is None:  # reported; layers that depend on it are skipped, not misreported
