@@ -82,9 +82,21 @@ def main() -> None:
     only that command is built, so ``convcalc summary`` does not pay for the other commands.
     Anything else (no command, ``--help``, ``--version``, shell completion) gets the whole app.
     """
-    # convcalc builds large acyclic structures (a 100,000-layer spec is millions of objects):
-    # the default thresholds make the cycle collector rescan them ever again (40% of the time)
-    gc.set_threshold(100_000, 50, 100)
+    # convcalc builds large acyclic structures (a 100,000-layer spec is millions of objects,
+    # and leaves 29 objects in reference cycles): the collector would only scan them (with
+    # the default thresholds again and again, 40% of the time; with any, once: 7%). A command
+    # is one short process, so its few cycles are left to the exit; the collector is on again
+    # after a command run in-process (the tests)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        _dispatch()
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _dispatch() -> None:
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     completing = any(key.startswith("_CONVCALC_COMPLETE") for key in os.environ)
     try:
