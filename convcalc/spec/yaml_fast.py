@@ -163,10 +163,14 @@ class _Reader:
         out: list[Any] = []
         lines, indent = self.lines, self.indent
         short = len(path) + 2 <= RECORDED  # an item's one pair is recorded
+        n, match = self.n, _ENTRY.match
         while True:
-            entry = _ENTRY.match(lines[i], col) if short else None
-            end = self.significant(i + 1) if entry is not None else 0
-            if entry is not None and (end == self.n or indent[end] <= col):
+            entry = match(lines[i], col) if short else None
+            if entry is not None:
+                end = i + 1  # the next line, unless it is blank or a comment
+                if end < n and (indent[end] == len(lines[end]) or lines[end][indent[end]] == "#"):
+                    end = self.significant(end)
+            if entry is not None and (end == n or indent[end] <= col):
                 out.append(self.entry(entry, i, col, (*path, len(out))))
             else:
                 out.append(self.item(i, col, (*path, len(out))))
@@ -197,13 +201,15 @@ class _Reader:
 
     def entry(self, entry: re.Match[str], i: int, col: int, sub: Path) -> Any:
         """``- Kind: {a: 1, b: 2}`` on one line, the usual layer entry, read in one go."""
-        kind = self.plain_scalar(entry.group(1))
+        written, body = entry.groups()
+        kind = self.plain.get(written) or self.plain_scalar(written)
         if type(kind) is not str:
             raise Unsure
-        packed = self.packed(i, col + 2)
+        line = (i + 1) << SHIFT
+        packed = line | (col + 3)  # self.packed(i, col + 2), inline: one of these per layer
         self.locs[sub] = packed
-        self.locs[sub + (kind,)] = packed << KEY | self.packed(i, entry.start(2) - 1)
-        return {kind: self.flat("{", entry.group(2))}
+        self.locs[sub + (kind,)] = packed << KEY | line | entry.start(2)
+        return {kind: self.flat("{", body)}
 
     def inline(self, i: int, col: int, parent: int, path: Path) -> tuple[Any, int, bool]:
         """A value that starts on line ``i`` at ``col``: a flow collection, a quoted or a plain
