@@ -210,13 +210,7 @@ class Expander(Reporter):
             if top and prev is None and _plain_entry(item, self.defs):
                 self.out.append(Entry(item, path, path))  # what layer() would make of it
                 if len(self.out) > limit:
-                    self.fail(
-                        path,
-                        f"the spec expands to more than {limit:,} layers",
-                        hint="check the repeat: counts, or pass --max-layers N to allow more",
-                    )
-                    self.full = True
-                    return None
+                    return self.overflow(path, limit)
                 continue
             use = scope.use or path
             found = split(item)
@@ -234,14 +228,17 @@ class Expander(Reporter):
                 else:
                     prev = self.layer(item, kind, args, path, use, scope, env, prev)
                 if len(self.out) > limit:
-                    self.fail(
-                        path,
-                        f"the spec expands to more than {limit:,} layers",
-                        hint="check the repeat: counts, or pass --max-layers N to allow more",
-                    )
-                    self.full = True
-                    return None
+                    return self.overflow(path, limit)
         return prev
+
+    def overflow(self, path: Path, limit: int) -> None:
+        """Report that the entries went past ``limit`` at ``path``, and stop expanding."""
+        self.fail(
+            path,
+            f"the spec expands to more than {limit:,} layers",
+            hint="check the repeat: counts, or pass --max-layers N to allow more",
+        )
+        self.full = True
 
     def repeat(self, args: dict[str, Any], path: Path, scope: _Scope) -> int:
         try:
