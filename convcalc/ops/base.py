@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,21 +44,31 @@ class Scratch:
     """Grow-only flat float32 buffers reused from layer to layer (im2col columns, GEMM output).
 
     Reusing them avoids a fresh allocation, and its page faults, for every layer: the im2col
-    matrix of VGG16's block1_conv2 alone is 110 MiB.
+    matrix of VGG16's block1_conv2 alone is 110 MiB. Each thread has its own buffers, so that
+    forwards of batch shards can run side by side.
     """
 
     def __init__(self) -> None:
-        self._bufs: dict[str, np.ndarray] = {}
+        self._local = threading.local()
+
+    @property
+    def _bufs(self) -> dict[str, np.ndarray]:
+        bufs: dict[str, np.ndarray] | None = getattr(self._local, "bufs", None)
+        if bufs is None:
+            bufs = self._local.bufs = {}
+        return bufs
 
     def get(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
         n = math.prod(shape)
-        buf = self._bufs.get(key)
+        bufs = self._bufs
+        buf = bufs.get(key)
         if buf is None or buf.size < n:
             buf = np.empty(n, dtype=F32)
-            self._bufs[key] = buf
+            bufs[key] = buf
         return buf[:n].reshape(shape)
 
     def clear(self) -> None:
+        """This thread's buffers."""
         self._bufs.clear()
 
 
