@@ -105,11 +105,26 @@ class Workers:
             f.result()
 
 
+def chain(fns: Sequence[Activation]) -> Activation:
+    """Element-wise functions one after another, in place on their argument (a slab of a
+    layer's output): the epilogue of a convolution that runs the layers after it."""
+
+    def run(part: np.ndarray) -> np.ndarray:
+        for fn in fns:
+            out = fn(part)
+            if out is not part:
+                part[...] = out
+        return part
+
+    run.elementwise = True  # type: ignore[attr-defined]
+    return run
+
+
 def row_tile(v: np.ndarray, like: np.ndarray) -> np.ndarray:
     """A per-channel vector repeated over the last spatial axis of ``like`` (…, W, C), so that a
     broadcast operation runs one W·C-long inner loop instead of W loops of C (NumPy cannot
     merge the axes of a broadcast operand)."""
-    if like.ndim < 3 or like.shape[-2] == 1:
+    if like.ndim < 3 or like.shape[-2] == 1 or v.shape == like.shape[-2:]:  # (or tiled already)
         return v
     return np.ascontiguousarray(np.broadcast_to(v.reshape(-1), like.shape[-2:]))
 

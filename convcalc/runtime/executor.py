@@ -23,7 +23,7 @@ from convcalc.errors import LayerError, RuntimeMismatch, SpecError, UsageError
 from convcalc.layers.base import Weight
 from convcalc.ops.elementwise import to_canonical, to_display
 from convcalc.report import Report
-from convcalc.runtime import shards, weights
+from convcalc.runtime import fusion, shards, weights
 from convcalc.runtime.archives import Arrays, Member, open_arrays
 from convcalc.runtime.budget import check_memory
 from convcalc.runtime.options import RunOptions
@@ -227,6 +227,7 @@ class Execution:
         self.shapes: dict[str, Shape] = {}
         self.saved: dict[str, np.ndarray] = {}
         self.outputs: dict[str, np.ndarray] = {}
+        self._plan: fusion.Plan | None = None
 
     def forward(self, progress: Progress | None = None, done: int = 0, total: int = 0) -> float:
         """One pass over every layer; returns its time (the sum of the layers' times, or with
@@ -258,7 +259,7 @@ class Execution:
                 progress(done + i + 1, total, ls.name)
 
         times: dict[str, float] = {}
-        acts = self._layers(dict(self.inputs), times, after)
+        acts = self._layers(dict(self.inputs), times, after, fuse=not first)
         for name, dt in times.items():
             self.times[name].append(dt)
         if first:
@@ -272,25 +273,49 @@ class Execution:
         acts: dict[str, np.ndarray],
         times: dict[str, float],
         after: Callable[[int, LayerSpec, np.ndarray], None] | None = None,
+        fuse: bool = True,
     ) -> dict[str, np.ndarray]:
         """Every layer in spec order on ``acts`` (the inputs, batch first), each one's seconds
-        into ``times``; every activation is freed after its last use. Returns the outputs."""
+        into ``times``; every activation is freed after its last use. Returns the outputs.
+        With ``fuse``, element-wise layers run inside the convolution before them
+        (:mod:`convcalc.runtime.fusion`; their own time is then 0)."""
         keep = set(self.report.outputs)
+        plan = self._fused() if fuse else {}
+        skip = 0
         for i, ls in enumerate(self.layer_specs):
+            if skip:  # run as the epilogue of the layer before
+                skip -= 1
+                times[ls.name] = 0.0
+                continue
             xs = [acts[name] for name in ls.inputs]
             t0 = time.perf_counter()
             try:
-                y = ls.layer.forward(xs, self.params[ls.name])
+                if i in plan:
+                    tail = plan[i]
+                    shape = (xs[0].shape[0],) + tuple(self.rows[ls.name].shape)
+                    fn = fusion.epilogue(self.layer_specs, tail, shape, self.params)
+                    y = ls.layer.forward_then(xs, self.params[ls.name], fn)
+                else:
+                    y = ls.layer.forward(xs, self.params[ls.name])
             except LayerError as err:
                 raise SpecError([ls.problem(err)]) from None
             times[ls.name] = time.perf_counter() - t0
+            done = set(ls.inputs)
+            if i in plan:  # the output is the last fused layer's (the others are never made)
+                skip = len(plan[i])
+                ls = self.layer_specs[plan[i][-1]]
             if after is not None:
-                after(i, ls, y)
+                after(i + skip, ls, y)
             acts[ls.name] = y
-            for name in set(ls.inputs):
+            for name in done:
                 if self.last_use.get(name) == i and name not in keep:
                     del acts[name]
         return acts
+
+    def _fused(self) -> fusion.Plan:
+        if self._plan is None:
+            self._plan = fusion.plan(self.layer_specs, self.report, self.params)
+        return self._plan
 
     def _check(self, ls: LayerSpec, y: np.ndarray) -> None:
         cf = self.spec.channels_first
