@@ -259,7 +259,9 @@ class Execution:
                 progress(done + i + 1, total, ls.name)
 
         times: dict[str, float] = {}
-        acts = self._layers(dict(self.inputs), times, after, fuse=not first)
+        split = 1 if first else shards.splits(self.batch)
+        with shards.splitting(split) if split > 1 else contextlib.nullcontext():
+            acts = self._layers(dict(self.inputs), times, after, fuse=not first)
         for name, dt in times.items():
             self.times[name].append(dt)
         if first:

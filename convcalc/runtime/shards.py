@@ -6,6 +6,11 @@ side; every layer kind then runs on every core (a BLAS thread only speeds up the
 waits in every step between them). Samples are independent in every layer the runtime runs at
 inference, so each shard's outputs are the unsharded ones. ``CONVCALC_SHARDS=1`` turns shards
 off, ``CONVCALC_SHARDS=N`` asks for N.
+
+A batch of one cannot be sharded; its layers are split instead (:func:`splitting`): OpenBLAS
+at one thread, and every convolution's GEMMs, depthwise taps and element-wise passes in slabs
+of output rows over the op workers (``convcalc.ops.base.WORKERS``), one slab per thread.
+``CONVCALC_SPLIT=0`` turns that off (OpenBLAS then threads the GEMMs alone).
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 
+from convcalc.ops.base import WORKERS
 from convcalc.runtime.threads import blas_threads, single_blas
 
 Layers = Callable[[dict[str, np.ndarray], dict[str, float]], dict[str, np.ndarray]]
@@ -31,6 +38,21 @@ def count(batch: int) -> int:
     want = os.environ.get("CONVCALC_SHARDS", "").strip()
     n = int(want) if want.isdigit() and int(want) > 0 else blas_threads()
     return max(1, min(n, batch))
+
+
+def splits(batch: int) -> int:
+    """How many threads split each layer of a forward of ``batch`` samples: the BLAS thread
+    count for a batch of one (1 with ``CONVCALC_SPLIT=0``)."""
+    if batch != 1 or os.environ.get("CONVCALC_SPLIT", "").strip() == "0":
+        return 1
+    return blas_threads()
+
+
+@contextmanager
+def splitting(n: int) -> Iterator[None]:
+    """Inside: OpenBLAS at one thread and ``n`` op workers that split the GEMMs too."""
+    with single_blas(), WORKERS.splitting(n):
+        yield
 
 
 def _pool(k: int) -> ThreadPoolExecutor:

@@ -83,3 +83,35 @@ def test_single_blas_restores_the_thread_count() -> None:
     with single_blas():
         assert blas_threads() == 1
     assert blas_threads() == before
+
+
+def test_split_layers_give_the_whole_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of one with every layer split over the workers (GEMMs included), OpenBLAS at
+    one thread: every layer's output exactly as in the first, unsplit pass."""
+    from convcalc.ops.base import TUNING, WORKERS
+
+    monkeypatch.setattr(TUNING, "winograd_min_channels", 1)
+    monkeypatch.setattr(TUNING, "parallel_min", 4)
+    monkeypatch.setattr(TUNING, "chunk", 64)
+    path = tmp_path / "split.yaml"
+    path.write_text(SPEC)
+    spec = load_spec(path)
+    ex = Execution(spec, analyze(spec), RunOptions(batch=1, keep_activations=True))
+    ex.forward()
+    saved: dict[str, np.ndarray] = {}
+    with shards.splitting(3):
+        assert WORKERS.gemms and blas_threads() == 1
+        ex._layers(
+            dict(ex.inputs), {}, lambda i, ls, y: saved.__setitem__(ls.name, y.copy()), fuse=False
+        )
+    assert not WORKERS.gemms
+    for name, y in saved.items():
+        np.testing.assert_array_equal(y, ex.saved[name], name)
+    monkeypatch.setenv("CONVCALC_SPLIT", "0")
+    assert shards.splits(1) == 1
+    monkeypatch.delenv("CONVCALC_SPLIT")
+    assert shards.splits(1) == blas_threads() and shards.splits(2) == 1
+    ex.forward()  # a split pass (with 2 or more BLAS threads)
+    assert len(ex.forward_times) == 2
