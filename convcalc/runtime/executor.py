@@ -283,10 +283,9 @@ class Execution:
         (:mod:`convcalc.runtime.fusion`; their own time is then 0)."""
         keep = set(self.report.outputs)
         plan = self._fused() if fuse else {}
-        skip = 0
+        absorbed = {j for tail in plan.values() for j in tail}
         for i, ls in enumerate(self.layer_specs):
-            if skip:  # run as the epilogue of the layer before
-                skip -= 1
+            if i in absorbed:  # ran as the epilogue of a convolution before it
                 times[ls.name] = 0.0
                 continue
             xs = [acts[name] for name in ls.inputs]
@@ -304,10 +303,9 @@ class Execution:
             times[ls.name] = time.perf_counter() - t0
             done = set(ls.inputs)
             if i in plan:  # the output is the last fused layer's (the others are never made)
-                skip = len(plan[i])
                 ls = self.layer_specs[plan[i][-1]]
             if after is not None:
-                after(i + skip, ls, y)
+                after(i, ls, y)
             acts[ls.name] = y
             for name in done:
                 if self.last_use.get(name) == i and name not in keep:

@@ -24,33 +24,36 @@ Plan = dict[int, tuple[int, ...]]  # head layer index -> the indices it runs as 
 
 
 def plan(layer_specs: list[LayerSpec], report: Report, params: dict[str, dict[str, Any]]) -> Plan:
-    """Which layers fuse into which convolutions (an empty plan with CONVCALC_FUSE=0)."""
+    """Which layers fuse into which convolutions (an empty plan with CONVCALC_FUSE=0): after
+    each convolution that takes an epilogue, the chain of element-wise layers each of which
+    is the only reader of the output before it (and reads nothing else)."""
     if os.environ.get("CONVCALC_FUSE", "").strip() == "0":
         return {}
     readers = Counter(name for ls in layer_specs for name in ls.inputs)
+    reader = {name: j for j, ls in enumerate(layer_specs) for name in ls.inputs}
     outputs = set(report.outputs)
     rows = {r.name: r for r in report.rows}
     fused: Plan = {}
-    i = 0
-    while i < len(layer_specs):
-        head = layer_specs[i]
+    taken: set[int] = set()
+    for i, head in enumerate(layer_specs):
+        if i in taken or not head.layer.takes_epilogue() or len(head.inputs) != 1:
+            continue
         tail: list[int] = []
-        if head.layer.takes_epilogue() and len(head.inputs) == 1:
-            j = i
-            while j + 1 < len(layer_specs):
-                prev, nxt = layer_specs[j], layer_specs[j + 1]
-                if list(nxt.inputs) != [prev.name] or readers[prev.name] != 1:
-                    break
-                if prev.name in outputs:
-                    break
-                shape = (1,) + tuple(rows[nxt.name].shape)
-                if nxt.layer.epilogue(shape, params[nxt.name]) is None:
-                    break
-                j += 1
-                tail.append(j)
+        prev = head
+        # the only reader of the output so far, if it reads nothing else: it can run as soon
+        # as that output is made (a spec may list it later, as Keras's ResNet50 its shortcut)
+        while readers[prev.name] == 1 and prev.name not in outputs:
+            j = reader[prev.name]
+            nxt = layer_specs[j]
+            if list(nxt.inputs) != [prev.name]:
+                break
+            if nxt.layer.epilogue((1,) + tuple(rows[nxt.name].shape), params[nxt.name]) is None:
+                break
+            tail.append(j)
+            prev = nxt
         if tail:
             fused[i] = tuple(tail)
-        i += 1 + len(tail)
+            taken.update(tail)
     return fused
 
 

@@ -32,6 +32,11 @@ layers:
   - BatchNormalization: {name: bn5}
   - Activation: {name: sm, activation: softmax}
   - LeakyReLU: {name: lr}
+  - Conv2D: {name: s1, filters: 6, kernel_size: 1}
+  - Conv2D: {name: s2, filters: 6, kernel_size: 1, inputs: [lr]}
+  - BatchNormalization: {name: sb1, inputs: [s1]}
+  - BatchNormalization: {name: sb2, inputs: [s2]}
+  - Add: {name: sadd, inputs: [sb1, sb2]}
   - Conv2D: {name: c5, filters: 6, kernel_size: 1}
   - BatchNormalization: {name: bn6}
 """
@@ -68,6 +73,8 @@ def test_the_plan_fuses_only_single_reader_chains(execution: Execution) -> None:
         "dw2": ["r2"],
         "c3": ["bn4"],
         "c4": ["bn5"],  # softmax and LeakyReLU are not in-place element-wise epilogues
+        "s1": ["sb1"],  # a reader listed after another layer
+        "s2": ["sb2"],
         "c5": ["bn6"],  # the model's output may be the last of a chain
     }  # pw has an activation of its own: its BatchNorm stays a layer
 
