@@ -24,7 +24,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from convcalc.ops.base import WORKERS
+from convcalc.ops.base import SCRATCH, WORKERS
 from convcalc.runtime.threads import blas_threads, single_blas
 
 Layers = Callable[[dict[str, np.ndarray], dict[str, float]], dict[str, np.ndarray]]
@@ -75,6 +75,7 @@ def run(layers: Layers, inputs: dict[str, np.ndarray], k: int) -> tuple[float, d
     ]
     times: list[dict[str, float]] = [{} for _ in parts]
     pool = _pool(k)
+    SCRATCH.clear()  # this thread's buffers (of the unsharded first pass): the shards have theirs
     with single_blas():
         t0 = time.perf_counter()
         futures = [pool.submit(layers, part, t) for part, t in zip(parts, times)]
