@@ -215,7 +215,8 @@ RUN_FLAGS = (
             int | None,
             typer.Option(
                 min=1,
-                help="BLAS threads (OpenBLAS; default: its own, one per core).",
+                help="Threads: OpenBLAS's, and those of the batch shards or split layers "
+                "of repeated passes (default: OpenBLAS's own, one per core).",
                 show_default=False,
             ),
         ],

@@ -63,6 +63,10 @@ class Activation(FusedActivation, ElementwiseActivation):
         fn = run_activation(self.activation, xs[0].ndim, self.channels_first)
         return xs[0] if fn is None else fn(xs[0])
 
+    def epilogue(self, shape: tuple[int, ...], params: dict[str, Any]) -> Any:
+        fn = run_activation(self.activation, len(shape), self.channels_first, inplace=True)
+        return fn if getattr(fn, "elementwise", False) else None
+
     def torch_code(self, inputs: list[Shape]) -> Code:
         expr = torch_activation(self.activation, "{x}", len(inputs[0]), self.channels_first)
         return Code((), expr)
@@ -89,6 +93,13 @@ class ReLU(ElementwiseActivation):
         from convcalc.ops import activations
 
         return activations.relu_like(xs[0], self.max_value, self.negative_slope, self.threshold)
+
+    def epilogue(self, shape: tuple[int, ...], params: dict[str, Any]) -> Any:
+        from convcalc.ops import activations
+
+        if self.negative_slope or self.threshold:
+            return None
+        return activations.clip_epilogue(self.max_value)
 
     def torch_module(self, inputs: list[Shape]) -> TorchModule:
         """Keras's ReLU(max_value=6) is PyTorch's ReLU6; with a slope, LeakyReLU."""
@@ -121,6 +132,11 @@ class ReLU6(ElementwiseActivation):
         from convcalc.ops import activations
 
         return activations.relu_like(xs[0], 6.0, 0.0, 0.0)
+
+    def epilogue(self, shape: tuple[int, ...], params: dict[str, Any]) -> Any:
+        from convcalc.ops import activations
+
+        return activations.clip_epilogue(6.0)
 
     def torch_code(self, inputs: list[Shape]) -> Code:
         return Code((), "nn.functional.relu6({x})")

@@ -369,6 +369,24 @@ class Layer:
         :meth:`weights`."""
         raise NotImplementedError(f"{self.kind} has no forward")
 
+    def forward_then(self, xs: list[Any], params: dict[str, Any], epilogue: Any) -> Any:
+        """:meth:`forward` with ``epilogue`` (an in-place element-wise function) applied to
+        the output, as a convolution applies its activation: for the kinds that can fuse the
+        layers after them (:meth:`takes_epilogue`)."""
+        raise NotImplementedError(f"{self.kind} takes no epilogue")
+
+    def takes_epilogue(self) -> bool:
+        """Whether :meth:`forward_then` can fuse element-wise layers after this one (a
+        convolution without an activation of its own)."""
+        fuses = type(self).forward_then is not Layer.forward_then
+        return fuses and getattr(self, "activation", None) in (None, "linear")
+
+    def epilogue(self, shape: tuple[int, ...], params: dict[str, Any]) -> Any:
+        """This layer's forward as an in-place element-wise function on any slab of an input
+        of canonical ``shape`` (batch first), giving the same values as :meth:`forward`; None
+        for the kinds that are not element-wise or not in place."""
+        return None
+
     # --- helpers -------------------------------------------------------------------------------
     def check_rank(self, inputs: list[Shape]) -> None:
         for shape in inputs:

@@ -244,6 +244,9 @@ class ConvND(ConvBase):
         return self.torch_conv(inputs, channels(inputs[0]), self.filters, self.groups)
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        return self.forward_then(xs, params, self.act(xs[0].ndim))
+
+    def forward_then(self, xs: list[Any], params: dict[str, Any], epilogue: Any) -> Any:
         from convcalc.ops import conv
 
         x = xs[0]
@@ -258,7 +261,7 @@ class ConvND(ConvBase):
             self.pads(sizes),
             self.groups,
             self.mode(),
-            self.act(x.ndim),
+            epilogue,
         )
 
 
@@ -340,6 +343,9 @@ class DepthwiseConvND(ConvBase):
         return self.torch_conv(inputs, c, c * self.depth_multiplier, c)
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        return self.forward_then(xs, params, self.act(xs[0].ndim))
+
+    def forward_then(self, xs: list[Any], params: dict[str, Any], epilogue: Any) -> Any:
         from convcalc.ops import depthwise
 
         x = xs[0]
@@ -353,7 +359,7 @@ class DepthwiseConvND(ConvBase):
             self.dilation(),
             self.pads(sizes),
             self.mode(),
-            self.act(x.ndim),
+            epilogue,
         )
 
 

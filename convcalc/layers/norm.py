@@ -163,6 +163,20 @@ class BatchNormalization(Layer):
             self.epsilon,
         )
 
+    def epilogue(self, shape: tuple[int, ...], params: dict[str, Any]) -> Any:
+        from convcalc.ops import elementwise
+
+        if 1 + self.feature_axis(shape[1:]) != len(shape) - 1:
+            return None
+        return elementwise.batch_norm_epilogue(
+            shape,
+            params.get("gamma"),
+            params.get("beta"),
+            params["moving_mean"],
+            params["moving_variance"],
+            self.epsilon,
+        )
+
 
 @json_schema(
     {"anyOf": [{"type": "integer"}, {"type": "array", "items": {"type": "integer"}, "minItems": 1}]}

@@ -170,6 +170,12 @@ def relu_like(
     return np.asarray(y, dtype=F32)
 
 
+def clip_epilogue(max_value: float | None) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`relu_like` without slope or threshold, in place on its argument."""
+    top = INF if max_value is None else F32(max_value)
+    return _elementwise(lambda x: np.clip(x, F32(0), top, out=x))
+
+
 def elu(x: np.ndarray, alpha: float) -> np.ndarray:
     return np.asarray(_elu(x, alpha), dtype=F32)
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,37 +45,50 @@ class Scratch:
     """Grow-only flat float32 buffers reused from layer to layer (im2col columns, GEMM output).
 
     Reusing them avoids a fresh allocation, and its page faults, for every layer: the im2col
-    matrix of VGG16's block1_conv2 alone is 110 MiB.
+    matrix of VGG16's block1_conv2 alone is 110 MiB. Each thread has its own buffers, so that
+    forwards of batch shards can run side by side.
     """
 
     def __init__(self) -> None:
-        self._bufs: dict[str, np.ndarray] = {}
+        self._local = threading.local()
+
+    @property
+    def _bufs(self) -> dict[str, np.ndarray]:
+        bufs: dict[str, np.ndarray] | None = getattr(self._local, "bufs", None)
+        if bufs is None:
+            bufs = self._local.bufs = {}
+        return bufs
 
     def get(self, key: str, shape: tuple[int, ...]) -> np.ndarray:
         n = math.prod(shape)
-        buf = self._bufs.get(key)
+        bufs = self._bufs
+        buf = bufs.get(key)
         if buf is None or buf.size < n:
             buf = np.empty(n, dtype=F32)
-            self._bufs[key] = buf
+            bufs[key] = buf
         return buf[:n].reshape(shape)
 
     def clear(self) -> None:
+        """This thread's buffers."""
         self._bufs.clear()
 
 
 class Workers:
-    """Splits memory-bound work (window copies, Winograd transforms, bias and activation) over
-    threads, by contiguous slabs of output rows; NumPy releases the GIL inside these loops.
-    GEMMs stay one call each, threaded by the BLAS itself.
+    """Splits memory-bound work (window copies, Winograd transforms, depthwise taps, bias and
+    activation) over threads, by contiguous slabs of output rows; NumPy releases the GIL inside
+    these loops. The calling thread works on the first slab itself.
 
     One worker by default (``CONVCALC_WORKERS`` sets more): on the 2-core machine measured,
     OpenBLAS's threads keep spinning for a while after each GEMM, and a second worker competing
-    with them made MobileNet 1.4x slower and VGG16 no faster (with ``OPENBLAS_THREAD_TIMEOUT=4``
-    VGG16 gained a little and MobileNet lost less); see docs/run.md."""
+    with them made MobileNet 1.4x slower and VGG16 no faster (see docs/run.md). Inside
+    :meth:`splitting` (the executor's batch-1 passes with OpenBLAS at one thread) the GEMMs are
+    split too (:meth:`gemm`), so that every step of a layer runs on every thread."""
 
     def __init__(self) -> None:
         self.n = max(1, int(os.environ.get("CONVCALC_WORKERS", "1") or 1))
+        self.gemms = False  # GEMMs split over the workers too (inside splitting())
         self._pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()  # .busy: this thread runs a slab (no nested split)
 
     def set(self, n: int) -> None:
         if n != self.n and self._pool is not None:
@@ -81,24 +96,71 @@ class Workers:
             self._pool = None
         self.n = max(1, n)
 
+    @contextmanager
+    def splitting(self, n: int) -> Iterator[None]:
+        """``n`` workers for everything, GEMMs included, inside the block."""
+        before = self.n
+        self.set(n)
+        self.gemms = True
+        try:
+            yield
+        finally:
+            self.gemms = False
+            self.set(before)
+
     def run(self, fn: Callable[[int, int], None], items: int, min_items: int = 2) -> None:
         """``fn(lo, hi)`` over ``range(items)`` in up to ``n`` contiguous slabs."""
         k = min(self.n, items // max(min_items, 1))
-        if k <= 1:
+        if k <= 1 or getattr(self._local, "busy", False):
             fn(0, items)
             return
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.n, thread_name_prefix="convcalc")
+            self._pool = ThreadPoolExecutor(self.n - 1, thread_name_prefix="convcalc")
         bounds = [items * i // k for i in range(k + 1)]
-        for f in [self._pool.submit(fn, lo, hi) for lo, hi in itertools.pairwise(bounds)]:
-            f.result()
+        slabs = list(itertools.pairwise(bounds))
+        futures = [self._pool.submit(self._slab, fn, lo, hi) for lo, hi in slabs[1:]]
+        try:
+            self._slab(fn, *slabs[0])
+        finally:
+            for f in futures:
+                f.result()
+
+    def gemm(self, fn: Callable[[int, int], None], items: int, min_items: int = 2) -> None:
+        """:meth:`run` for work whose GEMMs the BLAS threads otherwise (one call inline unless
+        inside :meth:`splitting`)."""
+        if self.gemms:
+            self.run(fn, items, min_items)
+        else:
+            fn(0, items)
+
+    def _slab(self, fn: Callable[[int, int], None], lo: int, hi: int) -> None:
+        self._local.busy = True
+        try:
+            fn(lo, hi)
+        finally:
+            self._local.busy = False
+
+
+def chain(fns: Sequence[Activation]) -> Activation:
+    """Element-wise functions one after another, in place on their argument (a slab of a
+    layer's output): the epilogue of a convolution that runs the layers after it."""
+
+    def run(part: np.ndarray) -> np.ndarray:
+        for fn in fns:
+            out = fn(part)
+            if out is not part:
+                part[...] = out
+        return part
+
+    run.elementwise = True  # type: ignore[attr-defined]
+    return run
 
 
 def row_tile(v: np.ndarray, like: np.ndarray) -> np.ndarray:
     """A per-channel vector repeated over the last spatial axis of ``like`` (…, W, C), so that a
     broadcast operation runs one W·C-long inner loop instead of W loops of C (NumPy cannot
     merge the axes of a broadcast operand)."""
-    if like.ndim < 3 or like.shape[-2] == 1:
+    if like.ndim < 3 or like.shape[-2] == 1 or v.shape == like.shape[-2:]:  # (or tiled already)
         return v
     return np.ascontiguousarray(np.broadcast_to(v.reshape(-1), like.shape[-2:]))
 

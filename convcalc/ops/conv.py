@@ -89,6 +89,8 @@ def conv(
         and all(st == 1 for st in strides)
         and not any(b or a for b, a in pads)
     ):
+        if WORKERS.gemms and n == 1 and r >= 1:  # row slabs over the workers
+            return _split_rows(x, kernel.reshape(c, f), y, bias, act, (1,) * r)
         np.matmul(x.reshape(m, c), kernel.reshape(c, f), out=y.reshape(m, f))
         return bias_act_rows(y, bias, act)
     xp = window_input(x, pads, out, k, strides, dilation, mode)
@@ -107,6 +109,8 @@ def conv(
         return bias_act(y, bias, act)
     kmat = kernel.reshape(kk * c, f)
     per_sample = math.prod(out) * kk * c
+    if WORKERS.gemms and n == 1 and r >= 1:  # row slabs over the workers
+        return _split_rows(win, kmat, y, bias, act, k)
     if r == 0 or n * per_sample <= TUNING.chunk:  # the whole batch's im2col matrix at once
         cols = SCRATCH.get("cols", (n,) + tuple(out) + tuple(k) + (c,))
         np.copyto(cols, win)
@@ -129,6 +133,38 @@ def conv(
             ys = y[b : b + 1, lo:hi]
             np.matmul(cols.reshape(rows, kk * c), kmat, out=ys.reshape(rows, f))
             bias_act_into(ys, bias, act)
+    return y
+
+
+def _split_rows(
+    win: np.ndarray,
+    kmat: np.ndarray,
+    y: np.ndarray,
+    bias: np.ndarray | None,
+    act: Activation | None,
+    k: Sequence[int],
+) -> np.ndarray:
+    """One sample's convolution in slabs of output rows over the workers, each slab copied
+    (im2col, in pieces of at most TUNING.chunk elements), multiplied and finished (bias and
+    activation) by one worker. ``win``: the windows (1, out..., k..., C), or for a 1x1
+    stride-1 convolution the input itself with ``k`` all 1; ``y``: (1, out..., F)."""
+    out, f = y.shape[1:-1], y.shape[-1]
+    plain = win.ndim == y.ndim  # 1x1: rows of the input are the GEMM's rows
+    per_row = math.prod(out[1:]) * kmat.shape[0]
+    step = y.shape[1] if plain else max(1, TUNING.chunk // per_row)
+
+    def rows(lo: int, hi: int) -> None:
+        for a in range(lo, hi, step):
+            z = min(hi, a + step)
+            if plain:
+                cols = win[:, a:z]
+            else:
+                cols = SCRATCH.get("cols", (1, z - a) + tuple(out[1:]) + tuple(k) + win.shape[-1:])
+                np.copyto(cols, win[:, a:z])
+            np.matmul(cols.reshape(-1, kmat.shape[0]), kmat, out=y[:, a:z].reshape(-1, f))
+            bias_act_into(y[:, a:z], bias, act)
+
+    WORKERS.gemm(rows, y.shape[1], max(1, TUNING.parallel_min // (math.prod(out[1:]) * f)))
     return y
 
 
@@ -181,6 +217,15 @@ def conv_transpose(
 def dense(
     x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, act: Activation | None = None
 ) -> np.ndarray:
-    """``x @ kernel (+ bias)`` on the last axis."""
-    y = np.matmul(x, kernel)
+    """``x @ kernel (+ bias)`` on the last axis (inside ``WORKERS.splitting``: in slabs of
+    output units over the workers, for large kernels)."""
+    if WORKERS.gemms and kernel.size >= TUNING.parallel_min * 8:
+        y = np.empty(x.shape[:-1] + kernel.shape[-1:], dtype=F32)
+
+        def units(lo: int, hi: int) -> None:
+            np.matmul(x, kernel[:, lo:hi], out=y[..., lo:hi])
+
+        WORKERS.gemm(units, kernel.shape[-1], 64)
+    else:
+        y = np.matmul(x, kernel)
     return bias_act(y, bias, act)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,32 @@ def fold_batch_norm(
     if beta is not None:
         b = b + beta
     return a.astype(F32).reshape(shape), b.astype(F32).reshape(shape)
+
+
+def batch_norm_epilogue(
+    shape: tuple[int, ...],
+    gamma: np.ndarray | None,
+    beta: np.ndarray | None,
+    mean: np.ndarray,
+    var: np.ndarray,
+    eps: float,
+) -> Callable[[np.ndarray], np.ndarray] | None:
+    """:func:`batch_norm` over the last axis of an output of ``shape`` (2 or more spatial
+    axes), as an in-place function on any slab of whole rows of it (the same multiply and
+    add, so the same values); None for other shapes."""
+    if len(shape) < 4:
+        return None
+    one = (1,) * (len(shape) - 1) + (shape[-1],)
+    like = np.broadcast_to(F32(0), shape)
+    a32, b32 = _FOLDED.get((gamma, beta, mean, var), (eps, one, True, like))
+
+    def run(part: np.ndarray) -> np.ndarray:
+        np.multiply(part, a32, out=part)
+        np.add(part, b32, out=part)
+        return part
+
+    run.elementwise = True  # type: ignore[attr-defined]
+    return run
 
 
 class FoldedCache:

@@ -6,11 +6,21 @@ Y = A^T [(G g G^T) ⊙ (B^T d B)] A per 4x4 input tile d giving a 2x2 output til
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 
-from convcalc.ops.base import F32, SCRATCH, TUNING, Activation, Pads, bias_act, bias_act_into
+from convcalc.ops.base import (
+    F32,
+    SCRATCH,
+    TUNING,
+    WORKERS,
+    Activation,
+    Pads,
+    bias_act,
+    bias_act_into,
+)
 
 _WG = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 _WINOGRAD_U: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -74,39 +84,56 @@ def winograd3x3(
         TUNING.winograd_slab // (16 * n * tw * max(c, f)),
         -(-TUNING.winograd_gemm_rows * max(c, f) // (n * tw)),
     )
-    for lo in range(0, th, step):
-        hi = min(lo + step, th)
-        rows_t = hi - lo
-        t = SCRATCH.get("wino_t", (4, n, rows_t, 2, wh, c))
-        v = SCRATCH.get("wino_v", (4, 4, n, rows_t, tw, c))
-        rows = [d[:, 2 * lo + i : 2 * hi + i : 2] for i in range(4)]  # B^T on rows
-        np.subtract(rows[0], rows[2], out=t[0])
-        np.add(rows[1], rows[2], out=t[1])
-        np.subtract(rows[2], rows[1], out=t[2])
-        np.subtract(rows[1], rows[3], out=t[3])
-        cols = [t[:, :, :, j % 2, j // 2 : j // 2 + tw] for j in range(4)]  # B on columns
-        np.subtract(cols[0], cols[2], out=v[:, 0])
-        np.add(cols[1], cols[2], out=v[:, 1])
-        np.subtract(cols[2], cols[1], out=v[:, 2])
-        np.subtract(cols[1], cols[3], out=v[:, 3])
-        p = n * rows_t * tw
-        m = SCRATCH.get("wino_m", (16, p, f))
-        np.matmul(v.reshape(16, p, c), u, out=m)
-        mm = m.reshape(4, 4, n, rows_t, tw, f)
-        ss = SCRATCH.get("wino_s", (2, 4, n, rows_t, tw, f))
-        np.add(mm[0], mm[1], out=ss[0])  # A^T on rows
-        ss[0] += mm[2]
-        np.subtract(mm[1], mm[2], out=ss[1])
-        ss[1] -= mm[3]
-        o = SCRATCH.get("wino_o", (2, 2, n, rows_t, tw, f))  # (row parity, column parity)
-        np.add(ss[:, 0], ss[:, 1], out=o[:, 0])  # A on columns
-        o[:, 0] += ss[:, 2]
-        np.subtract(ss[:, 1], ss[:, 2], out=o[:, 1])
-        o[:, 1] -= ss[:, 3]
-        np.copyto(full6[:, lo:hi], o.transpose(2, 3, 0, 4, 1, 5))
-        if even:
-            bias_act_into(full[:, 2 * lo : 2 * hi], bias, act)
+    count = -(-th // step)
+    if WORKERS.gemms and count > 1:  # as many slabs for every worker
+        step = -(-th // (-(-count // WORKERS.n) * WORKERS.n))
+    starts = list(range(0, th, step))
+
+    def slabs(s0: int, s1: int) -> None:
+        for lo in starts[s0:s1]:
+            hi = min(lo + step, th)
+            rows_t = hi - lo
+            t = SCRATCH.get("wino_t", (4, n, rows_t, 2, wh, c))
+            v = SCRATCH.get("wino_v", (4, 4, n, rows_t, tw, c))
+            rows = [d[:, 2 * lo + i : 2 * hi + i : 2] for i in range(4)]  # B^T on rows
+            np.subtract(rows[0], rows[2], out=t[0])
+            np.add(rows[1], rows[2], out=t[1])
+            np.subtract(rows[2], rows[1], out=t[2])
+            np.subtract(rows[1], rows[3], out=t[3])
+            cols = [t[:, :, :, j % 2, j // 2 : j // 2 + tw] for j in range(4)]  # B on columns
+            np.subtract(cols[0], cols[2], out=v[:, 0])
+            np.add(cols[1], cols[2], out=v[:, 1])
+            np.subtract(cols[2], cols[1], out=v[:, 2])
+            np.subtract(cols[1], cols[3], out=v[:, 3])
+            p = n * rows_t * tw
+            m = SCRATCH.get("wino_m", (16, p, f))
+            v16 = v.reshape(16, p, c)
+            if len(starts) == 1:  # one slab: its 16 GEMMs over the workers
+                WORKERS.gemm(functools.partial(_points, v16, u, m), 16, 1)
+            else:
+                np.matmul(v16, u, out=m)
+            mm = m.reshape(4, 4, n, rows_t, tw, f)
+            ss = SCRATCH.get("wino_s", (2, 4, n, rows_t, tw, f))
+            np.add(mm[0], mm[1], out=ss[0])  # A^T on rows
+            ss[0] += mm[2]
+            np.subtract(mm[1], mm[2], out=ss[1])
+            ss[1] -= mm[3]
+            o = SCRATCH.get("wino_o", (2, 2, n, rows_t, tw, f))  # (row parity, column parity)
+            np.add(ss[:, 0], ss[:, 1], out=o[:, 0])  # A on columns
+            o[:, 0] += ss[:, 2]
+            np.subtract(ss[:, 1], ss[:, 2], out=o[:, 1])
+            o[:, 1] -= ss[:, 3]
+            np.copyto(full6[:, lo:hi], o.transpose(2, 3, 0, 4, 1, 5))
+            if even:
+                bias_act_into(full[:, 2 * lo : 2 * hi], bias, act)
+
+    WORKERS.gemm(slabs, len(starts), 1)
     if not even:
         np.copyto(y, full[:, :oh, :ow])
         y = bias_act(y, bias, act)
     return y
+
+
+def _points(v16: np.ndarray, u: np.ndarray, m: np.ndarray, a: int, z: int) -> None:
+    """The GEMMs of transform points ``a`` to ``z``."""
+    np.matmul(v16[a:z], u[a:z], out=m[a:z])

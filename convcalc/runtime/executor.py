@@ -23,7 +23,7 @@ from convcalc.errors import LayerError, RuntimeMismatch, SpecError, UsageError
 from convcalc.layers.base import Weight
 from convcalc.ops.elementwise import to_canonical, to_display
 from convcalc.report import Report
-from convcalc.runtime import weights
+from convcalc.runtime import fusion, shards, weights
 from convcalc.runtime.archives import Arrays, Member, open_arrays
 from convcalc.runtime.budget import check_memory
 from convcalc.runtime.options import RunOptions
@@ -227,41 +227,95 @@ class Execution:
         self.shapes: dict[str, Shape] = {}
         self.saved: dict[str, np.ndarray] = {}
         self.outputs: dict[str, np.ndarray] = {}
+        self._plan: fusion.Plan | None = None
 
     def forward(self, progress: Progress | None = None, done: int = 0, total: int = 0) -> float:
-        """One pass over every layer; returns its time (the sum of the layers' times)."""
+        """One pass over every layer; returns its time (the sum of the layers' times, or with
+        batch shards the pass's wall time). The first pass, which checks the shapes and takes
+        the statistics, runs the whole batch at once; later ones may run in batch shards
+        (:mod:`convcalc.runtime.shards`)."""
         first = not self.forward_times
+        if not first:
+            k = shards.count(self.batch)
+            if k > 1:
+                elapsed, mean = shards.run(self._layers, self.inputs, k)
+                for name, dt in mean.items():
+                    self.times[name].append(dt)
+                if progress is not None:
+                    progress(done + len(self.layer_specs), total, self.layer_specs[-1].name)
+                self.forward_times.append(elapsed)
+                return elapsed
         cf = self.spec.channels_first
         keep_all = first and self.opts.keeps_activations
-        acts: dict[str, np.ndarray] = dict(self.inputs)
         if keep_all:
             self.saved.update({k: to_display(v, cf) for k, v in self.inputs.items()})
-        keep = set(self.report.outputs)
-        elapsed = 0.0
-        for i, ls in enumerate(self.layer_specs):
-            xs = [acts[name] for name in ls.inputs]
-            t0 = time.perf_counter()
-            try:
-                y = ls.layer.forward(xs, self.params[ls.name])
-            except LayerError as err:
-                raise SpecError([ls.problem(err)]) from None
-            dt = time.perf_counter() - t0
-            elapsed += dt
-            self.times[ls.name].append(dt)
+
+        def after(i: int, ls: LayerSpec, y: np.ndarray) -> None:
             if first:
                 self._check(ls, y)
                 if keep_all:
                     self.saved[ls.name] = to_display(y, cf)
-            acts[ls.name] = y
-            for name in set(ls.inputs):
-                if self.last_use.get(name) == i and name not in keep:
-                    del acts[name]
             if progress is not None:
                 progress(done + i + 1, total, ls.name)
+
+        times: dict[str, float] = {}
+        split = 1 if first else shards.splits(self.batch)
+        with shards.splitting(split) if split > 1 else contextlib.nullcontext():
+            acts = self._layers(dict(self.inputs), times, after, fuse=not first)
+        for name, dt in times.items():
+            self.times[name].append(dt)
         if first:
             self.outputs = {name: to_display(acts[name], cf) for name in self.report.outputs}
+        elapsed = sum(times.values())
         self.forward_times.append(elapsed)
         return elapsed
+
+    def _layers(
+        self,
+        acts: dict[str, np.ndarray],
+        times: dict[str, float],
+        after: Callable[[int, LayerSpec, np.ndarray], None] | None = None,
+        fuse: bool = True,
+    ) -> dict[str, np.ndarray]:
+        """Every layer in spec order on ``acts`` (the inputs, batch first), each one's seconds
+        into ``times``; every activation is freed after its last use. Returns the outputs.
+        With ``fuse``, element-wise layers run inside the convolution before them
+        (:mod:`convcalc.runtime.fusion`; their own time is then 0)."""
+        keep = set(self.report.outputs)
+        plan = self._fused() if fuse else {}
+        absorbed = {j for tail in plan.values() for j in tail}
+        for i, ls in enumerate(self.layer_specs):
+            if i in absorbed:  # ran as the epilogue of a convolution before it
+                times[ls.name] = 0.0
+                continue
+            xs = [acts[name] for name in ls.inputs]
+            t0 = time.perf_counter()
+            try:
+                if i in plan:
+                    tail = plan[i]
+                    shape = (xs[0].shape[0],) + tuple(self.rows[ls.name].shape)
+                    fn = fusion.epilogue(self.layer_specs, tail, shape, self.params)
+                    y = ls.layer.forward_then(xs, self.params[ls.name], fn)
+                else:
+                    y = ls.layer.forward(xs, self.params[ls.name])
+            except LayerError as err:
+                raise SpecError([ls.problem(err)]) from None
+            times[ls.name] = time.perf_counter() - t0
+            done = set(ls.inputs)
+            if i in plan:  # the output is the last fused layer's (the others are never made)
+                ls = self.layer_specs[plan[i][-1]]
+            if after is not None:
+                after(i, ls, y)
+            acts[ls.name] = y
+            for name in done:
+                if self.last_use.get(name) == i and name not in keep:
+                    del acts[name]
+        return acts
+
+    def _fused(self) -> fusion.Plan:
+        if self._plan is None:
+            self._plan = fusion.plan(self.layer_specs, self.report, self.params)
+        return self._plan
 
     def _check(self, ls: LayerSpec, y: np.ndarray) -> None:
         cf = self.spec.channels_first

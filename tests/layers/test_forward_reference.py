@@ -783,10 +783,11 @@ def test_every_kind_has_a_forward() -> None:
     assert missing == []
 
 
-@pytest.fixture()
-def fast_paths(monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture(params=[False, True], ids=["blas-threads", "split-gemms"])
+def fast_paths(request, monkeypatch: pytest.MonkeyPatch):
     """Winograd for every 3x3 stride-1 convolution, thread slabs and scratch chunks for tiny
-    arrays, so the small hypothesis cases take the paths that large layers take."""
+    arrays, so the small hypothesis cases take the paths that large layers take; and again
+    with the GEMMs split over the workers too (the executor's batch-1 passes)."""
     from convcalc.ops.base import TUNING, WORKERS
 
     monkeypatch.setattr(TUNING, "winograd_min_channels", 1)
@@ -797,7 +798,9 @@ def fast_paths(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(TUNING, "depthwise_block", 8)  # blocks of one row, or part of one
     old = WORKERS.n
     WORKERS.set(3)
+    WORKERS.gemms = request.param
     yield
+    WORKERS.gemms = False
     WORKERS.set(old)
 
 
@@ -875,3 +878,18 @@ def test_depthwise_fast_paths(fast_paths, case, separable: bool) -> None:
     """Every depthwise convolution again with the tap loop in cache blocks of a row or less,
     over several samples, in threaded slabs."""
     check_depthwise(case, separable)
+
+
+@pytest.mark.parametrize("units", [1, 64, 130])
+def test_dense_split_over_workers(monkeypatch: pytest.MonkeyPatch, units: int) -> None:
+    """Dense in slabs of output units over the workers: the one-call product's values."""
+    from convcalc.ops import conv
+    from convcalc.ops.base import TUNING, WORKERS
+
+    monkeypatch.setattr(TUNING, "parallel_min", 4)
+    x, w, b = (rand(*s).astype(np.float32) for s in [(1, 40), (40, units), (units,)])
+    want = conv.dense(x, w, b, np.tanh)
+    with WORKERS.splitting(3):
+        got = conv.dense(x, w, b, np.tanh)
+    np.testing.assert_array_equal(got, want)
+    assert got.shape == (1, units) and not WORKERS.gemms

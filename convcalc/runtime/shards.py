@@ -1,0 +1,86 @@
+"""Batch shards: a forward of batch N on T BLAS threads as T forwards of N/T samples, each in
+its own Python thread with OpenBLAS at one thread.
+
+NumPy releases the GIL inside its BLAS calls and most of its loops, so the shards run side by
+side; every layer kind then runs on every core (a BLAS thread only speeds up the GEMMs, and
+waits in every step between them). Samples are independent in every layer the runtime runs at
+inference, so each shard's outputs are the unsharded ones. ``CONVCALC_SHARDS=1`` turns shards
+off, ``CONVCALC_SHARDS=N`` asks for N.
+
+A batch of one cannot be sharded; its layers are split instead (:func:`splitting`): OpenBLAS
+at one thread, and every convolution's GEMMs, depthwise taps and element-wise passes in slabs
+of output rows over the op workers (``convcalc.ops.base.WORKERS``), one slab per thread.
+``CONVCALC_SPLIT=0`` turns that off (OpenBLAS then threads the GEMMs alone).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+import numpy as np
+
+from convcalc.ops.base import SCRATCH, WORKERS
+from convcalc.runtime.threads import blas_threads, single_blas
+
+Layers = Callable[[dict[str, np.ndarray], dict[str, float]], dict[str, np.ndarray]]
+
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def count(batch: int) -> int:
+    """How many shards a forward of ``batch`` samples runs in: ``CONVCALC_SHARDS`` when set,
+    else the BLAS thread count; never more than the batch."""
+    want = os.environ.get("CONVCALC_SHARDS", "").strip()
+    n = int(want) if want.isdigit() and int(want) > 0 else blas_threads()
+    return max(1, min(n, batch))
+
+
+def splits(batch: int) -> int:
+    """How many threads split each layer of a forward of ``batch`` samples: the BLAS thread
+    count for a batch of one (1 with ``CONVCALC_SPLIT=0``)."""
+    if batch != 1 or os.environ.get("CONVCALC_SPLIT", "").strip() == "0":
+        return 1
+    return blas_threads()
+
+
+@contextmanager
+def splitting(n: int) -> Iterator[None]:
+    """Inside: OpenBLAS at one thread and ``n`` op workers that split the GEMMs too."""
+    with single_blas(), WORKERS.splitting(n):
+        yield
+
+
+def _pool(k: int) -> ThreadPoolExecutor:
+    """The shard threads, kept from pass to pass (each keeps its scratch buffers warm)."""
+    if not _POOL or _POOL[0]._max_workers < k:  # (the only way to ask a pool its size)
+        if _POOL:
+            _POOL.pop().shutdown()
+        _POOL.append(ThreadPoolExecutor(k, thread_name_prefix="convcalc-shard"))
+    return _POOL[0]
+
+
+def run(layers: Layers, inputs: dict[str, np.ndarray], k: int) -> tuple[float, dict[str, float]]:
+    """``layers`` over ``k`` contiguous slices of the batch at once; returns the wall time and
+    each layer's seconds (the mean over the shards, so that they add up to about the wall
+    time). The outputs are dropped: the first, unsharded pass is the one that keeps them."""
+    batch = next(iter(inputs.values())).shape[0]
+    bounds = [batch * i // k for i in range(k + 1)]
+    parts = [
+        {name: a[lo:hi] for name, a in inputs.items()} for lo, hi in itertools.pairwise(bounds)
+    ]
+    times: list[dict[str, float]] = [{} for _ in parts]
+    pool = _pool(k)
+    SCRATCH.clear()  # this thread's buffers (of the unsharded first pass): the shards have theirs
+    with single_blas():
+        t0 = time.perf_counter()
+        futures = [pool.submit(layers, part, t) for part, t in zip(parts, times)]
+        for f in futures:
+            f.result()
+        elapsed = time.perf_counter() - t0
+    mean = {name: sum(t[name] for t in times) / k for name in times[0]}
+    return elapsed, mean

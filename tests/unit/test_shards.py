@@ -1,0 +1,117 @@
+"""Batch shards give the unsharded forward's outputs exactly, for every split of the batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convcalc import analyze, load_spec
+from convcalc.runtime import shards
+from convcalc.runtime.executor import Execution, RunOptions
+from convcalc.runtime.threads import blas_threads, single_blas
+
+SPEC = """\
+name: sharded
+input: [12, 11, 3]
+layers:
+  - Conv2D: {name: c1, filters: 8, kernel_size: 3, strides: 2, padding: same, use_bias: false}
+  - BatchNormalization: {name: bn1}
+  - ReLU: {name: r1, max_value: 6}
+  - DepthwiseConv2D: {name: dw, kernel_size: 3, padding: same}
+  - Conv2D: {name: pw, filters: 8, kernel_size: 1, activation: relu}
+  - Conv2D: {name: c3, filters: 8, kernel_size: 3, padding: same}
+  - Add: {name: add, inputs: [pw, c3]}
+  - MaxPooling2D: {name: pool, pool_size: 2}
+  - GlobalAveragePooling2D: {name: gap}
+  - Dense: {name: fc, units: 5, activation: softmax}
+"""
+
+
+@pytest.fixture()
+def execution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Execution:
+    from convcalc.ops.base import TUNING
+
+    monkeypatch.setattr(TUNING, "winograd_min_channels", 1)  # c3 by Winograd
+    path = tmp_path / "sharded.yaml"
+    path.write_text(SPEC)
+    spec = load_spec(path)
+    ex = Execution(spec, analyze(spec), RunOptions(batch=7, keep_activations=True))
+    ex.forward()  # the first pass: unsharded, keeps every activation
+    return ex
+
+
+@pytest.mark.parametrize("k", [2, 3, 7])
+def test_shards_give_the_unsharded_outputs(execution: Execution, k: int) -> None:
+    by_start: dict[int, dict[str, np.ndarray]] = {}  # each shard's outputs, by its first sample
+
+    def layers(acts: dict[str, np.ndarray], times: dict[str, float]) -> dict[str, np.ndarray]:
+        saved: dict[str, np.ndarray] = {}
+        by_start[acts["input_1"].ctypes.data] = saved
+        # (a copy: a later layer may work in place on its input)
+        return execution._layers(
+            acts, times, lambda i, ls, y: saved.__setitem__(ls.name, y.copy()), fuse=False
+        )
+
+    elapsed, times = shards.run(layers, execution.inputs, k)
+    assert elapsed > 0 and set(times) == {ls.name for ls in execution.layer_specs}
+    outs = [by_start[a] for a in sorted(by_start)]
+    assert len(outs) == k
+    for name, whole in execution.saved.items():
+        if name == "input_1":
+            continue
+        np.testing.assert_array_equal(np.concatenate([o[name] for o in outs]), whole, name)
+
+
+def test_sharded_passes_are_timed_like_the_others(
+    execution: Execution, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONVCALC_SHARDS", "3")
+    assert shards.count(7) == 3 and shards.count(2) == 2 and shards.count(1) == 1
+    execution.forward()
+    assert len(execution.forward_times) == 2
+    assert all(len(t) == 2 for t in execution.times.values())
+    result = execution.result(warmup=True)
+    assert result.forward_s == execution.forward_times[1]
+    monkeypatch.setenv("CONVCALC_SHARDS", "1")
+    assert shards.count(7) == 1
+
+
+def test_single_blas_restores_the_thread_count() -> None:
+    before = blas_threads()
+    with single_blas():
+        assert blas_threads() == 1
+    assert blas_threads() == before
+
+
+def test_split_layers_give_the_whole_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of one with every layer split over the workers (GEMMs included), OpenBLAS at
+    one thread: every layer's output exactly as in the first, unsplit pass."""
+    from convcalc.ops.base import TUNING, WORKERS
+
+    monkeypatch.setattr(TUNING, "winograd_min_channels", 1)
+    monkeypatch.setattr(TUNING, "parallel_min", 4)
+    monkeypatch.setattr(TUNING, "chunk", 64)
+    path = tmp_path / "split.yaml"
+    path.write_text(SPEC)
+    spec = load_spec(path)
+    ex = Execution(spec, analyze(spec), RunOptions(batch=1, keep_activations=True))
+    ex.forward()
+    saved: dict[str, np.ndarray] = {}
+    with shards.splitting(3):
+        assert WORKERS.gemms and blas_threads() == 1
+        ex._layers(
+            dict(ex.inputs), {}, lambda i, ls, y: saved.__setitem__(ls.name, y.copy()), fuse=False
+        )
+    assert not WORKERS.gemms
+    for name, y in saved.items():
+        np.testing.assert_array_equal(y, ex.saved[name], name)
+    monkeypatch.setenv("CONVCALC_SPLIT", "0")
+    assert shards.splits(1) == 1
+    monkeypatch.delenv("CONVCALC_SPLIT")
+    assert shards.splits(1) == blas_threads() and shards.splits(2) == 1
+    ex.forward()  # a split pass (with 2 or more BLAS threads)
+    assert len(ex.forward_times) == 2
