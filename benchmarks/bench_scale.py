@@ -114,11 +114,13 @@ def hostile(folder: Path) -> dict[str, list[str]]:
 
 
 def launcher(package: Path, args: list[str]) -> list[str]:
+    """``convcalc ARGS`` of the checkout ``package``, started as the console script starts it
+    (``python -m convcalc``: its ``__main__``, whatever that version's entry point does)."""
     return [
         sys.executable,
         "-c",
-        f"import sys; sys.path.insert(0, {str(package)!r}); "
-        f"sys.argv = ['convcalc'] + {args!r}; from convcalc.cli import main; main()",
+        f"import sys, runpy; sys.path.insert(0, {str(package)!r}); "
+        f"sys.argv = ['convcalc'] + {args!r}; runpy.run_module('convcalc', run_name='__main__')",
     ]
 
 

@@ -157,6 +157,7 @@ class Report:
     totals: Totals
     sequential_like: bool  # a plain chain: Keras prints no "Connected to" column
     outputs: tuple[str, ...]  # layers nothing consumes: the model's outputs
+    has_fields: bool = True  # the receptive fields were computed (analyze(spec, fields=True))
 
     @property
     def channels_first(self) -> bool:
@@ -197,6 +198,7 @@ class Report:
 
     def field_of(self, name: str) -> Field:
         """The receptive field of layer ``name``'s outputs (KeyError if it has none)."""
+        assert self.has_fields, "analyze(spec, fields=False) computed no receptive fields"
         found = self.row(name).field
         if found is None:
             raise KeyError(name)
@@ -205,4 +207,5 @@ class Report:
     @property
     def fields(self) -> dict[str, Field]:
         """The receptive field of every layer's outputs, by layer name."""
+        assert self.has_fields, "analyze(spec, fields=False) computed no receptive fields"
         return {r.name: r.field for r in self.rows if r.field is not None}

@@ -269,7 +269,8 @@ def summary(
             "the batch)"
         )
     loaded = load_spec(spec)
-    report = analyze(loaded)
+    # the receptive fields are shown only by the table's rf column
+    report = analyze(loaded, fields=columns is not None and fmt is Format.text)
     from convcalc.analysis.gridding import gridding_warnings
 
     warnings = [f"warning: {w}" for w in gridding_warnings(loaded, report)]

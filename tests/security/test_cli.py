@@ -81,7 +81,7 @@ def test_stdout_closed_early(here: Path) -> None:
 def test_ctrl_c_is_exit_130_with_a_message(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (here / "m.yaml").write_text(GOOD)
 
-    def interrupted(*args: object) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("convcalc.analysis.analyze", interrupted)
@@ -95,7 +95,7 @@ def test_ctrl_c_is_exit_130_with_a_message(here: Path, monkeypatch: pytest.Monke
 def test_a_bug_is_a_message_and_exit_3(here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (here / "m.yaml").write_text(GOOD)
 
-    def broken(*args: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise TypeError("an internal mistake")
 
     monkeypatch.setattr("convcalc.analysis.analyze", broken)

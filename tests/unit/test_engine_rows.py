@@ -65,3 +65,13 @@ def test_every_field_is_what_the_layer_says(name: str) -> None:
             layer.keeps,
             layer.kept_extra_bytes(ins, pre),
         )
+
+
+def test_without_fields_every_other_field_is_the_same() -> None:
+    from convcalc.analysis import analyze, load_spec
+
+    spec = load_spec("resnet50")
+    full, plain = analyze(spec), analyze(spec, fields=False)
+    assert plain.has_fields is False and all(r.field is None for r in plain.rows)
+    assert [r._replace(field=None) for r in full.rows] == list(plain.rows)
+    assert full.field_of(full.outputs[-1]).size  # the field is there when asked for
