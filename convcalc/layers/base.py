@@ -38,6 +38,7 @@ from convcalc.fields import REQUIRED, Arg
 from convcalc.layers.counts import Part, TorchModule, weighted_part
 from convcalc.layers.export import Code, kwargs, refuse
 from convcalc.layers.rfstep import Merge, RFStep, Shift, Unchanged, Unknown, Whole, Window
+from convcalc.layers.signature import _given, signature
 from convcalc.layers.weight import Weight, depthwise_weight, kernel_weight, vector
 from convcalc.shapes import Shape, to_display
 
@@ -102,38 +103,6 @@ def spatial(shape: Shape) -> Shape:
 
 def channels(shape: Shape) -> int:
     return shape[-1]
-
-
-_GIVEN: dict[tuple[str, ...], frozenset[str]] = {}  # a few sets shared by many layers
-
-
-def _given(values: dict[str, Any]) -> frozenset[str]:
-    """The set of ``values``' names, one object for every layer that wrote the same names."""
-    names = tuple(values)
-    found = _GIVEN.get(names)
-    if found is None:
-        found = frozenset(names)
-        if len(_GIVEN) < 10_000:
-            _GIVEN[names] = found
-    return found
-
-
-def signature(layer: Layer) -> tuple[Any, ...] | None:
-    """A hashable statement of a layer's configuration (its kind, spelling, layout and every
-    argument's value as the formulas see it), or None when a value is not hashable."""
-    values = layer.__dict__
-    defaults = layer.defaults(layer.torch_spelling)
-    try:
-        sig = (
-            type(layer),
-            layer.torch_spelling,
-            layer.channels_first,
-            tuple(map({**defaults, **values}.__getitem__, layer.args)),
-        )
-        hash(sig)
-    except TypeError:
-        return None
-    return sig
 
 
 class Layer:
