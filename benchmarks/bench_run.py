@@ -101,6 +101,7 @@ def worker_numpy(net: str, batch: int, repeat: int, check: str) -> dict[str, Any
     setup_peak = bc.hwm_mib()
     bc.reset_hwm()
     ex.forward()  # warm-up: shape checks, statistics, first touch of the buffers
+    ex.tune()  # and how the timed forwards use the threads, measured as `run --repeat` does
     calls: list[int] = []
     times, dropped = bc.timed(ex.forward, repeat, kept_calls=calls)
     peak = bc.hwm_mib()
@@ -127,6 +128,8 @@ def worker_numpy(net: str, batch: int, repeat: int, check: str) -> dict[str, Any
         "forward_peak_mib": peak,
         "setup_peak_mib": setup_peak,
         "kernel": bc.blas_kernel(),
+        "mode": ex.mode,
+        "trials": ex.trials,
     }
 
 

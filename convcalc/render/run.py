@@ -47,6 +47,13 @@ def footer(report: Report, result: RunResult) -> list[tuple[str, str, str]]:
         if result.passes == 1 and not result.warmup
         else f"median of {result.passes} after a warm-up"
     )
+    if result.threading:
+        passes += f", {result.threads} threads: {result.threading}"
+        if len(result.trials) > 1:  # what the warm-up measured, the chosen way first
+            others = [f"{way} {seconds(t)}" for way, t in result.trials.items()]
+            chosen = seconds(result.trials[result.threading])
+            others.remove(f"{result.threading} {chosen}")
+            passes += f" (warm-up: {chosen}; {', '.join(others)})"
     return [
         (
             "Forward:",
@@ -113,6 +120,9 @@ def run_dict(report: Report, result: RunResult) -> dict[str, Any]:
         "seed": result.seed,
         "passes": result.passes,
         "warmup": result.warmup,
+        "threads": result.threads,
+        "threading": result.threading or None,
+        "threading_trials_s": result.trials,
         "forward_s": result.forward_s,
         "flops_per_s": (
             report.totals.flops * result.batch / result.forward_s if result.forward_s > 0 else None

@@ -19,14 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from convcalc import atomic, shapes
-from convcalc.errors import LayerError, RuntimeMismatch, SpecError, UsageError
+from convcalc.errors import LayerError, RuntimeMismatch, SpecError
 from convcalc.layers.base import Weight
-from convcalc.ops.elementwise import to_canonical, to_display
+from convcalc.ops.elementwise import to_display
 from convcalc.report import Report
-from convcalc.runtime import fusion, shards, weights
+from convcalc.runtime import fusion, inputs, shards, weights
 from convcalc.runtime.archives import Arrays, Member, open_arrays
 from convcalc.runtime.budget import check_memory
 from convcalc.runtime.options import RunOptions
+from convcalc.runtime.threads import blas_threads
 from convcalc.shapes import Shape
 from convcalc.spec.model import LayerSpec, Spec
 
@@ -59,94 +60,12 @@ class RunResult:
     outputs: dict[str, np.ndarray]  # the model's outputs, batch first, in the spec's layout
     activations: dict[str, np.ndarray] = field(default_factory=dict)  # with keep_activations
     params: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # Keras layout
+    threads: int = 1  # BLAS threads of the timed passes
+    threading: str = ""  # how the timed passes used them (shards.SHARDS, SPLIT or BLAS)
+    trials: dict[str, float] = field(default_factory=dict)  # the warm-up's pass seconds per way
 
 
 Progress = Callable[[int, int, str], None]
-
-
-def _input_members(
-    spec: Spec, report: Report, opts: RunOptions, arrays: Arrays
-) -> tuple[dict[str, Member], int]:
-    """Which array of the --input file feeds each input layer, and the batch, from the
-    headers alone: shapes, dtypes and sizes are checked before any data is read."""
-    rows = report.input_rows
-    path = opts.input_path
-    if not arrays.single:
-        missing = [r.name for r in rows if r.name not in arrays.members]
-        if missing:
-            raise UsageError(
-                f"--input {path} has no array for input "
-                f"{', '.join(repr(m) for m in missing)} (keys: "
-                f"{', '.join(sorted(arrays.members)[:20]) or 'none'})"
-            )
-        chosen = {r.name: arrays.members[r.name] for r in rows}
-    elif len(rows) == 1:
-        chosen = {rows[0].name: arrays.members[""]}
-    else:
-        raise UsageError(
-            f"--input {path}: the spec has {len(rows)} inputs ("
-            f"{', '.join(r.name for r in rows)}); pass an .npz keyed by their names"
-        )
-    batches = set()
-    for r in rows:
-        m = chosen[r.name]
-        what = f"--input {path}: " + ("array" if len(rows) == 1 else f"array {r.name!r}")
-        want = tuple(r.output_shape)
-        shape = (1, *m.shape) if m.shape == want else m.shape
-        if shape[1:] != want:
-            raise UsageError(
-                f"{what} has shape {m.shape}; the spec's input is "
-                f"{(None,) + want} (one sample {want}, or a batch)"
-            )
-        if m.dtype.kind == "c":
-            raise UsageError(
-                f"{what} is complex ({m.dtype}); convcalc runs real float32 inputs",
-                hint="pass the real part (numpy.real) if that is what you mean",
-            )
-        if shape[0] == 0:
-            raise UsageError(f"{what} holds a batch of 0 samples", hint="give at least one")
-        batches.add(shape[0])
-    if len(batches) > 1:
-        raise UsageError(f"--input {path}: the inputs hold batches of different sizes {batches}")
-    batch = batches.pop()
-    if opts.batch is not None and batch != opts.batch:
-        raise UsageError(f"--batch {opts.batch} but --input {path} holds a batch of {batch}")
-    return chosen, batch
-
-
-def _read_inputs(
-    spec: Spec, report: Report, opts: RunOptions, arrays: Arrays | None, members: dict[str, Member]
-) -> dict[str, np.ndarray]:
-    """Input arrays (canonical, batch first) from --input or seeded N(0, 1)."""
-    rows = report.input_rows
-    cf = spec.channels_first
-    if opts.input_arrays is not None:  # inline values, shaped by convcalc.runtime.inline
-        return {
-            r.name: np.ascontiguousarray(to_canonical(opts.input_arrays[r.name].astype(F32), cf))
-            for r in rows
-        }
-    if arrays is None:
-        batch = opts.batch or 1
-        rng = np.random.default_rng([opts.seed, 0])
-        return {r.name: rng.standard_normal((batch,) + r.shape, dtype=F32) for r in rows}
-    out: dict[str, np.ndarray] = {}
-    for r in rows:
-        m = members[r.name]
-        with np.errstate(over="ignore"):  # beyond float32's range: inf, refused just below
-            a = arrays.read(m.name).astype(F32)
-        if a.shape == tuple(r.output_shape):
-            a = a[None]
-        if a.size and not (np.isfinite(a.min()) and np.isfinite(a.max())):
-            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(a))[0])
-            raise UsageError(
-                f"--input {opts.input_path}: "
-                + ("array" if len(rows) == 1 else f"array {r.name!r}")
-                + f" holds {a[bad]} at index {bad} (NaN and infinities, and values beyond "
-                "float32's range, give no meaningful statistics)",
-                hint="replace them (numpy.nan_to_num) or clip the values",
-            )
-        out[r.name] = np.ascontiguousarray(to_canonical(a, cf))
-    return out
 
 
 STATS_CHUNK = 1 << 20
@@ -197,10 +116,10 @@ class Execution:
                 batch = next(iter(opts.input_arrays.values())).shape[0]
             elif opts.input_path is not None:
                 arrays = files.enter_context(open_arrays(opts.input_path, "--input"))
-                members, batch = _input_members(spec, report, opts, arrays)
+                members, batch = inputs.members(spec, report, opts, arrays)
             if params is None:  # the estimate, before anything is allocated
                 self.memory = check_memory(report, batch, opts)
-            self.inputs = _read_inputs(spec, report, opts, arrays, members)
+            self.inputs = inputs.read(spec, report, opts, arrays, members)
         self.batch = next(iter(self.inputs.values())).shape[0] if self.inputs else batch
         weight_list: list[tuple[LayerSpec, list[Weight]]] = [
             (ls, list(self.rows[ls.name].weights)) for ls in self.layer_specs
@@ -228,23 +147,59 @@ class Execution:
         self.saved: dict[str, np.ndarray] = {}
         self.outputs: dict[str, np.ndarray] = {}
         self._plan: fusion.Plan | None = None
+        self._mode: str | None = None
+        self.trials: dict[str, float] = {}  # tune()'s seconds of a pass in each mode
 
     def forward(self, progress: Progress | None = None, done: int = 0, total: int = 0) -> float:
-        """One pass over every layer; returns its time (the sum of the layers' times, or with
-        batch shards the pass's wall time). The first pass, which checks the shapes and takes
-        the statistics, runs the whole batch at once; later ones may run in batch shards
-        (:mod:`convcalc.runtime.shards`)."""
+        """One pass over every layer, recorded; returns its time (the sum of the layers' times,
+        or with batch shards the pass's wall time). The first pass, which checks the shapes and
+        takes the statistics, runs the whole batch on the calling thread, unfused; later ones
+        use the threads as :attr:`mode` says (:mod:`convcalc.runtime.shards`)."""
         first = not self.forward_times
-        if not first:
+        elapsed, times = self._pass(None if first else self.mode, progress, done, total)
+        for name, dt in times.items():
+            self.times[name].append(dt)
+        self.forward_times.append(elapsed)
+        return elapsed
+
+    @property
+    def mode(self) -> str:
+        """How the timed passes use the threads (``shards.SHARDS``, ``SPLIT``, ``BLAS``; "" with
+        one thread): what :meth:`tune` measured fastest, else the default."""
+        if self._mode is None:
+            found = shards.modes(self.batch)
+            self._mode = found[0] if found else ""
+        return self._mode
+
+    def tune(self) -> dict[str, float]:
+        """The warm-up before timed passes (after the first pass): when there is more than one
+        way to use the threads, one untimed pass of each (the default's twice, its first only
+        warming its threads' buffers), and :attr:`mode` becomes the faster. Returns each way's
+        seconds (empty when there was nothing to choose)."""
+        if not self.forward_times:
+            self.forward()
+        found = shards.modes(self.batch)
+        if len(found) < 2:
+            return {}
+        self._pass(found[0])
+        # the default's again first: a pass right after OpenBLAS's would share the cores with
+        # its threads, which keep spinning for a while after their last GEMM
+        self.trials = {m: self._pass(m)[0] for m in found}
+        self._mode = min(found, key=self.trials.__getitem__)
+        return self.trials
+
+    def _pass(
+        self, mode: str | None, progress: Progress | None = None, done: int = 0, total: int = 0
+    ) -> tuple[float, dict[str, float]]:
+        """One pass over every layer in ``mode`` (None: the first pass); its time and each
+        layer's seconds, not recorded."""
+        first = mode is None
+        if mode == shards.SHARDS:
             k = shards.count(self.batch)
-            if k > 1:
-                elapsed, mean = shards.run(self._layers, self.inputs, k)
-                for name, dt in mean.items():
-                    self.times[name].append(dt)
-                if progress is not None:
-                    progress(done + len(self.layer_specs), total, self.layer_specs[-1].name)
-                self.forward_times.append(elapsed)
-                return elapsed
+            elapsed, mean = shards.run(self._layers, self.inputs, k)
+            if progress is not None:
+                progress(done + len(self.layer_specs), total, self.layer_specs[-1].name)
+            return elapsed, mean
         cf = self.spec.channels_first
         keep_all = first and self.opts.keeps_activations
         if keep_all:
@@ -259,16 +214,12 @@ class Execution:
                 progress(done + i + 1, total, ls.name)
 
         times: dict[str, float] = {}
-        split = 1 if first else shards.splits(self.batch)
+        split = blas_threads() if mode == shards.SPLIT else 1
         with shards.splitting(split) if split > 1 else contextlib.nullcontext():
             acts = self._layers(dict(self.inputs), times, after, fuse=not first)
-        for name, dt in times.items():
-            self.times[name].append(dt)
         if first:
             self.outputs = {name: to_display(acts[name], cf) for name in self.report.outputs}
-        elapsed = sum(times.values())
-        self.forward_times.append(elapsed)
-        return elapsed
+        return sum(times.values()), times
 
     def _layers(
         self,
@@ -358,6 +309,9 @@ class Execution:
             self.outputs,
             self.saved,
             self.params if self.opts.keeps_activations else {},
+            blas_threads(),
+            self.mode if len(self.forward_times) > 1 else "",
+            dict(self.trials),
         )
 
 
@@ -371,6 +325,8 @@ def execute(
     n = len(ex.layer_specs)
     for p in range(passes):
         ex.forward(progress, p * n, passes * n)
+        if p == 0 and passes > 1:
+            ex.tune()
     return ex.result(warmup=passes > 1)
 
 

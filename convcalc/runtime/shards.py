@@ -7,10 +7,13 @@ waits in every step between them). Samples are independent in every layer the ru
 inference, so each shard's outputs are the unsharded ones. ``CONVCALC_SHARDS=1`` turns shards
 off, ``CONVCALC_SHARDS=N`` asks for N.
 
-A batch of one cannot be sharded; its layers are split instead (:func:`splitting`): OpenBLAS
-at one thread, and every convolution's GEMMs, depthwise taps and element-wise passes in slabs
-of output rows over the op workers (``convcalc.ops.base.WORKERS``), one slab per thread.
-``CONVCALC_SPLIT=0`` turns that off (OpenBLAS then threads the GEMMs alone).
+A batch of one cannot be sharded; its layers may be split instead (:func:`splitting`):
+OpenBLAS at one thread, and every convolution's GEMMs, depthwise taps and element-wise passes
+in slabs of output rows over the op workers (``convcalc.ops.base.WORKERS``), one slab per
+thread. Whether that beats OpenBLAS threading the GEMMs alone depends on the machine and its
+load (a Python thread takes 50-100 µs to wake on a VM, OpenBLAS's spin; a busy neighbour stalls
+OpenBLAS's threads, not the workers), so the executor measures both (:func:`modes`) in its
+warm-up and times the faster. ``CONVCALC_SPLIT=0`` or ``1`` forces one.
 """
 
 from __future__ import annotations
@@ -40,12 +43,26 @@ def count(batch: int) -> int:
     return max(1, min(n, batch))
 
 
+SHARDS, SPLIT, BLAS = "batch shards", "split layers", "OpenBLAS threads"
+
+
+def modes(batch: int) -> list[str]:
+    """The ways a timed pass of ``batch`` samples can use the BLAS thread count, the default
+    first: none with one thread; batch shards for a batch of 2 or more (unless
+    ``CONVCALC_SHARDS=1``: then OpenBLAS threads the GEMMs); for a batch of one, split layers
+    and OpenBLAS's threads, to be measured (``CONVCALC_SPLIT=0`` or ``1`` keeps one)."""
+    if blas_threads() <= 1:
+        return []
+    if batch > 1:
+        return [SHARDS] if count(batch) > 1 else [BLAS]
+    split = os.environ.get("CONVCALC_SPLIT", "").strip()
+    return [BLAS] if split == "0" else [SPLIT] if split == "1" else [SPLIT, BLAS]
+
+
 def splits(batch: int) -> int:
-    """How many threads split each layer of a forward of ``batch`` samples: the BLAS thread
-    count for a batch of one (1 with ``CONVCALC_SPLIT=0``)."""
-    if batch != 1 or os.environ.get("CONVCALC_SPLIT", "").strip() == "0":
-        return 1
-    return blas_threads()
+    """How many threads split each layer of a forward of ``batch`` samples when the split
+    layers are the default: the BLAS thread count for a batch of one, else 1."""
+    return blas_threads() if modes(batch)[:1] == [SPLIT] else 1
 
 
 @contextmanager

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -353,6 +355,44 @@ def test_threads_in_a_fresh_process(small: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr == "1"
     assert json.loads(out.stdout)["forward_s"] > 0
+
+
+def test_threads_report_how_the_timed_passes_used_them(small: Path) -> None:
+    """With two BLAS threads and a batch of one, the warm-up measures split layers against
+    OpenBLAS's threads and the faster is timed; the Forward line and JSON say which, with
+    the warm-up's seconds of each (each a positive time, the chosen one the smaller)."""
+    code = textwrap.dedent(f"""
+        from convcalc.cli import app
+        try:
+            app(["run", {str(small)!r}, "--threads", "2", "--repeat", "2", *ARGS])
+        except SystemExit as exc:
+            assert exc.code in (0, None), exc.code
+    """)
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("OpenBLAS caps its thread count at the CPUs there are")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVCALC_")}
+
+    def run(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", f"ARGS = {list(args)!r}\n" + code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        ).stdout
+
+    doc = json.loads(run("--format", "json"))["run"]
+    trials = doc["threading_trials_s"]
+    assert doc["threads"] == 2 and set(trials) == {"split layers", "OpenBLAS threads"}
+    assert doc["threading"] == min(trials, key=trials.__getitem__)
+    line = next(ln for ln in run().splitlines() if ln.startswith("Forward:"))
+    assert re.search(
+        r"median of 2 after a warm-up, 2 threads: (split layers|OpenBLAS threads) "
+        r"\(warm-up: [0-9.]+ [mµ]?s; (split layers|OpenBLAS threads) [0-9.]+ [mµ]?s\)",
+        line,
+    ), line
+    batch = json.loads(run("--format", "json", "--batch", "2"))["run"]
+    assert batch["threading"] == "batch shards" and batch["threading_trials_s"] == {}
 
 
 def test_progress_bar_counts_layers(small: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -109,9 +109,51 @@ def test_split_layers_give_the_whole_outputs(
     assert not WORKERS.gemms
     for name, y in saved.items():
         np.testing.assert_array_equal(y, ex.saved[name], name)
-    monkeypatch.setenv("CONVCALC_SPLIT", "0")
-    assert shards.splits(1) == 1
-    monkeypatch.delenv("CONVCALC_SPLIT")
-    assert shards.splits(1) == blas_threads() and shards.splits(2) == 1
-    ex.forward()  # a split pass (with 2 or more BLAS threads)
+    monkeypatch.setattr(shards, "blas_threads", lambda: 3)
+    monkeypatch.setenv("CONVCALC_SPLIT", "1")
+    assert ex.mode == shards.SPLIT
+    ex.forward()  # a split pass
     assert len(ex.forward_times) == 2
+
+
+def test_the_ways_to_use_the_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONVCALC_SPLIT", raising=False)
+    monkeypatch.delenv("CONVCALC_SHARDS", raising=False)
+    monkeypatch.setattr(shards, "blas_threads", lambda: 1)
+    assert shards.modes(1) == [] and shards.modes(8) == []
+    monkeypatch.setattr(shards, "blas_threads", lambda: 2)
+    assert shards.modes(1) == [shards.SPLIT, shards.BLAS]  # measured by tune()
+    assert shards.modes(8) == [shards.SHARDS]
+    monkeypatch.setenv("CONVCALC_SPLIT", "0")
+    assert shards.modes(1) == [shards.BLAS]
+    monkeypatch.setenv("CONVCALC_SPLIT", "1")
+    assert shards.modes(1) == [shards.SPLIT]
+    monkeypatch.setenv("CONVCALC_SHARDS", "1")
+    assert shards.modes(8) == [shards.BLAS]
+
+
+def test_tune_times_the_faster_way_and_records_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up passes of tune() are untimed; the timed passes then run in the way whose
+    trial pass was the faster, and give the first pass's outputs."""
+    from convcalc.runtime import executor
+
+    monkeypatch.delenv("CONVCALC_SPLIT", raising=False)
+    monkeypatch.setattr(shards, "blas_threads", lambda: 2)
+    monkeypatch.setattr(executor, "blas_threads", lambda: 2)
+    path = tmp_path / "tune.yaml"
+    path.write_text(SPEC)
+    spec = load_spec(path)
+    ex = Execution(spec, analyze(spec), RunOptions(batch=1))
+    ex.forward()
+    trials = ex.tune()
+    assert set(trials) == {shards.SPLIT, shards.BLAS} and all(t > 0 for t in trials.values())
+    assert ex.mode == min(trials, key=trials.__getitem__)
+    assert len(ex.forward_times) == 1 and all(len(t) == 1 for t in ex.times.values())
+    ex.forward()
+    result = ex.result(warmup=True)
+    assert result.threading == ex.mode and result.trials == trials and result.threads == 2
+    monkeypatch.setattr(shards, "blas_threads", lambda: 1)
+    one = Execution(spec, analyze(spec), RunOptions(batch=1))
+    assert one.tune() == {} and one.mode == "" and len(one.forward_times) == 1

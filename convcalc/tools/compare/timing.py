@@ -23,6 +23,7 @@ def time_variants(
     for _, spec in specs:
         ex = Execution(spec, analyze(spec), RunOptions(batch=batch, seed=seed))
         ex.forward()
+        ex.tune()
         medians.append(round(statistics.median(ex.forward() for _ in range(repeats)) * 1e9))
     return medians
 
