@@ -13,8 +13,10 @@ CONV_KINDS = ("Conv1D", "Conv2D", "Conv3D")
 HEADER = (
     f"{'network':21s} {'thr':>3s} {'batch':>5s} {'convcalc':>9s} {'PyTorch':>9s} "
     f"{'ratio':>5s} {'(min)':>5s} {'GFLOP/s':>7s} {'conv':>6s} {'%GEMM':>5s} "
-    f"{'torch':>6s} {'RSS cc':>7s} {'RSS pt':>7s} {'rel.err':>8s} {'drop':>5s}"
+    f"{'torch':>6s} {'RSS cc':>7s} {'RSS pt':>7s} {'rel.err':>8s} {'drop':>5s} {'way':6s}"
 )
+# how the runtime's timed forwards used the threads (Execution.tune(): the faster in the warm-up)
+WAYS = {"batch shards": "shards", "split layers": "split", "OpenBLAS threads": "blas", "": "-"}
 
 
 def cpu_line() -> str:
@@ -68,7 +70,9 @@ def preamble(args: Any, load: float) -> None:
         "measured sgemm peak; torch: PyTorch's convolution GFLOP/s (clocked per layer); RSS: peak "
         "MiB while running forwards; rel.err: the largest max |convcalc - PyTorch| / max |PyTorch| "
         "over every layer's output (batch 1; then that layer, and each side's worst against the "
-        "same PyTorch model in float64); drop: contended forwards dropped"
+        "same PyTorch model in float64); drop: contended forwards dropped; way: how the runtime "
+        "used the threads (shards: batch shards; split: split layers; blas: OpenBLAS's threads "
+        "for the GEMMs; at batch 1 the faster of split and blas in the warm-up, per round)"
     )
 
 
@@ -144,8 +148,10 @@ def case_lines(case: dict[str, Any]) -> list[str]:
         tail = f"{'-':>9s} {'':5s} {'':5s} {s['gflops']:7.1f} {s['conv_gflops']:6.1f} " + (
             f"{s['peak_pct']:5.0f} {'':6s} {rss['numpy']:7.0f}"
         )
+    ways = "/".join(sorted({WAYS.get(r.get("mode", ""), "?") for r in case["runs"]["numpy"]}))
     lines = [
         f"{name:21s} {case['threads']:3d} {case['batch']:5d} {med['numpy']:9.4f} {tail} {drops:5d}"
+        f" {ways:6s}"
         + (
             f" {s['err_layer']}; vs float64: convcalc {s['f64'][0]:.1e}, PyTorch {s['f64'][1]:.1e}"
             if s.get("err_layer")
