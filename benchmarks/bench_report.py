@@ -70,9 +70,10 @@ def preamble(args: Any, load: float) -> None:
         "measured sgemm peak; torch: PyTorch's convolution GFLOP/s (clocked per layer); RSS: peak "
         "MiB while running forwards; rel.err: the largest max |convcalc - PyTorch| / max |PyTorch| "
         "over every layer's output (batch 1; then that layer, and each side's worst against the "
-        "same PyTorch model in float64); drop: contended forwards dropped; way: how the runtime "
-        "used the threads (shards: batch shards; split: split layers; blas: OpenBLAS's threads "
-        "for the GEMMs; at batch 1 the faster of split and blas in the warm-up, per round)"
+        "same PyTorch model in float64; and each layer alone, fed PyTorch's outputs of the layers "
+        "before it, its worst error and layer); drop: contended forwards dropped; way: how the "
+        "runtime used the threads (shards: batch shards; split: split layers; blas: OpenBLAS's "
+        "threads for the GEMMs; at batch 1 the faster of split and blas in the warm-up, per round)"
     )
 
 
@@ -122,6 +123,8 @@ def summary(case: dict[str, Any]) -> dict[str, Any]:
         checks = [r["check"] for k in torch for r in runs[k] if r.get("check")]
         out["err"] = max((c["worst"] for c in checks), default=math.nan)
         out["err_layer"] = max(checks, key=lambda c: c["worst"])["layer"] if checks else ""
+        alone = [tuple(c["same_input"]) for c in checks if c.get("same_input")]
+        out["same"] = max(alone, default=(math.nan, ""))
         out["f64"] = (
             (
                 max(c.get("f64_cc", math.nan) for c in checks),
@@ -154,6 +157,7 @@ def case_lines(case: dict[str, Any]) -> list[str]:
         f" {ways:6s}"
         + (
             f" {s['err_layer']}; vs float64: convcalc {s['f64'][0]:.1e}, PyTorch {s['f64'][1]:.1e}"
+            f"; each layer alone (PyTorch's inputs): {s['same'][0]:.1e} {s['same'][1]}"
             if s.get("err_layer")
             else ""
         )

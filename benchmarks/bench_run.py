@@ -102,6 +102,7 @@ def worker_numpy(net: str, batch: int, repeat: int, check: str) -> dict[str, Any
     bc.reset_hwm()
     ex.forward()  # warm-up: shape checks, statistics, first touch of the buffers
     ex.tune()  # and how the timed forwards use the threads, measured as `run --repeat` does
+    mode, trials = ex.mode, ex.trials
     calls: list[int] = []
     times, dropped = bc.timed(ex.forward, repeat, kept_calls=calls)
     peak = bc.hwm_mib()
@@ -128,8 +129,8 @@ def worker_numpy(net: str, batch: int, repeat: int, check: str) -> dict[str, Any
         "forward_peak_mib": peak,
         "setup_peak_mib": setup_peak,
         "kernel": bc.blas_kernel(),
-        "mode": ex.mode,
-        "trials": ex.trials,
+        "mode": mode,
+        "trials": trials,
     }
 
 
@@ -162,7 +163,7 @@ def worker_torch(
         "min_s": min(times),
         "dropped": dropped,
         "kinds": profile_by_kind(model, x),
-        "check": compare_layers(model, x, var, check, spec.channels_first) if check else None,
+        "check": compare_layers(model, x, var, check, spec, setup(net)[2]) if check else None,
         "forward_peak_mib": peak,
         "setup_peak_mib": setup_peak,
     }

@@ -239,17 +239,22 @@ def profile_by_kind(model: Any, x: Any, passes: int = 7) -> dict[str, float]:
     return {k: statistics.median(s.get(k, 0.0) for s in samples) for k in keys}
 
 
-def compare_layers(model: Any, x: Any, var: dict[str, str], path: str, cf: bool) -> dict[str, Any]:
+def compare_layers(
+    model: Any, x: Any, var: dict[str, str], path: str, spec: Any, params: dict[str, Any]
+) -> dict[str, Any]:
     """Every layer's output against the runtime's (``path``: its saved activations, .npz, in
     the spec's layout): the worst max |runtime - torch| / max |torch| and its layer; and both
     against the same torch model in float64 (``f64_cc``, ``f64_pt``: the worst of each), which
     says whose rounding a difference is. Each layer's error is relative to that layer's
-    largest magnitude, and errors compound: each side feeds its own previous output on."""
+    largest magnitude, and errors compound: each side feeds its own previous output on.
+    ``same_input``: each layer alone instead, the runtime's op fed PyTorch's outputs of the
+    layers before it (``params``: the runtime's weights), so that nothing compounds."""
     import copy
 
     import numpy as np
     import torch
 
+    cf = spec.channels_first
     saved = np.load(path)
     with torch.inference_mode():
         outs = model.forward_all(x)
@@ -279,4 +284,47 @@ def compare_layers(model: Any, x: Any, var: dict[str, str], path: str, cf: bool)
         n += 1
         if err > worst:
             worst, where = err, name
-    return {"worst": worst, "layer": where, "n": n, "f64_cc": f64["cc"], "f64_pt": f64["pt"]}
+    alone = same_input(outs, x, var, spec, params, canonical, rel)
+    return {
+        "worst": worst,
+        "layer": where,
+        "n": n,
+        "f64_cc": f64["cc"],
+        "f64_pt": f64["pt"],
+        "same_input": alone,
+    }
+
+
+def same_input(
+    outs: dict[str, Any],
+    x: Any,
+    var: dict[str, str],
+    spec: Any,
+    params: Any,
+    canonical: Any,
+    rel: Any,
+) -> tuple[float, str]:
+    """The worst error of one layer of the runtime given PyTorch's outputs of the layers before
+    it (a layer without a PyTorch counterpart passes the runtime's own output on), and where."""
+    import numpy as np
+
+    from convcalc.ops.elementwise import to_canonical
+
+    cf = spec.channels_first
+    inputs = [ls for ls in spec.layers if ls.is_input]
+    acts = {ls.name: to_canonical(canonical(x).astype(np.float32), cf) for ls in inputs[:1]}
+    worst, where = 0.0, ""
+    for ls in spec.layers:
+        if ls.is_input or not all(i in acts for i in ls.inputs):
+            continue
+        y = ls.layer.forward([acts[i] for i in ls.inputs], params[ls.name])
+        t = outs.get(var.get(ls.name, ""))
+        if t is None or not hasattr(t, "dim"):
+            acts[ls.name] = y
+            continue
+        ref = canonical(t)
+        err = rel(np.asarray(y, dtype=np.float64), to_canonical(ref, cf))
+        if err > worst:
+            worst, where = err, ls.name
+        acts[ls.name] = to_canonical(ref.astype(np.float32), cf)
+    return worst, where
