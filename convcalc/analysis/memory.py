@@ -9,8 +9,10 @@ The runtime (:mod:`convcalc.runtime.executor`) holds, at once:
   executor frees them; with ``keep_all`` (``--output``) every activation lives to the end;
 * a working set: ops copy a layer's (padded) inputs, and reuse grow-only scratch buffers of
   at most ``SLAB_BYTES`` per slab (im2col columns, Winograd transforms), so the largest inputs
-  of any layer plus two slabs, the float64 chunks of the output statistics, and the memory of
-  the interpreter, NumPy and the BLAS themselves (``RUNTIME_BYTES``).
+  of any layer plus two slabs for each thread that keeps its own (``threads``: every batch
+  shard and every split-layer worker of the timed passes does), the float64 chunks of the
+  output statistics, and the memory of the interpreter, NumPy and the BLAS themselves
+  (``RUNTIME_BYTES``).
 
 The peak is the largest sum of these over the layers; it is an estimate, meant to refuse runs
 that cannot fit before they start, not to predict the resident size to the byte (VGG16: 709
@@ -43,9 +45,14 @@ class MemoryEstimate(NamedTuple):
 
 
 def estimate(
-    report: Report, batch: int = 1, keep_all: bool = False, itemsize: int = FLOAT32
+    report: Report,
+    batch: int = 1,
+    keep_all: bool = False,
+    itemsize: int = FLOAT32,
+    threads: int = 1,
 ) -> MemoryEstimate:
-    """The peak memory of executing ``report``'s spec with ``batch`` samples."""
+    """The peak memory of executing ``report``'s spec with ``batch`` samples, ``threads`` of
+    them with scratch buffers of their own."""
     size = {r.name: r.output_elements * batch * itemsize for r in report.rows}
     inputs = sum(size[r.name] for r in report.rows if r.is_input)
     weights = sum(w.size for r in report.rows for w in r.weights) * itemsize
@@ -56,7 +63,7 @@ def estimate(
             last_use[name] = i
     kept = set(report.outputs) | {r.name for r in report.rows if r.is_input}  # never freed
     work = max((sum(size[n] for n in r.inputs) for r in layers), default=0)
-    workspace = work + 2 * SLAB_BYTES + STATS_BYTES + RUNTIME_BYTES
+    workspace = work + 2 * SLAB_BYTES * max(1, threads) + STATS_BYTES + RUNTIME_BYTES
     live = 0  # activations of layers (the inputs are counted apart)
     peak_live, peak_layer = 0, report.rows[0].name if report.rows else ""
     for i, r in enumerate(layers):

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from convcalc.analysis.memory import MemoryEstimate, estimate
+from convcalc.runtime.threads import blas_threads
 from convcalc.errors import UsageError
 from convcalc.report import Report
 from convcalc.runtime.options import RunOptions
@@ -63,7 +64,9 @@ def _mib(n: int) -> str:
 
 def check_memory(report: Report, batch: int, opts: RunOptions) -> MemoryEstimate:
     """The estimate of this run; raise :class:`UsageError` if it exceeds the limit."""
-    est = estimate(report, batch, keep_all=opts.keeps_activations)
+    # the timed passes (--repeat) use every thread, each with its scratch buffers
+    threads = 1 if opts.repeat is None else opts.threads or blas_threads()
+    est = estimate(report, batch, keep_all=opts.keeps_activations, threads=threads)
     limit, source = memory_limit(opts)
     if limit is None or est.peak <= limit:
         return est

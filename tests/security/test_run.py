@@ -105,6 +105,9 @@ def test_the_estimate_follows_the_graph() -> None:
     assert est.peak == 1024 + 3 * 1024 + est.workspace
     kept = estimate(report, batch=2, keep_all=True)  # --output keeps every activation
     assert kept.activations == 2 * 4 * 1024
+    # timed passes on 3 threads: each batch shard or split-layer worker has its two slabs
+    three = estimate(report, threads=3)
+    assert three.workspace - est.workspace == 2 * 2 * SLAB_BYTES
 
 
 def test_the_memory_slab_is_the_ops_slab() -> None:
