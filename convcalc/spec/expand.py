@@ -18,10 +18,20 @@ by ``output:``. ``repeat: N`` on a layer or a block use writes it N times, ``$re
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
 from convcalc.errors import Location
 from convcalc.layers import lookup
+from convcalc.spec.expanded import (
+    REQUIRED_ARG,
+    Block,
+    Entry,
+    Group,
+    Ref,
+    Scope,
+    resolve_inputs,
+    split,
+)
 from convcalc.spec.limits import MAX_LAYERS, current
 from convcalc.spec.template import TemplateError, has_template, substitute
 from convcalc.spec.yaml_source import Path, Reporter
@@ -29,68 +39,23 @@ from convcalc.spec.yaml_source import Path, Reporter
 MAX_DEPTH = 16  # blocks inside blocks
 # MAX_LAYERS: layers after expansion, the default of the limit in force (--max-layers)
 MAX_REPEAT = 10_000
-__all__ = ["MAX_DEPTH", "MAX_LAYERS", "MAX_REPEAT", "Entry", "Expander", "resolve_inputs", "split"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_LAYERS",
+    "MAX_REPEAT",
+    "REQUIRED_ARG",
+    "Block",
+    "Entry",
+    "Expander",
+    "Group",
+    "Ref",
+    "resolve_inputs",
+    "split",
+]
 RESERVED = ("input", "repeat", "inputs", "trainable")  # names a block argument cannot take
 USE_KEYS = ("name", "inputs", "repeat", "trainable")  # what every block use takes
 BLOCK_KEYS = ("args", "layers", "output", "description")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-Group = tuple[str, str]  # (the block use's name, the block's name)
-
-
-class Ref:
-    """``$input`` before names are known: the output of expanded entry ``index`` (-1: the
-    spec's input layer)."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-
-    def __repr__(self) -> str:
-        return "the block's input layer"
-
-
-class Entry(NamedTuple):
-    """One layer entry (``{Kind: {args}}``, or a bare ``Kind`` string) and where it came from."""
-
-    value: Any
-    path: Path
-    use: Path = ()  # the top-level ``layers:`` entry that produced it
-    blocks: tuple[Group, ...] = ()  # the block uses around it, outermost first
-    via: str = ""  # ", in block 'b' used at file:line": the use sites, for messages
-    broken: bool = False  # a substitution failed (reported): parsed as a broken layer
-
-
-class Block(NamedTuple):
-    name: str
-    args: dict[str, Any]  # name -> default; REQUIRED_ARG when it has none
-    layers: list[Any]
-    output: Any  # None: the last layer
-    path: Path  # ("blocks", name)
-
-
-REQUIRED_ARG = object()
-
-
-class _Scope(NamedTuple):
-    env: dict[str, Any]
-    use: Path | None
-    blocks: tuple[Group, ...]
-    via: str
-    stack: tuple[str, ...]  # the blocks being expanded, outermost first
-    trainable: Any  # a block use's trainable: false, given to its layers
-
-
-def split(item: Any) -> tuple[str, Any] | None:
-    """``(kind, args)`` of an entry that has the form of one; None otherwise."""
-    if isinstance(item, str):
-        return item, None
-    if isinstance(item, dict) and len(item) == 1:
-        kind, args = next(iter(item.items()))
-        if isinstance(kind, str) and (args is None or isinstance(args, dict)):
-            return kind, args
-    return None
 
 
 def _plain_entry(item: Any, defs: dict[str, Block]) -> bool:
@@ -195,10 +160,10 @@ class Expander(Reporter):
     # --- expansion -----------------------------------------------------------------------------
     def expand(self, layers: list[Any]) -> list[Entry]:
         """The entries of ``layers:``, every block use and repetition written out, in order."""
-        self.items(layers, ("layers",), _Scope({}, None, (), "", (), None), None)
+        self.items(layers, ("layers",), Scope({}, None, (), "", (), None), None)
         return self.out
 
-    def items(self, raw: list[Any], base: Path, scope: _Scope, prev: Any) -> Any:
+    def items(self, raw: list[Any], base: Path, scope: Scope, prev: Any) -> Any:
         """Expand ``raw`` after ``prev`` (the input of its first entry; None: the previous
         entry); return the output of its last entry in the same terms."""
         limit = current().max_layers
@@ -240,7 +205,7 @@ class Expander(Reporter):
         )
         self.full = True
 
-    def repeat(self, args: dict[str, Any], path: Path, scope: _Scope) -> int:
+    def repeat(self, args: dict[str, Any], path: Path, scope: Scope) -> int:
         try:
             n = substitute(args["repeat"], scope.env)
         except TemplateError as exc:
@@ -283,7 +248,7 @@ class Expander(Reporter):
         args: dict[str, Any],
         path: Path,
         use: Path,
-        scope: _Scope,
+        scope: Scope,
         env: dict[str, Any],
         prev: Any,
     ) -> Any:
@@ -302,7 +267,7 @@ class Expander(Reporter):
         args: dict[str, Any],
         path: Path,
         use: Path,
-        scope: _Scope,
+        scope: Scope,
         env: dict[str, Any],
         prev: Any,
     ) -> Any:
@@ -353,7 +318,7 @@ class Expander(Reporter):
                 self.fail(block.path + ("args", a), f"{a}: {exc.message}", hint=exc.hint)
                 return prev
         here = f", in block '{block.name}' used at {self.where(upath)}"
-        inner = _Scope(
+        inner = Scope(
             inner_env,
             use,
             (*scope.blocks, (name, block.name)),
@@ -371,7 +336,7 @@ class Expander(Reporter):
             return last
 
     def use_args(
-        self, block: Block, args: dict[str, Any], upath: Path, scope: _Scope, env: dict[str, Any]
+        self, block: Block, args: dict[str, Any], upath: Path, scope: Scope, env: dict[str, Any]
     ) -> dict[str, Any] | None:
         """The use's arguments, substituted; None (reported) if one is unknown or missing."""
         defined = self.where(block.path)
@@ -398,14 +363,3 @@ class Expander(Reporter):
                 hint=f"add  {a}: ...  to this use of {block.name}",
             )
         return given if ok and not missing else None
-
-
-def resolve_inputs(value: Any, names: list[str], input_name: str) -> Any:
-    """``value`` with every :class:`Ref` replaced by the name of the layer it points at."""
-    if isinstance(value, Ref):
-        return names[value.index] if value.index >= 0 else input_name
-    if isinstance(value, list):
-        return [resolve_inputs(v, names, input_name) for v in value]
-    if isinstance(value, dict):
-        return {k: resolve_inputs(v, names, input_name) for k, v in value.items()}
-    return value
