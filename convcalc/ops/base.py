@@ -32,6 +32,10 @@ class Tuning:
     parallel_min: int = 1 << 15  # elements per slab below which threads cost more than they save
     chunk: int = 1 << 22  # elements of scratch (16 MiB) per slab of an im2col buffer
     winograd_min_channels: int = 64  # below this the Winograd transforms cost what the GEMMs save
+    # 2x2 output tiles per sample below which im2col wins: a 7x7 map has 16, so that each of
+    # the 16 GEMMs has 16 rows, and the transformed kernel (16/9 of the kernel's bytes) is read
+    # for little work (ResNet-50's 7x7x512 layers in the network: 4.1-5.3 -> 3.5-4.1 ms)
+    winograd_min_tiles: int = 32
     winograd_slab: int = 1 << 19  # elements of a transformed Winograd buffer per slab
     winograd_gemm_rows: int = 2  # a Winograd slab's GEMMs get at least this many rows per channel
     depthwise_taps_max_c: int = 192  # depthwise by taps up to 28x28x192, einsum from 14x14x384

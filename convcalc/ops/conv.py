@@ -78,6 +78,7 @@ def conv(
         and tuple(dilation) == (1, 1)
         and mode == "zeros"
         and c >= TUNING.winograd_min_channels
+        and -(-out[0] // 2) * -(-out[1] // 2) >= TUNING.winograd_min_tiles
     ):
         return winograd3x3(x, kernel, bias, out, pads, act)
     m = n * math.prod(out)

@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 from convcalc.analysis.memory import MemoryEstimate, estimate
-from convcalc.runtime.threads import blas_threads
 from convcalc.errors import UsageError
 from convcalc.report import Report
 from convcalc.runtime.options import RunOptions
+from convcalc.runtime.threads import blas_threads
 from convcalc.spec.document import parse_quantity
 
 

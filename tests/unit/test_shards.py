@@ -34,6 +34,7 @@ def execution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Execution:
     from convcalc.ops.base import TUNING
 
     monkeypatch.setattr(TUNING, "winograd_min_channels", 1)  # c3 by Winograd
+    monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
     path = tmp_path / "sharded.yaml"
     path.write_text(SPEC)
     spec = load_spec(path)
@@ -93,6 +94,7 @@ def test_split_layers_give_the_whole_outputs(
     from convcalc.ops.base import TUNING, WORKERS
 
     monkeypatch.setattr(TUNING, "winograd_min_channels", 1)
+    monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
     monkeypatch.setattr(TUNING, "parallel_min", 4)
     monkeypatch.setattr(TUNING, "chunk", 64)
     path = tmp_path / "split.yaml"
