@@ -195,8 +195,7 @@ class Execution:
         layer's seconds, not recorded."""
         first = mode is None
         if mode == shards.SHARDS:
-            k = shards.count(self.batch)
-            elapsed, mean = shards.run(self._layers, self.inputs, k)
+            elapsed, mean = self._sharded()
             if progress is not None:
                 progress(done + len(self.layer_specs), total, self.layer_specs[-1].name)
             return elapsed, mean
@@ -227,15 +226,19 @@ class Execution:
         times: dict[str, float],
         after: Callable[[int, LayerSpec, np.ndarray], None] | None = None,
         fuse: bool = True,
+        start: int = 0,
+        stop: int | None = None,
     ) -> dict[str, np.ndarray]:
-        """Every layer in spec order on ``acts`` (the inputs, batch first), each one's seconds
-        into ``times``; every activation is freed after its last use. Returns the outputs.
-        With ``fuse``, element-wise layers run inside the convolution before them
-        (:mod:`convcalc.runtime.fusion`; their own time is then 0)."""
+        """Every layer in spec order (or those from ``start`` to ``stop``) on ``acts`` (the
+        inputs, batch first, or the activations alive at ``start``), each one's seconds into
+        ``times``; every activation is freed after its last use. Returns the outputs (or the
+        activations alive at ``stop``). With ``fuse``, element-wise layers run inside the
+        convolution before them (:mod:`convcalc.runtime.fusion`; their own time is then 0)."""
         keep = set(self.report.outputs)
         plan = self._fused() if fuse else {}
         absorbed = {j for tail in plan.values() for j in tail}
-        for i, ls in enumerate(self.layer_specs):
+        for i in range(start, len(self.layer_specs) if stop is None else stop):
+            ls = self.layer_specs[i]
             if i in absorbed:  # ran as the epilogue of a convolution before it
                 times[ls.name] = 0.0
                 continue
@@ -262,6 +265,26 @@ class Execution:
                 if self.last_use.get(name) == i and name not in keep:
                     del acts[name]
         return acts
+
+    def _sharded(self) -> tuple[float, dict[str, float]]:
+        """A pass in batch shards up to the vector head (:func:`shards.head`), whose layers
+        then run on the whole batch, split over the same threads (a Dense layer by output
+        units): its weights are read once instead of once per shard (VGG16's fc1 is 392 MiB
+        for 8 rows). Not with OpenBLAS's threads: they would still be spinning when the next
+        pass's shards start, on the cores the shards want."""
+        cut = shards.head(self.layer_specs, self.rows, self._fused())
+
+        def part(acts: dict[str, np.ndarray], times: dict[str, float]) -> dict[str, np.ndarray]:
+            return self._layers(acts, times, stop=cut)
+
+        elapsed, mean, parts = shards.run(part, self.inputs, shards.count(self.batch))
+        if cut < len(self.layer_specs):
+            acts = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+            t0 = time.perf_counter()
+            with shards.splitting(shards.count(self.batch)):
+                self._layers(acts, mean, start=cut)
+            elapsed += time.perf_counter() - t0
+        return elapsed, mean
 
     def _fused(self) -> fusion.Plan:
         if self._plan is None:

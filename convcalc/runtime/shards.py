@@ -21,14 +21,17 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
 
 from convcalc.ops.base import SCRATCH, WORKERS
+from convcalc.report import LayerRow
+from convcalc.runtime.fusion import Plan
 from convcalc.runtime.threads import blas_threads, single_blas
+from convcalc.spec.model import LayerSpec
 
 Layers = Callable[[dict[str, np.ndarray], dict[str, float]], dict[str, np.ndarray]]
 
@@ -81,10 +84,27 @@ def _pool(k: int) -> ThreadPoolExecutor:
     return _POOL[0]
 
 
-def run(layers: Layers, inputs: dict[str, np.ndarray], k: int) -> tuple[float, dict[str, float]]:
-    """``layers`` over ``k`` contiguous slices of the batch at once; returns the wall time and
+def head(layer_specs: Sequence[LayerSpec], rows: Mapping[str, LayerRow], plan: Plan) -> int:
+    """Where the vector head of a network starts: the index of the first layer from which on
+    every output is one vector per sample (Flatten or global pooling and the Dense layers
+    after it; ``len(layer_specs)`` when there is none). Its layers read weights that are not
+    reused across positions, so batch shards would each read them again; none of its layers
+    is fused into a layer before it (``plan``)."""
+    cut = len(layer_specs)
+    while cut > 0 and len(rows[layer_specs[cut - 1].name].shape) <= 1:
+        cut -= 1
+    for i, tail in plan.items():
+        if i < cut <= max(tail):
+            cut = max(tail) + 1
+    return cut
+
+
+def run(
+    layers: Layers, inputs: dict[str, np.ndarray], k: int
+) -> tuple[float, dict[str, float], list[dict[str, np.ndarray]]]:
+    """``layers`` over ``k`` contiguous slices of the batch at once; returns the wall time,
     each layer's seconds (the mean over the shards, so that they add up to about the wall
-    time). The outputs are dropped: the first, unsharded pass is the one that keeps them."""
+    time) and what each shard's ``layers`` returned, in batch order."""
     batch = next(iter(inputs.values())).shape[0]
     bounds = [batch * i // k for i in range(k + 1)]
     parts = [
@@ -96,8 +116,7 @@ def run(layers: Layers, inputs: dict[str, np.ndarray], k: int) -> tuple[float, d
     with single_blas():
         t0 = time.perf_counter()
         futures = [pool.submit(layers, part, t) for part, t in zip(parts, times)]
-        for f in futures:
-            f.result()
+        results = [f.result() for f in futures]
         elapsed = time.perf_counter() - t0
     mean = {name: sum(t[name] for t in times) / k for name in times[0]}
-    return elapsed, mean
+    return elapsed, mean, results

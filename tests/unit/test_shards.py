@@ -55,7 +55,7 @@ def test_shards_give_the_unsharded_outputs(execution: Execution, k: int) -> None
             acts, times, lambda i, ls, y: saved.__setitem__(ls.name, y.copy()), fuse=False
         )
 
-    elapsed, times = shards.run(layers, execution.inputs, k)
+    elapsed, times, _ = shards.run(layers, execution.inputs, k)
     assert elapsed > 0 and set(times) == {ls.name for ls in execution.layer_specs}
     outs = [by_start[a] for a in sorted(by_start)]
     assert len(outs) == k
@@ -159,3 +159,30 @@ def test_tune_times_the_faster_way_and_records_nothing(
     monkeypatch.setattr(shards, "blas_threads", lambda: 1)
     one = Execution(spec, analyze(spec), RunOptions(batch=1))
     assert one.tune() == {} and one.mode == "" and len(one.forward_times) == 1
+
+
+def test_the_vector_head_runs_on_the_whole_batch(
+    execution: Execution, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch shards stop where every output is one vector per sample (here the global pooling
+    and the Dense layer after it); the shards' activations are joined and the head runs once
+    on the whole batch, with the unsharded pass's outputs."""
+    names = [ls.name for ls in execution.layer_specs]
+    cut = shards.head(execution.layer_specs, execution.rows, execution._fused())
+    assert names[cut:] == ["gap", "fc"]
+    assert shards.head(execution.layer_specs, execution.rows, {cut - 1: (cut,)}) == cut + 1
+    seen: list[dict[str, np.ndarray]] = []
+    whole = execution._layers
+
+    def layers(acts: dict[str, np.ndarray], times: dict[str, float], *a, **kw):  # type: ignore[no-untyped-def]
+        out = whole(acts, times, *a, **kw)
+        if kw.get("start"):
+            seen.append({n: y.copy() for n, y in out.items()})
+        return out
+
+    monkeypatch.setattr(execution, "_layers", layers)
+    monkeypatch.setenv("CONVCALC_SHARDS", "3")
+    elapsed, times = execution._sharded()
+    assert elapsed > 0 and set(times) == set(names)
+    (outputs,) = seen
+    np.testing.assert_array_equal(outputs["fc"], execution.outputs["fc"])
