@@ -18,7 +18,7 @@ walk. The coverage of an axis is ``|S| / (max S - min S + 1)``.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import Any, NamedTuple
 
 from convcalc.layers.base import Layer, Merge, RFStep, Shift, Unchanged, Window
@@ -26,6 +26,7 @@ from convcalc.report import Report
 from convcalc.spec.model import Spec
 
 MAX_POSITIONS = 1 << 16  # per axis: a walk beyond this stops (no real field is this wide)
+LISTED = 6  # dilation rates and layer names a warning lists before "and N more"
 
 
 class Coverage(NamedTuple):
@@ -268,11 +269,20 @@ def gridding_warnings(spec: Spec, report: Report) -> list[str]:
         warnings.append(
             f"gridding: an output of '{name}' has a {size} receptive field but reads only "
             f"{c.seen} of its {c.area} positions (dilation rates "
-            f"{', '.join(map(str, c.dilations))} in {', '.join(c.layers)}); rates without a "
+            f"{_listed(map(str, c.dilations))} in {_listed(c.layers)}); rates without a "
             f"common factor, such as 1, 2, 5, read every position (hybrid dilated convolution, "
             f"Wang et al. 2018); `convcalc explain SPEC` draws the coverage"
         )
     return warnings
+
+
+def _listed(items: Iterable[str], most: int = LISTED) -> str:
+    """``a, b, c``; past ``most`` items the first ones and how many more (a deep dilated net
+    has dozens of dilated layers, and the warning goes to CI logs)."""
+    seq = list(items)
+    if len(seq) <= most:
+        return ", ".join(seq)
+    return f"{', '.join(seq[:most])} and {len(seq) - most} more"
 
 
 __all__ = ["Coverage", "coverages", "gridding_warnings"]

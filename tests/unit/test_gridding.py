@@ -37,6 +37,16 @@ def test_three_rate_2_layers_read_every_other_position() -> None:
     assert "13x13 receptive field but reads only 49 of its 169" in warning
 
 
+def test_a_deep_dilated_stack_lists_six_rates_and_layers() -> None:
+    """Twenty rate-2 layers: the warning names the first six and counts the rest, so that a
+    deep dilated net does not print a line of hundreds of names into a CI log."""
+    spec = parse_spec(_stack([2] * 20), "g.yaml")
+    (warning,) = gridding_warnings(spec, analyze(spec))
+    assert "dilation rates 2, 2, 2, 2, 2, 2 and 14 more in c0, c1, c2, c3, c4, c5 and 14 more)" in (
+        warning
+    )
+
+
 @pytest.mark.parametrize(("rates", "size"), [([1, 2, 5], 17), ([1, 2, 3], 13), ([1, 1], 5)])
 def test_rates_without_a_common_factor_read_everything(rates, size) -> None:
     # field 1 + 2·Σ rates; hybrid dilated convolution (Wang et al. 2018) reads every position
