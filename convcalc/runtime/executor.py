@@ -171,7 +171,15 @@ class Execution:
             self._mode = found[0] if found else ""
         return self._mode
 
-    def tune(self) -> dict[str, float]:
+    @property
+    def tuning_passes(self) -> int:
+        """How many untimed passes :meth:`tune` runs (0 when there is nothing to choose)."""
+        found = shards.modes(self.batch)
+        return len(found) + 1 if len(found) > 1 else 0
+
+    def tune(
+        self, progress: Progress | None = None, done: int = 0, total: int = 0
+    ) -> dict[str, float]:
         """The warm-up before timed passes (after the first pass): when there is more than one
         way to use the threads, one untimed pass of each (the default's twice, its first only
         warming its threads' buffers), and :attr:`mode` becomes the faster. Returns each way's
@@ -181,10 +189,13 @@ class Execution:
         found = shards.modes(self.batch)
         if len(found) < 2:
             return {}
-        self._pass(found[0])
+        n = len(self.layer_specs)
+        self._pass(found[0], progress, done, total)
         # the default's again first: a pass right after OpenBLAS's would share the cores with
         # its threads, which keep spinning for a while after their last GEMM
-        self.trials = {m: self._pass(m)[0] for m in found}
+        self.trials = {
+            m: self._pass(m, progress, done + (i + 1) * n, total)[0] for i, m in enumerate(found)
+        }
         self._mode = min(found, key=self.trials.__getitem__)
         return self.trials
 
@@ -345,11 +356,14 @@ def execute(
     warm-up and that many timed passes. Returns times, statistics and outputs."""
     ex = Execution(spec, report, opts)
     passes = 1 if ex.opts.repeat is None else ex.opts.repeat + 1
+    tuning = ex.tuning_passes if passes > 1 else 0
     n = len(ex.layer_specs)
-    for p in range(passes):
-        ex.forward(progress, p * n, passes * n)
-        if p == 0 and passes > 1:
-            ex.tune()
+    total = (passes + tuning) * n  # (the progress bar counts the warm-up's passes too)
+    ex.forward(progress, 0, total)
+    if passes > 1:
+        ex.tune(progress, n, total)
+    for p in range(1, passes):
+        ex.forward(progress, (p + tuning) * n, total)
     return ex.result(warmup=passes > 1)
 
 

@@ -395,12 +395,24 @@ def test_threads_report_how_the_timed_passes_used_them(small: Path) -> None:
     assert batch["threading"] == "batch shards" and batch["threading_trials_s"] == {}
 
 
-def test_progress_bar_counts_layers(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The bar (stderr, transient) gets one update per executed layer and pass."""
+@pytest.mark.parametrize(("threads", "passes"), [(1, 1 + 2), (2, 1 + 3 + 2)])
+def test_progress_bar_counts_layers(
+    small: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    threads: int,
+    passes: int,
+) -> None:
+    """The bar (stderr, transient) gets one update per executed layer and pass: the first
+    pass, with 2 threads the warm-up's 3 passes that choose how to use them, then the timed
+    ones."""
     from convcalc import analyze, load_spec
     from convcalc.render.progress import progress_bar
+    from convcalc.runtime import shards
     from convcalc.runtime.executor import RunOptions, execute
 
+    monkeypatch.delenv("CONVCALC_SPLIT", raising=False)
+    monkeypatch.setattr(shards, "blas_threads", lambda: threads)
     spec = load_spec(small)
     seen: list[tuple[int, int, str]] = []
     with progress_bar(True, "running small") as update:
@@ -411,8 +423,8 @@ def test_progress_bar_counts_layers(small: Path, capsys: pytest.CaptureFixture[s
             RunOptions(repeat=2),
             lambda done, total, name: (seen.append((done, total, name)), update(done, total, name)),
         )
-    assert [s[0] for s in seen] == list(range(1, 13))  # 4 layers x (warm-up + 2 passes)
-    assert {s[1] for s in seen} == {12} and seen[-1][2] == "fc"
+    assert [s[0] for s in seen] == list(range(1, 4 * passes + 1))  # 4 layers x passes
+    assert {s[1] for s in seen} == {4 * passes} and seen[-1][2] == "fc"
     with progress_bar(False, "off") as update:
         assert update is None
     assert capsys.readouterr().out == ""
