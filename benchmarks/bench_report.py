@@ -73,7 +73,7 @@ def preamble(args: Any, load: float) -> None:
         "same PyTorch model in float64; and each layer alone, fed PyTorch's outputs of the layers "
         "before it, its worst error and layer); drop: contended forwards dropped; way: how the "
         "runtime used the threads (shards: batch shards; split: split layers; blas: OpenBLAS's "
-        "threads for the GEMMs; at batch 1 the faster of split and blas in the warm-up, per round)"
+        "threads for the GEMMs; the faster in the warm-up, per round)"
     )
 
 

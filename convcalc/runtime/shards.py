@@ -4,8 +4,10 @@ its own Python thread with OpenBLAS at one thread.
 NumPy releases the GIL inside its BLAS calls and most of its loops, so the shards run side by
 side; every layer kind then runs on every core (a BLAS thread only speeds up the GEMMs, and
 waits in every step between them). Samples are independent in every layer the runtime runs at
-inference, so each shard's outputs are the unsharded ones. ``CONVCALC_SHARDS=1`` turns shards
-off, ``CONVCALC_SHARDS=N`` asks for N.
+inference, so each shard's outputs are the unsharded ones. On a small network OpenBLAS's
+threads are faster (its layers are too small to keep a thread of their own busy), so the
+executor measures both in its warm-up (:func:`modes`). ``CONVCALC_SHARDS=1`` keeps OpenBLAS's
+threads, ``CONVCALC_SHARDS=N`` N shards, without measuring.
 
 A batch of one cannot be sharded; its layers may be split instead (:func:`splitting`):
 OpenBLAS at one thread, and every convolution's GEMMs, depthwise taps and element-wise passes
@@ -50,14 +52,18 @@ SHARDS, SPLIT, BLAS = "batch shards", "split layers", "OpenBLAS threads"
 
 
 def modes(batch: int) -> list[str]:
-    """The ways a timed pass of ``batch`` samples can use the BLAS thread count, the default
-    first: none with one thread; batch shards for a batch of 2 or more (unless
-    ``CONVCALC_SHARDS=1``: then OpenBLAS threads the GEMMs); for a batch of one, split layers
-    and OpenBLAS's threads, to be measured (``CONVCALC_SPLIT=0`` or ``1`` keeps one)."""
+    """The ways a timed pass of ``batch`` samples can use the BLAS thread count, to be
+    measured, the default first: none with one thread; for a batch of 2 or more, batch shards
+    and OpenBLAS's threads (``CONVCALC_SHARDS=1`` keeps OpenBLAS's, ``CONVCALC_SHARDS=N``
+    shards); for a batch of one, split layers and OpenBLAS's threads (``CONVCALC_SPLIT=0`` or
+    ``1`` keeps one). Small networks favour OpenBLAS's threads (their layers are too small for
+    a thread of their own), large ones the shards or split layers."""
     if blas_threads() <= 1:
         return []
     if batch > 1:
-        return [SHARDS] if count(batch) > 1 else [BLAS]
+        if count(batch) == 1:
+            return [BLAS]
+        return [SHARDS] if os.environ.get("CONVCALC_SHARDS", "").strip() else [SHARDS, BLAS]
     split = os.environ.get("CONVCALC_SPLIT", "").strip()
     return [BLAS] if split == "0" else [SPLIT] if split == "1" else [SPLIT, BLAS]
 

@@ -125,13 +125,15 @@ def test_the_ways_to_use_the_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert shards.modes(1) == [] and shards.modes(8) == []
     monkeypatch.setattr(shards, "blas_threads", lambda: 2)
     assert shards.modes(1) == [shards.SPLIT, shards.BLAS]  # measured by tune()
-    assert shards.modes(8) == [shards.SHARDS]
+    assert shards.modes(8) == [shards.SHARDS, shards.BLAS]
     monkeypatch.setenv("CONVCALC_SPLIT", "0")
     assert shards.modes(1) == [shards.BLAS]
     monkeypatch.setenv("CONVCALC_SPLIT", "1")
     assert shards.modes(1) == [shards.SPLIT]
     monkeypatch.setenv("CONVCALC_SHARDS", "1")
     assert shards.modes(8) == [shards.BLAS]
+    monkeypatch.setenv("CONVCALC_SHARDS", "2")
+    assert shards.modes(8) == [shards.SHARDS]
 
 
 def test_tune_times_the_faster_way_and_records_nothing(
