@@ -40,11 +40,17 @@ Layers = Callable[[dict[str, np.ndarray], dict[str, float]], dict[str, np.ndarra
 _POOL: list[ThreadPoolExecutor] = []
 
 
+def _asked() -> int | None:
+    """The shard count ``CONVCALC_SHARDS`` asks for: a positive integer, else None (unset or
+    not a count: measured as if unset)."""
+    want = os.environ.get("CONVCALC_SHARDS", "").strip()
+    return int(want) if want.isdigit() and int(want) > 0 else None
+
+
 def count(batch: int) -> int:
     """How many shards a forward of ``batch`` samples runs in: ``CONVCALC_SHARDS`` when set,
     else the BLAS thread count; never more than the batch."""
-    want = os.environ.get("CONVCALC_SHARDS", "").strip()
-    n = int(want) if want.isdigit() and int(want) > 0 else blas_threads()
+    n = _asked() or blas_threads()
     return max(1, min(n, batch))
 
 
@@ -63,7 +69,7 @@ def modes(batch: int) -> list[str]:
     if batch > 1:
         if count(batch) == 1:
             return [BLAS]
-        return [SHARDS] if os.environ.get("CONVCALC_SHARDS", "").strip() else [SHARDS, BLAS]
+        return [SHARDS] if _asked() else [SHARDS, BLAS]
     split = os.environ.get("CONVCALC_SPLIT", "").strip()
     return [BLAS] if split == "0" else [SPLIT] if split == "1" else [SPLIT, BLAS]
 

@@ -134,6 +134,9 @@ def test_the_ways_to_use_the_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     assert shards.modes(8) == [shards.BLAS]
     monkeypatch.setenv("CONVCALC_SHARDS", "2")
     assert shards.modes(8) == [shards.SHARDS]
+    for junk in ("abc", "0", "-1"):  # not a count: measured as if unset
+        monkeypatch.setenv("CONVCALC_SHARDS", junk)
+        assert shards.modes(8) == [shards.SHARDS, shards.BLAS] and shards.count(8) == 2
 
 
 def test_tune_times_the_faster_way_and_records_nothing(
