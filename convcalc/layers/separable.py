@@ -93,6 +93,9 @@ class SeparableConvND(ConvBase):
         return Code(mods, torch_activation(activation, call, r + 1, self.channels_first))
 
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
+        return self.forward_then(xs, params, self.act(xs[0].ndim))
+
+    def forward_then(self, xs: list[Any], params: dict[str, Any], epilogue: Any) -> Any:
         from convcalc.ops import conv, depthwise
 
         x = xs[0]
@@ -117,7 +120,7 @@ class SeparableConvND(ConvBase):
             ones,
             ones,
             [(0, 0)] * self.rank,
-            act=self.act(x.ndim),
+            act=epilogue,
         )
 
 

@@ -37,6 +37,9 @@ layers:
   - BatchNormalization: {name: sb1, inputs: [s1]}
   - BatchNormalization: {name: sb2, inputs: [s2]}
   - Add: {name: sadd, inputs: [sb1, sb2]}
+  - SeparableConv2D: {name: sep, filters: 6, kernel_size: 3, padding: same}
+  - BatchNormalization: {name: bn7}
+  - ReLU: {name: r7}
   - Conv2D: {name: c5, filters: 6, kernel_size: 1}
   - BatchNormalization: {name: bn6}
 """
@@ -76,6 +79,7 @@ def test_the_plan_fuses_only_single_reader_chains(execution: Execution) -> None:
         "c4": ["bn5"],  # softmax and LeakyReLU are not in-place element-wise epilogues
         "s1": ["sb1"],  # a reader listed after another layer
         "s2": ["sb2"],
+        "sep": ["bn7", "r7"],  # the pointwise GEMM's epilogue
         "c5": ["bn6"],  # the model's output may be the last of a chain
     }  # pw has an activation of its own: its BatchNorm stays a layer
 
