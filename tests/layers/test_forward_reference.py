@@ -521,6 +521,22 @@ def test_pooling(case) -> None:
     check(layer, analytic, [x], {}, ref_pool(x, case["op"], k, s, d, pads, case["ceil"], include))
 
 
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture],
+)
+@given(pool_case(), st.integers(1, 12))
+@example(_pool(r=2, op="max", k=3, s=2, n=7, p=1), 1).via("a block per output row")
+def test_max_pooling_in_blocks(monkeypatch: pytest.MonkeyPatch, case, block: int) -> None:
+    """Max pooling sample by sample in blocks of a few output rows (each block padded on its
+    own, the first and last with the padding and ceil_mode overhang)."""
+    from convcalc.ops.base import TUNING
+
+    monkeypatch.setattr(TUNING, "pool_block", block)
+    test_pooling.hypothesis.inner_test(case)  # type: ignore[attr-defined]
+
+
 @settings(max_examples=20, deadline=None, suppress_health_check=QUIET)
 @given(rank_st, st.sampled_from(["Max", "Average"]), st.booleans(), st.integers(1, 5))
 def test_global_pooling(r: int, op: str, keepdims: bool, n: int) -> None:
