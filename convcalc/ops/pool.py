@@ -24,7 +24,6 @@ def max_pool(
     out: Sequence[int],
 ) -> np.ndarray:
     """Max over each window; padding and the ceil_mode overhang never win (they hold -inf)."""
-    r = x.ndim - 2
     if (
         tuple(k) == tuple(strides)
         and all(dd == 1 for dd in dilation)
