@@ -32,6 +32,9 @@ class Tuning:
     parallel_min: int = 1 << 15  # elements per slab below which threads cost more than they save
     chunk: int = 1 << 22  # elements of scratch (16 MiB) per slab of an im2col buffer
     winograd_min_channels: int = 64  # below this the Winograd transforms cost what the GEMMs save
+    # the same when OpenBLAS threads the GEMMs and the transforms run on one thread (2 threads:
+    # im2col 10-23% faster at 64 channels, even at 128, Winograd 13-24% faster from 256)
+    winograd_min_channels_blas: int = 256
     # 2x2 output tiles per sample below which im2col wins: a 7x7 map has 16, so that each of
     # the 16 GEMMs has 16 rows, and the transformed kernel (16/9 of the kernel's bytes) is read
     # for little work (ResNet-50's 7x7x512 layers in the network: 4.1-5.3 -> 3.5-4.1 ms)
@@ -92,6 +95,7 @@ class Workers:
     def __init__(self) -> None:
         self.n = max(1, int(os.environ.get("CONVCALC_WORKERS", "1") or 1))
         self.gemms = False  # GEMMs split over the workers too (inside splitting())
+        self.gemm_threads = 1  # OpenBLAS's threads per GEMM, the rest on one (threaded_gemms())
         self._pool: ThreadPoolExecutor | None = None
         self._local = threading.local()  # .busy: this thread runs a slab (no nested split)
 
@@ -112,6 +116,18 @@ class Workers:
         finally:
             self.gemms = False
             self.set(before)
+
+    @contextmanager
+    def threaded_gemms(self, n: int) -> Iterator[None]:
+        """Inside the block OpenBLAS gives each GEMM ``n`` threads and everything else runs on
+        the calling thread alone (the executor's OpenBLAS-threads passes): the fast paths that
+        add unthreaded work to save GEMM time weigh it accordingly."""
+        before = self.gemm_threads
+        self.gemm_threads = max(1, n)
+        try:
+            yield
+        finally:
+            self.gemm_threads = before
 
     def run(self, fn: Callable[[int, int], None], items: int, min_items: int = 2) -> None:
         """``fn(lo, hi)`` over ``range(items)`` in up to ``n`` contiguous slabs."""

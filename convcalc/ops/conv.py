@@ -77,7 +77,12 @@ def conv(
         and tuple(strides) == (1, 1)
         and tuple(dilation) == (1, 1)
         and mode == "zeros"
-        and c >= TUNING.winograd_min_channels
+        and c
+        >= (
+            TUNING.winograd_min_channels
+            if WORKERS.gemm_threads <= 1
+            else TUNING.winograd_min_channels_blas
+        )
         and -(-out[0] // 2) * -(-out[1] // 2) >= TUNING.winograd_min_tiles
     ):
         return winograd3x3(x, kernel, bias, out, pads, act)

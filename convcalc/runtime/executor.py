@@ -21,6 +21,7 @@ import numpy as np
 from convcalc import atomic, shapes
 from convcalc.errors import LayerError, RuntimeMismatch, SpecError
 from convcalc.layers.base import Weight
+from convcalc.ops.base import WORKERS
 from convcalc.ops.elementwise import to_display
 from convcalc.report import Report
 from convcalc.runtime import fusion, inputs, shards, weights
@@ -225,7 +226,13 @@ class Execution:
 
         times: dict[str, float] = {}
         split = blas_threads() if mode == shards.SPLIT else 1
-        with shards.splitting(split) if split > 1 else contextlib.nullcontext():
+        with (
+            shards.splitting(split)
+            if split > 1
+            else WORKERS.threaded_gemms(blas_threads())
+            if mode == shards.BLAS
+            else contextlib.nullcontext()
+        ):
             acts = self._layers(dict(self.inputs), times, after, fuse=not first)
         if first:
             self.outputs = {name: to_display(acts[name], cf) for name in self.report.outputs}

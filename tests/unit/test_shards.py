@@ -191,3 +191,66 @@ def test_the_vector_head_runs_on_the_whole_batch(
     assert elapsed > 0 and set(times) == set(names)
     (outputs,) = seen
     np.testing.assert_array_equal(outputs["fc"], execution.outputs["fc"])
+
+
+def test_openblas_passes_tell_the_ops_that_gemms_are_threaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass with OpenBLAS's threads runs its layers inside WORKERS.threaded_gemms(n) (the
+    Winograd choice weighs its unthreaded transforms by it); the other ways do not."""
+    from convcalc.ops.base import WORKERS
+    from convcalc.runtime import executor
+
+    monkeypatch.setattr(executor, "blas_threads", lambda: 2)
+    path = tmp_path / "blas.yaml"
+    path.write_text(SPEC)
+    spec = load_spec(path)
+    ex = Execution(spec, analyze(spec), RunOptions(batch=1))
+    seen: list[int] = []
+    layers = ex._layers
+
+    def spy(*args: object, **kw: object) -> object:
+        seen.append(WORKERS.gemm_threads)
+        return layers(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ex, "_layers", spy)
+    ex._pass(shards.BLAS)
+    ex._pass(None)
+    assert seen == [2, 1] and WORKERS.gemm_threads == 1
+
+
+def test_winograd_needs_more_channels_beside_threaded_gemms(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Beside OpenBLAS-threaded GEMMs a 3x3 convolution takes Winograd only from
+    TUNING.winograd_min_channels_blas channels (its transforms run on one thread), with the
+    values of the direct sum either way."""
+    from convcalc.ops import conv
+    from convcalc.ops.base import TUNING, WORKERS
+
+    monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
+    monkeypatch.setattr(TUNING, "winograd_min_channels", 4)
+    monkeypatch.setattr(TUNING, "winograd_min_channels_blas", 8)
+    calls: list[int] = []
+    real = conv.winograd3x3  # type: ignore[attr-defined]
+
+    def counted(x: np.ndarray, *args: object) -> np.ndarray:
+        calls.append(x.shape[-1])
+        return real(x, *args)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(conv, "winograd3x3", counted)
+    rng = np.random.default_rng(0)
+    for c in (4, 8):
+        x = rng.standard_normal((1, 6, 5, c)).astype(np.float32)
+        w = rng.standard_normal((3, 3, c, 3)).astype(np.float32)
+        xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))).astype(np.float64)
+        ref = sum(
+            np.einsum("nhwc,cf->nhwf", xp[:, i : i + 6, j : j + 5], w[i, j].astype(np.float64))
+            for i in range(3)
+            for j in range(3)
+        )
+        for threads in (1, 2):
+            with WORKERS.threaded_gemms(threads):
+                y = conv.conv(x, w, None, (6, 5), (1, 1), (1, 1), [(1, 1), (1, 1)])
+            np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+    assert calls == [4, 8, 8]  # 4 channels by Winograd only with an unthreaded BLAS
