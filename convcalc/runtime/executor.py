@@ -211,6 +211,7 @@ class Execution:
             if progress is not None:
                 progress(done + len(self.layer_specs), total, self.layer_specs[-1].name)
             return elapsed, mean
+        shards.release()  # this pass runs on this thread: the shards' buffers go
         cf = self.spec.channels_first
         keep_all = first and self.opts.keeps_activations
         if keep_all:

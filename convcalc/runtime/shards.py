@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import numpy as np
 
@@ -38,6 +39,7 @@ from convcalc.spec.model import LayerSpec
 Layers = Callable[[dict[str, np.ndarray], dict[str, float]], dict[str, np.ndarray]]
 
 _POOL: list[ThreadPoolExecutor] = []
+_HELD: list[bool] = []  # the shard threads hold scratch buffers (a pass ran since release())
 
 
 def _asked() -> int | None:
@@ -96,6 +98,25 @@ def _pool(k: int) -> ThreadPoolExecutor:
     return _POOL[0]
 
 
+def release() -> None:
+    """Free every shard thread's scratch buffers: before a pass that runs on this thread, so
+    that the buffers of both ways are never held at once (VGG16 at batch 8: the shards' and
+    the whole batch's Winograd and im2col buffers together set the peak RSS)."""
+    if not _POOL or not _HELD:
+        return
+    _HELD.clear()
+    k = _POOL[0]._max_workers
+    met = threading.Barrier(k)
+
+    def clear() -> None:  # each task waits for the others, so each thread runs one
+        SCRATCH.clear()
+        with suppress(threading.BrokenBarrierError):
+            met.wait(timeout=10)
+
+    for f in [_POOL[0].submit(clear) for _ in range(k)]:
+        f.result()
+
+
 def head(layer_specs: Sequence[LayerSpec], rows: Mapping[str, LayerRow], plan: Plan) -> int:
     """Where the vector head of a network starts: the index of the first layer from which on
     every output is one vector per sample (Flatten or global pooling and the Dense layers
@@ -124,6 +145,7 @@ def run(
     ]
     times: list[dict[str, float]] = [{} for _ in parts]
     pool = _pool(k)
+    _HELD.append(True)
     SCRATCH.clear()  # this thread's buffers (of the unsharded first pass): the shards have theirs
     with single_blas():
         t0 = time.perf_counter()

@@ -254,3 +254,37 @@ def test_winograd_needs_more_channels_beside_threaded_gemms(
                 y = conv.conv(x, w, None, (6, 5), (1, 1), (1, 1), [(1, 1), (1, 1)])
             np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
     assert calls == [4, 8, 8]  # 4 channels by Winograd only with an unthreaded BLAS
+
+
+def _scratch_of_shard_threads() -> list[int]:
+    """The scratch bytes each shard thread holds (one task per thread, met at a barrier)."""
+    import threading
+
+    from convcalc.ops.base import SCRATCH
+
+    pool = shards._POOL[0]
+    k = pool._max_workers
+    met = threading.Barrier(k)
+
+    def held() -> int:
+        n = sum(b.nbytes for b in SCRATCH._bufs.values())
+        met.wait(timeout=10)
+        return n
+
+    return [f.result() for f in [pool.submit(held) for _ in range(k)]]
+
+
+def test_a_pass_on_this_thread_frees_the_shards_buffers(
+    execution: Execution, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shard threads keep their scratch from pass to pass; a pass that runs on this
+    thread (another way to use the threads) frees it first, so that the two ways' buffers are
+    never held at once."""
+    monkeypatch.setenv("CONVCALC_SHARDS", "2")
+    execution._pass(shards.SHARDS)
+    assert any(_scratch_of_shard_threads())  # (a thread may have run both shards)
+    execution._pass(shards.BLAS)
+    assert not any(_scratch_of_shard_threads())
+    shards.release()  # nothing held: a no-op
+    execution._pass(shards.SHARDS)
+    assert any(_scratch_of_shard_threads())
