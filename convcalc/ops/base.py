@@ -33,8 +33,8 @@ class Tuning:
     chunk: int = 1 << 22  # elements of scratch (16 MiB) per slab of an im2col buffer
     winograd_min_channels: int = 64  # below this the Winograd transforms cost what the GEMMs save
     # the same when OpenBLAS threads the GEMMs and the transforms run on one thread (2 threads:
-    # im2col 10-23% faster at 64 channels, even at 128, Winograd 13-24% faster from 256)
-    winograd_min_channels_blas: int = 256
+    # im2col 3-12% faster at 64 channels, Winograd 1-12% faster at 128, 12-40% from 256)
+    winograd_min_channels_blas: int = 128
     # 2x2 output tiles per sample below which im2col wins: a 7x7 map has 16, so that each of
     # the 16 GEMMs has 16 rows, and the transformed kernel (16/9 of the kernel's bytes) is read
     # for little work (ResNet-50's 7x7x512 layers in the network: 4.1-5.3 -> 3.5-4.1 ms)
