@@ -347,8 +347,16 @@ class Layer:
     def takes_epilogue(self) -> bool:
         """Whether :meth:`forward_then` can fuse element-wise layers after this one (a
         convolution without an activation of its own)."""
-        fuses = type(self).forward_then is not Layer.forward_then
-        return fuses and getattr(self, "activation", None) in (None, "linear")
+        return self._then_is_forward() and getattr(self, "activation", None) in (None, "linear")
+
+    def _then_is_forward(self) -> bool:
+        """Whether this kind's :meth:`forward_then` is its :meth:`forward` (defined with or
+        after it): a subclass with a forward of its own, as the transposed convolution over the
+        convolution, does not inherit the other's epilogues."""
+        mro = type(self).__mro__
+        then = next(c for c in mro if "forward_then" in c.__dict__)
+        fwd = next(c for c in mro if "forward" in c.__dict__)
+        return then is not Layer and issubclass(then, fwd)
 
     def epilogue(self, shape: tuple[int, ...], params: dict[str, Any]) -> Any:
         """This layer's forward as an in-place element-wise function on any slab of an input

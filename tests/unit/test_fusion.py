@@ -40,6 +40,8 @@ layers:
   - SeparableConv2D: {name: sep, filters: 6, kernel_size: 3, padding: same}
   - BatchNormalization: {name: bn7}
   - ReLU: {name: r7}
+  - Conv2DTranspose: {name: tc, filters: 6, kernel_size: 3, padding: same}
+  - BatchNormalization: {name: bn8}
   - Conv2D: {name: c5, filters: 6, kernel_size: 1}
   - BatchNormalization: {name: bn6}
 """
@@ -80,6 +82,7 @@ def test_the_plan_fuses_only_single_reader_chains(execution: Execution) -> None:
         "s1": ["sb1"],  # a reader listed after another layer
         "s2": ["sb2"],
         "sep": ["bn7", "r7"],  # the pointwise GEMM's epilogue
+        # tc: a transposed convolution has a forward of its own, not Conv2D's epilogue path
         "c5": ["bn6"],  # the model's output may be the last of a chain
     }  # pw has an activation of its own: its BatchNorm stays a layer
 
