@@ -45,6 +45,9 @@ class Tuning:
     depthwise_block: int = 1 << 16  # output elements per cache block of the depthwise tap loop
     pool_block: int = 1 << 18  # input elements per cache block of max pooling
     depthwise_samples: int = 1 << 20  # padded input elements per block of the window einsum
+    # output elements per group from which a grouped convolution runs group by group (below,
+    # the batched GEMM: 32 groups of 14x14x16 2.5x faster batched, 2 groups of 13x13x192 0.93x)
+    group_loop_min: int = 1 << 15
 
 
 TUNING = Tuning()

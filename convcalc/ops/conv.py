@@ -44,47 +44,26 @@ def conv(
     groups: int = 1,
     mode: str = "zeros",
     act: Activation | None = None,
+    winograd: bool = True,
 ) -> np.ndarray:
     """N-D convolution (cross-correlation) with a Keras-layout ``kernel`` (k..., C/g, F).
 
     One GEMM of the im2col matrix ``(N·prod(out), prod(k)·C)`` (rows in ``(k..., C)`` order)
     by the kernel; 1×1 stride-1 unpadded convolutions are a plain GEMM; 3×3 stride-1 2-D
-    convolutions with many channels use Winograd F(2×2, 3×3) (:func:`winograd3x3`); grouped
-    convolutions are one batched GEMM over groups, and one input channel per group is a
-    depthwise convolution (no dense weight).
+    convolutions with many channels use Winograd F(2×2, 3×3) (:func:`winograd3x3`; not with
+    ``winograd`` false); grouped convolutions are one convolution per group when each group's
+    output is large (TUNING.group_loop_min), else one batched GEMM over groups, and one input
+    channel per group is a depthwise convolution (no dense weight).
     """
     r = x.ndim - 2
     k = kernel.shape[:r]
     cg, f = kernel.shape[r], kernel.shape[r + 1]
     n, c = x.shape[0], x.shape[-1]
-    if groups > 1 and cg == 1:
-        return depthwise(
-            x,
-            kernel.reshape(k + (groups, f // groups)),
-            bias,
-            out,
-            strides,
-            dilation,
-            pads,
-            mode,
-            act,
-        )
     if act is not None and not getattr(act, "elementwise", False):  # softmax, glu: whole array
         return act(conv(x, kernel, bias, out, strides, dilation, pads, groups, mode))
-    if (
-        groups == 1
-        and k == (3, 3)
-        and tuple(strides) == (1, 1)
-        and tuple(dilation) == (1, 1)
-        and mode == "zeros"
-        and c
-        >= (
-            TUNING.winograd_min_channels
-            if WORKERS.gemm_threads <= 1
-            else TUNING.winograd_min_channels_blas
-        )
-        and -(-out[0] // 2) * -(-out[1] // 2) >= TUNING.winograd_min_tiles
-    ):
+    if groups > 1 and (cg == 1 or n * math.prod(out) * (f // groups) >= TUNING.group_loop_min):
+        return _by_group(x, kernel, bias, out, strides, dilation, pads, groups, mode, act)
+    if winograd and groups == 1 and _winograd_pays(k, c, out, strides, dilation, mode):
         return winograd3x3(x, kernel, bias, out, pads, act)
     m = n * math.prod(out)
     kk = math.prod(k)
@@ -102,17 +81,7 @@ def conv(
     xp = window_input(x, pads, out, k, strides, dilation, mode)
     win = windows(xp, k, strides, dilation, out)
     if groups > 1:
-        g = groups
-        wg = win.reshape(win.shape[:-1] + (g, cg))
-        wg = np.moveaxis(wg, -2, 0)  # (g, N, out..., k..., cg)
-        cols = SCRATCH.get("cols", wg.shape)
-        np.copyto(cols, wg)
-        kg = np.ascontiguousarray(kernel.reshape(kk, cg, g, f // g).transpose(2, 0, 1, 3)).reshape(
-            g, kk * cg, f // g
-        )
-        yg = np.matmul(cols.reshape(g, m, kk * cg), kg)  # (g, M, F/g)
-        np.copyto(y.reshape(m, g, f // g), np.moveaxis(yg, 0, 1))
-        return bias_act(y, bias, act)
+        return bias_act(_batched_groups(win, kernel, y, groups), bias, act)
     kmat = kernel.reshape(kk * c, f)
     per_sample = math.prod(out) * kk * c
     if WORKERS.gemms and n == 1 and r >= 1:  # row slabs over the workers
@@ -139,6 +108,91 @@ def conv(
             ys = y[b : b + 1, lo:hi]
             np.matmul(cols.reshape(rows, kk * c), kmat, out=ys.reshape(rows, f))
             bias_act_into(ys, bias, act)
+    return y
+
+
+def _batched_groups(win: np.ndarray, kernel: np.ndarray, y: np.ndarray, g: int) -> np.ndarray:
+    """A grouped convolution as one batched GEMM over the ``g`` groups: the windows ``win``
+    (N, out..., k..., C) copied group-major, by the kernel's groups, into ``y`` (N, out..., F)."""
+    kk = math.prod(kernel.shape[:-2])
+    cg, f = kernel.shape[-2], kernel.shape[-1]
+    m = y.size // f
+    wg = np.moveaxis(win.reshape(win.shape[:-1] + (g, cg)), -2, 0)  # (g, N, out..., k..., cg)
+    cols = SCRATCH.get("cols", wg.shape)
+    np.copyto(cols, wg)
+    kg = np.ascontiguousarray(kernel.reshape(kk, cg, g, f // g).transpose(2, 0, 1, 3))
+    yg = np.matmul(cols.reshape(g, m, kk * cg), kg.reshape(g, kk * cg, f // g))  # (g, M, F/g)
+    np.copyto(y.reshape(m, g, f // g), np.moveaxis(yg, 0, 1))
+    return y
+
+
+def _winograd_pays(
+    k: Sequence[int],
+    c: int,
+    out: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    mode: str,
+) -> bool:
+    """Whether a 2-D convolution runs faster by Winograd F(2x2, 3x3): 3x3, stride and dilation
+    1, zero padding, enough input channels (more beside OpenBLAS-threaded GEMMs, whose
+    transforms run on one thread) and enough 2x2 output tiles."""
+    return (
+        tuple(k) == (3, 3)
+        and tuple(strides) == (1, 1)
+        and tuple(dilation) == (1, 1)
+        and mode == "zeros"
+        and c
+        >= (
+            TUNING.winograd_min_channels
+            if WORKERS.gemm_threads <= 1
+            else TUNING.winograd_min_channels_blas
+        )
+        and -(-out[0] // 2) * -(-out[1] // 2) >= TUNING.winograd_min_tiles
+    )
+
+
+def _by_group(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    out: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    pads: Pads,
+    groups: int,
+    mode: str,
+    act: Activation | None,
+) -> np.ndarray:
+    """A grouped convolution with one input channel per group as a depthwise convolution (no
+    dense weight); with more, one group at a time, each the plain convolution of its input
+    channels (its own im2col in cache-sized slabs, or a plain GEMM) written into its output
+    channels: the batched GEMM copies the whole batch's windows to group-major order first
+    (AlexNet's conv2, 2 groups, at batch 8 41.4 -> 33.4 ms; 4-8 groups of 56x56 or 28x28 at
+    batch 8 1.5x faster). Not by Winograd: a group's kernel is a new view at every call, and the
+    transformed kernel is cached per kernel array."""
+    cg, f = x.shape[-1] // groups, kernel.shape[-1]
+    fg = f // groups
+    if cg == 1:
+        k = kernel.shape[:-2]
+        dw = kernel.reshape(tuple(k) + (groups, fg))
+        return depthwise(x, dw, bias, out, strides, dilation, pads, mode, act)
+    y = np.empty((x.shape[0],) + tuple(out) + (f,), dtype=F32)
+    for j in range(groups):
+        part = slice(j * fg, (j + 1) * fg)
+        y[..., part] = conv(
+            x[..., j * cg : (j + 1) * cg],
+            kernel[..., part],
+            None if bias is None else bias[part],
+            out,
+            strides,
+            dilation,
+            pads,
+            1,
+            mode,
+            act,
+            winograd=False,
+        )
     return y
 
 

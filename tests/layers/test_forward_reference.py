@@ -814,6 +814,7 @@ def fast_paths(request, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(TUNING, "winograd_gemm_rows", 0)
     monkeypatch.setattr(TUNING, "depthwise_block", 8)  # blocks of one row, or part of one
     monkeypatch.setattr(TUNING, "depthwise_samples", 1)  # the window einsum sample by sample
+    monkeypatch.setattr(TUNING, "group_loop_min", 1)  # grouped convolutions group by group
     old = WORKERS.n
     WORKERS.set(3)
     WORKERS.gemms = request.param
