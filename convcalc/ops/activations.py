@@ -59,8 +59,27 @@ def _glu(x: np.ndarray, axis: int) -> np.ndarray:
     return a * (1 / (1 + np.exp(-b)))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * x) + 1)
+def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """0.5·(tanh(x/2) + 1), in one array (``out``, or a new one): the same operations in the
+    same order as the expression, without its four temporaries (swish on 56x56x144: 0.72 ->
+    0.52 ms)."""
+    t = np.multiply(x, F32(0.5), out=out)
+    np.tanh(t, out=t)
+    t += F32(1)
+    t *= F32(0.5)
+    return t
+
+
+def _swish(x: np.ndarray) -> np.ndarray:
+    t = _sigmoid(x)
+    t *= x
+    return t
+
+
+def _swish_into(x: np.ndarray) -> np.ndarray:
+    """:func:`_swish` written into ``x`` (a fresh output; one temporary)."""
+    np.multiply(x, _sigmoid(x), out=x)
+    return x
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -89,8 +108,8 @@ ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "celu": _elu,
     "exponential": np.exp,
     "gelu": lambda x: 0.5 * x * _erfc(-x.astype(np.float64) / math.sqrt(2)),
-    "silu": lambda x: x * _sigmoid(x),
-    "swish": lambda x: x * _sigmoid(x),
+    "silu": _swish,
+    "swish": _swish,
     "hard_sigmoid": lambda x: np.clip(x + 3, 0, 6) / 6,
     "hard_silu": lambda x: x * np.clip(x + 3, 0, 6) / 6,
     "hard_swish": lambda x: x * np.clip(x + 3, 0, 6) / 6,
@@ -103,6 +122,13 @@ ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "hard_shrink": lambda x: np.where(np.abs(x) > 0.5, x, 0),
     "soft_shrink": lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.5, 0),
     "sparse_plus": lambda x: np.where(x <= -1, 0, np.where(x >= 1, x, (x + 1) ** 2 / 4)),
+}
+# the ones that overwrite their argument when it is a fresh output (``inplace``), sparing the
+# copy of a new array back into it
+IN_PLACE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sigmoid": lambda x: _sigmoid(x, out=x),
+    "silu": _swish_into,
+    "swish": _swish_into,
 }
 ALONG_AXIS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "softmax": _softmax,
@@ -125,13 +151,16 @@ def activation(
 ) -> Callable[[np.ndarray], np.ndarray] | None:
     """The function for a Keras activation name (Keras 3 definitions; ``axis`` for the ones
     that normalise along an axis). ``None`` for no activation. Results are float32; with
-    ``inplace`` ReLU and ReLU6 overwrite their argument (a fresh layer output)."""
+    ``inplace`` ReLU, ReLU6, sigmoid and swish overwrite their argument (a fresh layer
+    output)."""
     if name is None or name == "linear":
         return None
     if name == "relu" and not inplace:
         return _elementwise(lambda x: np.clip(x, F32(0), INF))
     if name == "relu6" and not inplace:
         return _elementwise(lambda x: np.clip(x, F32(0), F32(6)))
+    if inplace and name in IN_PLACE:
+        return _elementwise(IN_PLACE[name])
     if name in ELEMENTWISE:
         fn = ELEMENTWISE[name]
         return _elementwise(lambda x: np.asarray(fn(x), dtype=F32))

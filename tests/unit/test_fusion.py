@@ -20,7 +20,7 @@ layers:
   - ReLU: {name: r1, max_value: 6}
   - DepthwiseConv2D: {name: dw, kernel_size: 3, padding: same}
   - BatchNormalization: {name: bn2}
-  - Activation: {name: a2, activation: relu}
+  - Activation: {name: a2, activation: swish}
   - DepthwiseConv2D: {name: dw2, kernel_size: 3, depth_multiplier: 2, padding: same}
   - ReLU6: {name: r2}
   - Conv2D: {name: pw, filters: 8, kernel_size: 1, activation: relu}
