@@ -114,12 +114,13 @@ def _window_sum(
     )
     step = max(1, TUNING.depthwise_samples // max(1, per * c))
     whole = act is not None and not getattr(act, "elementwise", False)  # softmax, glu
+    tiled = None if bias is None else row_tile(bias, flat)  # once, for every block
     for lo in range(0, n, step):
         hi = min(n, lo + step)
         xp = window_input(x[lo:hi], pads, out, k, strides, dilation, mode)
         np.einsum(spec, windows(xp, k, strides, dilation, out), kernel, out=y[lo:hi])
         if step < n and not whole:
-            bias_act_into(flat[lo:hi], row_tile(bias, flat) if bias is not None else None, act)
+            bias_act_into(flat[lo:hi], tiled, act)
     return flat if step < n and not whole else bias_act_rows(flat, bias, act)
 
 
