@@ -7,6 +7,7 @@ Y = A^T [(G g G^T) ⊙ (B^T d B)] A per 4x4 input tile d giving a 2x2 output til
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,18 +24,40 @@ from convcalc.ops.base import (
 )
 
 _WG = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
-_WINOGRAD_U: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+_WINOGRAD_U: dict[int, np.ndarray] = {}  # id(kernel) -> U, while that kernel array lives
+
+
+def _immutable(a: np.ndarray) -> bool:
+    """Whether nothing can change ``a``'s values: it and every array it views are read-only,
+    down to memory that is read-only too (bytes, a read-only map)."""
+    base: object = a
+    while isinstance(base, np.ndarray):
+        if base.flags.writeable:
+            return False
+        base = base.base
+    if base is None:
+        return True
+    try:
+        return memoryview(base).readonly  # type: ignore[arg-type]
+    except TypeError:
+        return False
 
 
 def winograd_kernel(kernel: np.ndarray) -> np.ndarray:
-    """U = G g G^T for every (C, F) pair, as (16, C, F) float32; cached per kernel array."""
-    hit = _WINOGRAD_U.get(id(kernel))
-    if hit is not None and hit[0] is kernel:
-        return hit[1]
+    """U = G g G^T for every (C, F) pair, as (16, C, F) float32.
+
+    Cached for a read-only kernel (the runtime makes its weights read-only) until that array is
+    freed; a writable one may change between calls (in place, same identity), so its U is
+    computed on every call."""
+    cached = _immutable(kernel)
+    if cached and id(kernel) in _WINOGRAD_U:
+        return _WINOGRAD_U[id(kernel)]
     c, f = kernel.shape[2:]
     u = np.einsum("ai,ijcf,bj->abcf", _WG, kernel.astype(np.float64), _WG)
     u = np.ascontiguousarray(u.astype(F32).reshape(16, c, f))
-    _WINOGRAD_U[id(kernel)] = (kernel, u)
+    if cached:
+        _WINOGRAD_U[id(kernel)] = u
+        weakref.finalize(kernel, _WINOGRAD_U.pop, id(kernel), None)
     return u
 
 

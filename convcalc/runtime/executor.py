@@ -104,7 +104,7 @@ class Execution:
         params: dict[str, dict[str, np.ndarray]] | None = None,
     ) -> None:
         """``params``: every layer's weights (Keras layout, float32) to use instead of
-        creating or loading them (for the API and benchmarks)."""
+        creating or loading them (for the API and benchmarks); they are made read-only."""
         self.opts = opts = opts or RunOptions()
         self.spec, self.report = spec, report
         self.rows = {r.name: r for r in report.rows}
@@ -137,6 +137,9 @@ class Execution:
                 opts.weight_arrays,
             )
         )
+        for layer_params in self.params.values():  # a pass only reads them, and derived
+            for a in layer_params.values():  # kernels (Winograd's) are cached while they hold
+                a.flags.writeable = False
         self.last_use: dict[str, int] = {}
         for i, ls in enumerate(self.layer_specs):
             for name in ls.inputs:

@@ -876,6 +876,30 @@ def test_conv3x3_fast_paths(
     check(layer, analytic, [x], {"kernel": k, "bias": b}, ref)
 
 
+def test_winograd_sees_a_kernel_changed_in_place(fast_paths) -> None:
+    """The transformed Winograd kernel is cached only for a read-only kernel: a writable one
+    changed in place (same array) gives the new kernel's values, not the old one's."""
+    from convcalc.ops.conv import conv
+    from convcalc.ops.winograd import _WINOGRAD_U
+
+    x, k = rand(1, 6, 6, 2), rand(3, 3, 2, 3)
+    pads = ((1, 1), (1, 1))
+    before = conv(x, k, None, (6, 6), (1, 1), (1, 1), pads)
+    k *= 2  # in place
+    after = conv(x, k, None, (6, 6), (1, 1), (1, 1), pads)
+    np.testing.assert_allclose(after, 2 * before, rtol=1e-5)
+    np.testing.assert_allclose(
+        after, ref_conv(x, k, np.zeros(3), [1, 1], [1, 1], pads, 1), rtol=1e-4
+    )
+    assert id(k) not in _WINOGRAD_U
+    k.flags.writeable = False  # read-only: computed once, then cached while k lives
+    conv(x, k, None, (6, 6), (1, 1), (1, 1), pads)
+    assert id(k) in _WINOGRAD_U
+    key = id(k)
+    del k
+    assert key not in _WINOGRAD_U
+
+
 @settings(
     max_examples=60,
     deadline=None,
