@@ -397,7 +397,7 @@ def test_threads_report_how_the_timed_passes_used_them(small: Path) -> None:
     assert batch["threading"] == min(trials, key=trials.__getitem__)
 
 
-@pytest.mark.parametrize(("threads", "passes"), [(1, 1 + 2), (2, 1 + 3 + 2)])
+@pytest.mark.parametrize(("threads", "passes"), [(1, 1 + 2), (2, 1 + 5 + 2)])
 def test_progress_bar_counts_layers(
     small: Path,
     capsys: pytest.CaptureFixture[str],
@@ -406,8 +406,8 @@ def test_progress_bar_counts_layers(
     passes: int,
 ) -> None:
     """The bar (stderr, transient) gets one update per executed layer and pass: the first
-    pass, with 2 threads the warm-up's 3 passes that choose how to use them, then the timed
-    ones."""
+    pass, with 2 threads the warm-up's 5 passes that choose how to use them (one, then two of
+    each way), then the timed ones."""
     from convcalc import analyze, load_spec
     from convcalc.render.progress import progress_bar
     from convcalc.runtime import shards

@@ -166,6 +166,33 @@ def test_tune_times_the_faster_way_and_records_nothing(
     assert one.tune() == {} and one.mode == "" and len(one.forward_times) == 1
 
 
+def test_one_contended_trial_pass_does_not_choose_the_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each way gets two trial passes and is judged by its faster one: a way whose first trial
+    was slowed by a neighbour (3 s) but whose second is the fastest of all is chosen."""
+    from convcalc.runtime import executor
+
+    monkeypatch.delenv("CONVCALC_SPLIT", raising=False)
+    monkeypatch.setattr(shards, "blas_threads", lambda: 2)
+    path = tmp_path / "tune.yaml"
+    path.write_text(SPEC)
+    spec = load_spec(path)
+    ex = Execution(spec, analyze(spec), RunOptions(batch=1))
+    ex.forward()
+    order: list[str | None] = []
+    scripted = iter([0.0, 3.0, 1.0, 0.5, 1.2])  # warm-up, then split, blas, split, blas
+
+    def fake_pass(mode: str | None, *args: object) -> tuple[float, dict[str, float]]:
+        order.append(mode)
+        return next(scripted), {}
+
+    monkeypatch.setattr(executor.Execution, "_pass", lambda self, m, *a: fake_pass(m, *a))
+    assert ex.tune() == {shards.SPLIT: 0.5, shards.BLAS: 1.0}
+    assert order == [shards.SPLIT, shards.SPLIT, shards.BLAS, shards.SPLIT, shards.BLAS]
+    assert ex.mode == shards.SPLIT and ex.tuning_passes == 5
+
+
 def test_the_vector_head_runs_on_the_whole_batch(
     execution: Execution, monkeypatch: pytest.MonkeyPatch
 ) -> None:
