@@ -23,6 +23,7 @@ from convcalc.ops.base import (
     bias_act_rows,
     row_tile,
 )
+from convcalc.ops.jit import Kernel, depthwise2d, readonly
 from convcalc.ops.windows import tap_slices, taps, window_input, windows
 
 
@@ -38,7 +39,9 @@ def depthwise(
     act: Activation | None = None,
 ) -> np.ndarray:
     """Depthwise convolution, kernel (k..., C, dm), output channel ``c·dm + m``; no im2col copy
-    and no dense weight. Two ways, by measurement on MobileNet's layers: stride 1 with at most
+    and no dense weight. 2-D with one output channel per input channel: the compiled kernel
+    when numba is installed (:func:`_compiled`). Else two NumPy ways, by measurement on
+    MobileNet's layers: stride 1 with at most
     TUNING.depthwise_taps_max_c channels sums the k·k taps with long contiguous inner loops, in
     cache blocks (:func:`_blocked_taps`; 1-D: a tap loop over the whole output); otherwise one
     ``einsum`` over the strided window view sums the taps per position, per block of samples
@@ -47,6 +50,9 @@ def depthwise(
     k = kernel.shape[:r]
     c, dm = kernel.shape[r], kernel.shape[r + 1]
     n = x.shape[0]
+    fn = depthwise2d(*k) if r == 2 and dm == 1 else None
+    if fn is not None:
+        return _compiled(fn, x, kernel, bias, out, strides, dilation, pads, mode, act)
     if any(st != 1 for st in strides) or c > TUNING.depthwise_taps_max_c or r == 0:
         return _window_sum(x, kernel, bias, out, strides, dilation, pads, mode, act)
     xp = window_input(x, pads, out, k, strides, dilation, mode)
@@ -83,6 +89,59 @@ def depthwise(
     WORKERS.run(slab, out[0], max(1, TUNING.parallel_min // max(1, y.size // max(out[0], 1))))
     y = y.reshape((n,) + tuple(out) + (c * dm,))
     return bias_act_rows(y, bias, act)
+
+
+def _compiled(
+    fn: Kernel,
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    out: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    pads: Pads,
+    mode: str,
+    act: Activation | None,
+) -> np.ndarray:
+    """The 2-D depthwise convolution (depth multiplier 1) by the compiled kernel of
+    :func:`convcalc.ops.jit.depthwise2d`, in blocks of about TUNING.depthwise_block output
+    elements, each finished (element-wise ``act``) while in cache, the rows split over the
+    workers. Zero padding is the kernel's bounds check (no padded copy); the other modes pad
+    first. Measured on the 18 depthwise shapes of MobileNet v1 and v2, 1 thread, batch 1,
+    each alone: 7.4-7.7 ms by NumPy, 2.0-2.4 ms compiled, PyTorch 1.5 ms."""
+    n, c = x.shape[0], x.shape[-1]
+    (pt, _), (pl, _) = pads
+    if mode != "zeros":
+        x = window_input(x, pads, out, kernel.shape[:2], strides, dilation, mode)
+        pt = pl = 0
+    kh, kw = kernel.shape[:2]
+    wo = out[1]
+    xs = readonly(np.ascontiguousarray(x, dtype=F32).reshape(n, x.shape[1], -1))
+    ks = readonly(np.ascontiguousarray(kernel[..., 0], dtype=F32))
+    b = np.zeros(c, F32) if bias is None else bias.reshape(c)
+    bs = readonly(np.ascontiguousarray(b, dtype=F32))
+    kt, bt = ks, bs  # tiled over the output width for the column-stride-1 runs
+    if strides[1] == 1:
+        kt = readonly(np.ascontiguousarray(np.broadcast_to(ks[:, :, None], (kh, kw, wo, c))))
+        kt = kt.reshape(kh, kw, wo * c)
+        bt = readonly(np.tile(bs, wo))
+    y = np.empty((n,) + tuple(out) + (c,), dtype=F32)
+    ys = y.reshape(n, out[0], wo * c)
+    whole = act is not None and not getattr(act, "elementwise", False)  # softmax, glu
+    row = wo * c
+    step = max(1, TUNING.depthwise_block // max(row, 1))
+    geometry = tuple(int(v) for v in (*strides, *dilation, pt, pl))
+
+    def slab(lo: int, hi: int) -> None:
+        for s in range(n):
+            for b0 in range(lo, hi, step):
+                b1 = min(hi, b0 + step)
+                fn(xs, ks, kt, bs, bt, ys, c, s, b0, b1, *geometry)
+                if act is not None and not whole:
+                    bias_act_into(y[s, b0:b1], None, act)
+
+    WORKERS.run(slab, out[0], max(1, TUNING.parallel_min // max(1, row)))
+    return act(y) if whole and act is not None else y
 
 
 def _window_sum(

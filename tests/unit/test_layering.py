@@ -8,7 +8,7 @@ A module imports only from its own floor or below. ``ops/`` imports nothing from
 nothing above it, so that ``analysis.load_spec`` can hand it any file a command takes.
 Imports inside functions are allowed only for numpy, rich, yaml and convcalc.ops (to keep
 ``convcalc summary`` from loading them), for the stdlib modules only an importer needs (json,
-zipfile) and the optional extras (onnx, h5py, safetensors), and in the CLI and the package's
+zipfile) and the optional extras (onnx, h5py, safetensors, numba), and in the CLI and the package's
 API functions (``convcalc/__init__.py``), which load only the command that runs.
 """
 
@@ -42,6 +42,7 @@ LAZY_OK = (
     "onnx",
     "h5py",
     "safetensors",
+    "numba",
 )
 LAZY_ANYTHING = (
     "cli",
