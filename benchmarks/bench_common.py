@@ -138,7 +138,10 @@ PEAK_SHAPES = ((2048, 2048, 2048), (3136, 2304, 256), (784, 4608, 512))
 
 
 def machine() -> dict[str, object]:
-    """The limits the runtime is measured against, in this process's BLAS configuration."""
+    """The limits the runtime is measured against, in this process's BLAS configuration, and
+    what runs the depthwise taps (the compiled kernel with numba installed, else NumPy)."""
+    from convcalc.ops import jit
+
     gemm = {f"{m}x{k}x{n}": gemm_gflops(m, k, n) for m, k, n in PEAK_SHAPES}
     return {
         "kernel": blas_kernel(),
@@ -147,4 +150,5 @@ def machine() -> dict[str, object]:
         "gemm_peak": max(gemm.values()),
         "copy_dram_gbs": copy_gbs(1 << 26),  # 256 MiB each way
         "copy_l3_gbs": copy_gbs(1 << 20),  # 4 MiB each way: a MobileNet layer's size
+        "depthwise": jit.status(),
     }

@@ -84,7 +84,8 @@ def machine_lines(machines: dict[int, dict[str, Any]]) -> None:
             f"machine, {t} thread(s): OpenBLAS kernel {m['kernel']} (OPENBLAS_CORETYPE "
             f"{m.get('coretype_env') or 'unset'}); sgemm GFLOP/s {shapes} "
             f"-> GEMM peak {m['gemm_peak']:.0f}; copy bandwidth (read + write) "
-            f"{m['copy_dram_gbs']:.1f} GB/s at 256 MiB, {m['copy_l3_gbs']:.1f} GB/s at 4 MiB"
+            f"{m['copy_dram_gbs']:.1f} GB/s at 256 MiB, {m['copy_l3_gbs']:.1f} GB/s at 4 MiB; "
+            f"depthwise taps: {m.get('depthwise', 'NumPy')}"
         )
 
 

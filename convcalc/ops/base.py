@@ -44,6 +44,7 @@ class Tuning:
     depthwise_taps_max_c: int = 192  # depthwise by taps up to 28x28x192, einsum from 14x14x384
     depthwise_block: int = 1 << 16  # output elements per cache block of the depthwise tap loop
     jit: bool = True  # the compiled kernels of convcalc.ops.jit, when numba is installed
+    depthwise_tile: int = 1 << 12  # elements of the compiled depthwise kernel's tiled kernel
     pool_block: int = 1 << 18  # input elements per cache block of max pooling
     depthwise_samples: int = 1 << 20  # padded input elements per block of the window einsum
     # output elements per group from which a grouped convolution runs group by group (below,

@@ -120,11 +120,12 @@ def _compiled(
     ks = readonly(np.ascontiguousarray(kernel[..., 0], dtype=F32))
     b = np.zeros(c, F32) if bias is None else bias.reshape(c)
     bs = readonly(np.ascontiguousarray(b, dtype=F32))
-    kt, bt = ks, bs  # tiled over the output width for the column-stride-1 runs
-    if strides[1] == 1:
-        kt = readonly(np.ascontiguousarray(np.broadcast_to(ks[:, :, None], (kh, kw, wo, c))))
-        kt = kt.reshape(kh, kw, wo * c)
-        bt = readonly(np.tile(bs, wo))
+    kt, bt = ks, bs  # tiled over `span` output columns for the column-stride-1 runs
+    span = min(wo, max(1, TUNING.depthwise_tile // (kh * kw * c)))
+    if strides[1] == 1 and span > 1:
+        kt = np.ascontiguousarray(np.broadcast_to(ks[:, :, None], (kh, kw, span, c)))
+        kt = readonly(kt.reshape(kh, kw, span * c))
+        bt = readonly(np.tile(bs, span))
     y = np.empty((n,) + tuple(out) + (c,), dtype=F32)
     ys = y.reshape(n, out[0], wo * c)
     whole = act is not None and not getattr(act, "elementwise", False)  # softmax, glu

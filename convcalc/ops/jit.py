@@ -86,9 +86,9 @@ def _compile(kh: int, kw: int) -> Kernel | None:
         for shape, v in [
             ((1, kh + 1, (kw + 1) * 3), 1),
             ((kh, kw, 3), 1),
-            ((kh, kw, 2 * 3), 1),
+            ((kh, kw, 3), 1),
             ((3,), 0),
-            ((2 * 3,), 0),
+            ((3,), 0),
         ]
     )
     y = np.empty((1, 2, 2 * 3), np.float32)
@@ -113,15 +113,19 @@ def _depthwise_source(KH: int, KW: int, jit: Callable[[Kernel], Kernel]) -> Kern
     loop: numba does not inline one into another (split, MobileNet's 18 depthwise shapes took
     2.31-2.35 ms against 2.03-2.36 ms). Three loops, by measurement (1 thread, 3x3):
 
-    - rows whose taps are all inside, at column stride 1: the interior columns as one run over
-      (width, C), two output rows at a time sharing each multiplier load, against the kernel
-      tiled over the width; unsigned indices, without which numba's negative-index wrap-around
-      stops the vectorising (112x112x32: 0.45 ms pixel by pixel, 0.19 ms so; PyTorch 0.13 ms;
-      three or more rows at a time do not vectorise);
+    - rows whose taps are all inside, at column stride 1: the interior columns as runs over
+      (width, C) against the kernel tiled over as many columns as fit TUNING.depthwise_tile
+      (16 KB: 112x112x32 0.40 ms untiled, 0.30 ms so), up to 9 taps two output rows at a
+      time sharing each multiplier load (with 25 the two-row body is not vectorised: 5x5 on
+      28x28x240 1.13 ms, 0.38 ms a row at a time; PyTorch 0.16 ms); unsigned indices,
+      without which numba's negative-index wrap-around stops the vectorising (112x112x32:
+      0.45 ms pixel by pixel, 0.19 ms so; PyTorch 0.13 ms; three or more rows at a time do
+      not vectorise);
     - other pixels whose taps are all inside (strided rows): a C-long loop per pixel;
     - the border: only the taps inside the input, zero padding by omission.
     """
     u = np.uint64
+    PAIRS = KH * KW <= 9  # two output rows at a time
 
     @jit
     def depthwise_rows(  # noqa: C901 (one compiled loop nest, see above)
@@ -133,36 +137,38 @@ def _depthwise_source(KH: int, KW: int, jit: Callable[[Kernel], Kernel]) -> Kern
         if sw == 1:
             wa = min(max(pl, 0), wo)
             wb = max(min(width + pl - (KW - 1) * dw, wo), wa)
-        run, xa, ya = (wb - wa) * c, u(max(wa - pl, 0) * c), u(wa * c)
+        run, span = (wb - wa) * c, kt.shape[2] // c  # span: the columns kt covers
         h = lo
         while h < hi:
             h0 = h * sh - pt
             flat = run > 0 and h0 >= 0 and h0 + (KH - 1) * dh < height
-            rows = 2 if flat and h + 1 < hi and h0 + sh + (KH - 1) * dh < height else 1
-            if flat and rows == 2:
-                for t in range(run):
-                    yt = ya + u(t)
-                    a0 = bt[yt]
-                    a1 = a0
-                    for i in range(KH):
-                        r0 = u(h0 + i * dh)
-                        r1 = u(h0 + sh + i * dh)
-                        for j in range(KW):
-                            kv = kt[i, j, yt]
-                            xi = xa + u(t) + u(j * dw * c)
-                            a0 += x[n, r0, xi] * kv
-                            a1 += x[n, r1, xi] * kv
-                    y[n, h, yt] = a0
-                    y[n, h + 1, yt] = a1
-            elif flat:
-                for t in range(run):
-                    yt = ya + u(t)
-                    acc = bt[yt]
-                    for i in range(KH):
-                        r0 = u(h0 + i * dh)
-                        for j in range(KW):
-                            acc += x[n, r0, xa + u(t) + u(j * dw * c)] * kt[i, j, yt]
-                    y[n, h, yt] = acc
+            rows = 2 if PAIRS and flat and h + 1 < hi and h0 + sh + (KH - 1) * dh < height else 1
+            for s0 in range(wa, wb if flat else wa, span):  # segments of the run
+                seg, ys, xs = (min(wb, s0 + span) - s0) * c, u(s0 * c), u((s0 - pl) * c)
+                if rows == 2:
+                    for t in range(seg):
+                        tu = u(t)
+                        a0 = bt[tu]
+                        a1 = a0
+                        for i in range(KH):
+                            r0 = u(h0 + i * dh)
+                            r1 = u(h0 + sh + i * dh)
+                            for j in range(KW):
+                                kv = kt[i, j, tu]
+                                xi = xs + tu + u(j * dw * c)
+                                a0 += x[n, r0, xi] * kv
+                                a1 += x[n, r1, xi] * kv
+                        y[n, h, ys + tu] = a0
+                        y[n, h + 1, ys + tu] = a1
+                else:
+                    for t in range(seg):
+                        tu = u(t)
+                        acc = bt[tu]
+                        for i in range(KH):
+                            r0 = u(h0 + i * dh)
+                            for j in range(KW):
+                                acc += x[n, r0, xs + tu + u(j * dw * c)] * kt[i, j, tu]
+                        y[n, h, ys + tu] = acc
             for hr in range(h, h + rows):
                 r0 = hr * sh - pt
                 inside = r0 >= 0 and r0 + (KH - 1) * dh < height

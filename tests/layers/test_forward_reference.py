@@ -364,9 +364,22 @@ def test_conv3d(case) -> None:
     )
 
 
-@SETTINGS
+@pytest.fixture(params=[True, False], ids=["compiled", "numpy"])
+def depthwise_path(request, monkeypatch: pytest.MonkeyPatch):
+    """Each depthwise test twice: with the compiled kernel (numba, from the test extras) for
+    the 2-D depth-multiplier-1 cases, and with the NumPy path, its reference and fallback."""
+    from convcalc.ops.base import TUNING
+
+    monkeypatch.setattr(TUNING, "jit", request.param)
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture],
+)  # the fixture is constant
 @given(conv_case("Depthwise"), st.booleans())
-def test_depthwise_and_separable(case, separable: bool) -> None:
+def test_depthwise_and_separable(depthwise_path, case, separable: bool) -> None:
     check_depthwise(case, separable)
 
 
@@ -917,7 +930,7 @@ def test_conv_fast_paths(fast_paths, case) -> None:
     suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture],
 )
 @given(conv_case("Depthwise"), st.booleans())
-def test_depthwise_fast_paths(fast_paths, case, separable: bool) -> None:
+def test_depthwise_fast_paths(fast_paths, depthwise_path, case, separable: bool) -> None:
     """Every depthwise convolution again with the tap loop in cache blocks of a row or less,
     over several samples, in threaded slabs."""
     check_depthwise(case, separable)
