@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,7 +43,9 @@ class Tuning:
     winograd_gemm_rows: int = 2  # a Winograd slab's GEMMs get at least this many rows per channel
     depthwise_taps_max_c: int = 192  # depthwise by taps up to 28x28x192, einsum from 14x14x384
     depthwise_block: int = 1 << 16  # output elements per cache block of the depthwise tap loop
-    jit: bool = True  # the compiled kernels of convcalc.ops.jit, when numba is installed
+    # the compiled kernels of convcalc.ops.jit, when numba is installed (CONVCALC_JIT=0: never;
+    # 1: even for a single pass, which jit.for_passes otherwise leaves to NumPy)
+    jit: bool = field(default_factory=lambda: os.environ.get("CONVCALC_JIT", "1") != "0")
     depthwise_tile: int = 1 << 12  # elements of the compiled depthwise kernel's tiled kernel
     pool_block: int = 1 << 18  # input elements per cache block of max pooling
     depthwise_samples: int = 1 << 20  # padded input elements per block of the window einsum

@@ -15,9 +15,11 @@ else in the user's cache directory), so only the first run of a kernel size pays
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,7 @@ Kernel = Callable[..., None]
 _LOCK = threading.Lock()
 _KERNELS: dict[tuple[int, int], Kernel | None] = {}
 _NUMBA: list[Any] = []  # [module or None] once tried
+MAX_TAPS = 49  # up to 7x7 (ConvNeXt)
 
 
 def numba_module() -> Any:
@@ -43,6 +46,21 @@ def numba_module() -> Any:
     return _NUMBA[0]
 
 
+@contextmanager
+def for_passes(passes: int) -> Iterator[None]:
+    """Inside the block the compiled kernels run only if the forward repeats (``passes`` >
+    1) or ``CONVCALC_JIT=1`` asks for them: for one pass numba's start-up costs more than the
+    kernel saves (``convcalc run mobilenet``: 0.41 s wall without it, 0.95 s with it, 2.2 s
+    the first time, when the kernels compile; the forward itself is 3 ms faster)."""
+    before = TUNING.jit
+    if passes <= 1 and os.environ.get("CONVCALC_JIT") != "1":
+        TUNING.jit = False
+    try:
+        yield
+    finally:
+        TUNING.jit = before
+
+
 def status() -> str:
     """What runs the depthwise taps: ``numba 0.68.1`` or why NumPy does."""
     nb = numba_module()
@@ -52,15 +70,18 @@ def status() -> str:
 
 
 def depthwise2d(kh: int, kw: int) -> Kernel | None:
-    """The compiled depthwise tap sum for a ``kh x kw`` kernel, or None (use NumPy).
+    """The compiled depthwise tap sum for a ``kh x kw`` kernel, or None (use NumPy): also
+    for kernels of more than MAX_TAPS taps, whose unrolled loops would take long to compile.
 
-    ``kernel(x, k, kt, b, bt, y, c, n, lo, hi, sh, sw, dh, dw, pt, pl)`` (the inputs through
-    :func:`readonly`) writes output rows ``[lo, hi)``
-    of sample ``n``: ``y[n, h, w, c] = b[c] + sum x[n, h·sh + i·dh - pt, w·sw + j·dw - pl, c]
-    · k[i, j, c]`` over the taps that fall inside ``x`` (zero padding by omission; the pads
-    after the input follow from ``y``'s size). ``x`` (N, H, W, C), ``k`` (kh, kw, C), ``b``
-    (C,) and ``y`` (N, Ho, Wo, C) are C-contiguous float32; it releases the GIL."""
-    if not TUNING.jit or numba_module() is None:
+    ``kernel(x, k, kt, b, bt, y, c, n, lo, hi, sh, sw, dh, dw, pt, pl)`` writes output rows
+    ``[lo, hi)`` of sample ``n``: ``y[n, h, w, c] = b[c] + sum x[n, h·sh + i·dh - pt,
+    w·sw + j·dw - pl, c] · k[i, j, c]`` over the taps that fall inside ``x`` (zero padding
+    by omission; the pads after the input follow from ``y``'s size). ``x`` (N, H, W·C),
+    ``k`` (kh, kw, C), ``b`` (C,) and ``y`` (N, Ho, Wo·C) are C-contiguous float32, the last
+    axes (width, C) merged; ``kt`` and ``bt`` are ``k`` and ``b`` tiled over L output
+    columns, (kh, kw, L·C) and (L·C,), L >= 1 (with a column stride above 1, unused: pass
+    ``k`` and ``b``); the inputs go through :func:`readonly`. It releases the GIL."""
+    if not TUNING.jit or kh * kw > MAX_TAPS or numba_module() is None:
         return None
     key = (kh, kw)
     with _LOCK:

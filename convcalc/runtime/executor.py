@@ -21,6 +21,7 @@ import numpy as np
 from convcalc import atomic, shapes
 from convcalc.errors import LayerError, RuntimeMismatch, SpecError
 from convcalc.layers.base import Weight
+from convcalc.ops import jit
 from convcalc.ops.base import WORKERS
 from convcalc.ops.elementwise import to_display
 from convcalc.report import Report
@@ -376,11 +377,12 @@ def execute(
     tuning = ex.tuning_passes if passes > 1 else 0
     n = len(ex.layer_specs)
     total = (passes + tuning) * n  # (the progress bar counts the warm-up's passes too)
-    ex.forward(progress, 0, total)
-    if passes > 1:
-        ex.tune(progress, n, total)
-    for p in range(1, passes):
-        ex.forward(progress, (p + tuning) * n, total)
+    with jit.for_passes(passes):  # numba's start-up is worth it for repeated passes only
+        ex.forward(progress, 0, total)
+        if passes > 1:
+            ex.tune(progress, n, total)
+        for p in range(1, passes):
+            ex.forward(progress, (p + tuning) * n, total)
     return ex.result(warmup=passes > 1)
 
 

@@ -18,7 +18,8 @@ from tests.layers.test_forward_reference import rand, ref_depthwise
 
 @st.composite
 def cases(draw):
-    k = [draw(st.integers(1, 5)), draw(st.integers(1, 5))]
+    sizes = st.sampled_from([1, 2, 3, 5])  # each size pair is compiled once (about 0.5 s)
+    k = [draw(sizes), draw(sizes)]
     s = [draw(st.integers(1, 3)), draw(st.integers(1, 3))]
     d = [draw(st.integers(1, 2)), draw(st.integers(1, 2))]
     mode = draw(st.sampled_from(["zeros", "zeros", "reflect", "replicate", "circular"]))
@@ -75,7 +76,7 @@ def spy(monkeypatch: pytest.MonkeyPatch):
 
 
 @settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=70, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(cases())
 def test_compiled_depthwise_matches_the_reference(spy, case) -> None:
@@ -86,7 +87,7 @@ def test_compiled_depthwise_matches_the_reference(spy, case) -> None:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(cases())
 def test_compiled_depthwise_in_blocks_over_workers(spy, monkeypatch, case) -> None:
@@ -162,3 +163,43 @@ def test_a_failing_compile_falls_back(monkeypatch) -> None:
     monkeypatch.setattr(jit, "_NUMBA", [Broken])
     monkeypatch.setattr(jit, "_KERNELS", {})
     assert jit.depthwise2d(3, 3) is None
+
+
+def test_kernels_of_more_than_max_taps_use_numpy() -> None:
+    """Up to 7x7 (ConvNeXt) compiled; beyond, the unrolled taps would compile for long."""
+    assert jit.MAX_TAPS == 49
+    assert jit.depthwise2d(7, 7) is not None
+    assert jit.depthwise2d(1, 50) is None
+    assert jit.depthwise2d(9, 9) is None
+
+
+@pytest.mark.parametrize(
+    ("repeat", "env", "compiled"),
+    [(None, None, False), (1, None, True), (None, "1", True), (3, "0", False)],
+)
+def test_a_single_pass_leaves_the_depthwise_to_numpy(monkeypatch, repeat, env, compiled) -> None:
+    """numba's start-up (about 0.5 s) outweighs what one forward saves: `convcalc run`
+    without --repeat keeps NumPy unless CONVCALC_JIT=1; CONVCALC_JIT=0 never compiles."""
+    from convcalc import analyze
+    from convcalc.analysis import parse_spec
+    from convcalc.runtime.executor import execute
+    from convcalc.runtime.options import RunOptions
+
+    if env is None:
+        monkeypatch.delenv("CONVCALC_JIT", raising=False)
+    else:
+        monkeypatch.setenv("CONVCALC_JIT", env)
+    monkeypatch.setattr(TUNING, "jit", env != "0")  # as the environment sets it at start-up
+    ran: list[bool] = []
+    real = jit.depthwise2d
+    monkeypatch.setattr(
+        "convcalc.ops.depthwise.depthwise2d", lambda kh, kw: ran.append(real(kh, kw) is not None)
+    )
+    spec = parse_spec(
+        "layers:\n  - InputLayer: {shape: [9, 9, 4]}\n"
+        "  - DepthwiseConv2D: {kernel_size: 3, padding: same}\n",
+        "dw.yaml",
+    )
+    execute(spec, analyze(spec), RunOptions(repeat=repeat))
+    assert ran and all(r == compiled for r in ran)
+    assert TUNING.jit == (env != "0")  # restored after the run
