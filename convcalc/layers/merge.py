@@ -110,10 +110,13 @@ class Multiply(ElementwiseMerge):
             return elementwise.multiply(xs)
         import numpy as np
 
-        y = xs[0]
-        for x in xs[1:]:
-            y = np.multiply(y, x)
-        return y.astype(np.float32)
+        y = np.multiply(xs[0], xs[1])  # a new array: the inputs stay as they are
+        for x in xs[2:]:
+            if np.broadcast_shapes(y.shape, x.shape) == y.shape:
+                np.multiply(y, x, out=y)
+            else:
+                y = np.multiply(y, x)
+        return y.astype(np.float32, copy=False)  # no second pass when already float32
 
 
 @register

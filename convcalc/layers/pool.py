@@ -297,7 +297,9 @@ class GlobalMaxPoolingND(GlobalPoolingND):
 
 class GlobalAveragePoolingND(GlobalPoolingND):
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
-        return xs[0].mean(axis=self.axes(), keepdims=self.keepdims, dtype=xs[0].dtype)
+        from convcalc.ops.pool import global_mean
+
+        return global_mean(xs[0], self.keepdims)
 
 
 @register

@@ -61,7 +61,8 @@ class Rescaling(Layer):
 
         scale = np.asarray(self.scale, dtype=np.float32)
         offset = np.asarray(self.offset, dtype=np.float32)
-        return (xs[0] * scale + offset).astype(np.float32)
+        y = np.multiply(xs[0], scale, dtype=np.float32)
+        return np.add(y, offset, out=y)
 
 
 @register
@@ -126,10 +127,18 @@ class Normalization(Layer):
         if self.axis is not None:
             i = 1 + canonical_axis(self.axis, x.ndim - 1, self.channels_first)
             shape[i] = x.shape[i]
-        mean = np.asarray(params["mean"] if self.mean is None else self.mean, dtype=np.float64)
-        var = np.asarray(
-            params["variance"] if self.variance is None else self.variance, dtype=np.float64
-        )
-        mean, std = mean.reshape(shape), np.maximum(np.sqrt(var), 1e-7).reshape(shape)
-        y = mean + x * std if self.invert else (x - mean) / std
-        return y.astype(np.float32)
+        # in float32 as Keras computes it ((x - mean) / max(sqrt(var), 1e-7), its weights
+        # float32), two passes into one new array
+        f32 = np.float32
+        mean = np.asarray(params["mean"] if self.mean is None else self.mean, dtype=f32)
+        var = np.asarray(params["variance"] if self.variance is None else self.variance, dtype=f32)
+        mean, std = mean.reshape(shape), np.maximum(np.sqrt(var), f32(1e-7)).reshape(shape)
+        x = np.asarray(x, dtype=f32)
+        y = np.empty(np.broadcast_shapes(x.shape, mean.shape, std.shape), dtype=f32)
+        if self.invert:
+            np.multiply(x, std, out=y)
+            np.add(mean, y, out=y)
+        else:
+            np.subtract(x, mean, out=y)
+            np.divide(y, std, out=y)
+        return y

@@ -50,3 +50,31 @@ def test_forward_gates_every_position() -> None:
     y = s.layers[-1].layer.forward([x, g], {})
     assert y.dtype == np.float32
     assert np.array_equal(y, x * np.array([1.0, 0.5, 0.0], dtype=np.float32))
+
+
+def test_three_factors_grow_the_shape_and_leave_the_inputs_alone() -> None:
+    """Two (1, 1, 3) gates then a (2, 2, 3) map: the product takes the map's shape at the third
+    factor, and no input is written into (the first product is a new array)."""
+    a = np.array([1.0, 2.0, 3.0], dtype=np.float32).reshape(1, 1, 1, 3)
+    b = np.array([0.5, 0.5, 2.0], dtype=np.float32).reshape(1, 1, 1, 3)
+    x = np.arange(12, dtype=np.float32).reshape(1, 2, 2, 3)
+    kept = [a.copy(), b.copy(), x.copy()]
+    s = parse_spec(
+        yaml.safe_dump(
+            {
+                "layers": [
+                    {"InputLayer": {"name": "a", "shape": [1, 1, 3]}},
+                    {"InputLayer": {"name": "b", "shape": [1, 1, 3]}},
+                    {"InputLayer": {"name": "x", "shape": [2, 2, 3]}},
+                    {"Multiply": {"name": "m", "inputs": ["a", "b", "x"]}},
+                ]
+            }
+        )
+    )
+    y = s.layers[-1].layer.forward([a, b, x], {})
+    gate = np.array([0.5, 1.0, 6.0], dtype=np.float32)  # 1*0.5, 2*0.5, 3*2
+    assert y.shape == (1, 2, 2, 3) and y.dtype == np.float32
+    assert np.array_equal(y, x * gate)
+    assert all(np.array_equal(k, v) for k, v in zip(kept, [a, b, x]))
+    y2 = s.layers[-1].layer.forward([x, a, b], {})  # the map first: in place after the copy
+    assert np.array_equal(y2, x * gate) and np.array_equal(x, kept[2])
