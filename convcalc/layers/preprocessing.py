@@ -101,7 +101,16 @@ class Normalization(Layer):
         return (shape[canonical_axis(self.axis, len(shape), self.channels_first)],)
 
     def output_shape(self, inputs: list[Shape]) -> Shape:
-        self.kept(inputs[0])  # checks the axis
+        (size,) = self.kept(inputs[0])  # (checks the axis)
+        for name in ("mean", "variance"):
+            given = getattr(self, name)
+            n = len(given) if isinstance(given, tuple) else 1
+            if n not in (1, size):
+                raise LayerError(
+                    f"{name} has {n} values, but the axis it applies along has {size} positions",
+                    arg=name,
+                    hint=f"give {size} values (one per position) or a single one for all",
+                )
         return inputs[0]
 
     def weights(self, inputs: list[Shape]) -> list[Weight]:

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 import yaml
 
-from convcalc.analysis import parse_spec
+from convcalc.analysis import analyze, parse_spec
+from convcalc.errors import SpecError
 
 
 def layer(shape: list[int], kind: str, args: dict[str, Any]) -> Any:
@@ -47,3 +49,16 @@ def test_rescaling() -> None:
     y = layer([1, 2, 3], "Rescaling", {"scale": 0.5, "offset": -1}).forward([X.copy()], {})
     assert y.dtype == np.float32
     assert np.array_equal(y[0, 0], [[0.5, 0.0, 3.5], [1.5, 0.25, -1.0]])
+
+
+def test_normalization_statistics_of_the_wrong_length_are_a_located_error() -> None:
+    """Two means for three channels: an error at analysis, naming the argument (it was a
+    reshape failure inside `run` before), not at execution."""
+    text = "input: [4, 4, 3]\nlayers:\n  - Normalization: {mean: [1, 2], variance: [1, 4, 9]}\n"
+    with pytest.raises(SpecError) as info:
+        analyze(parse_spec(text))
+    message = str(info.value)
+    assert "mean has 2 values" in message and "3 positions" in message
+    # one value for every channel stays valid (Keras broadcasts a scalar)
+    ok = "input: [4, 4, 3]\nlayers:\n  - Normalization: {mean: 1, variance: [1, 4, 9]}\n"
+    assert analyze(parse_spec(ok)).rows[-1].shape == (4, 4, 3)
