@@ -48,6 +48,7 @@ class Tuning:
     jit: bool = field(default_factory=lambda: os.environ.get("CONVCALC_JIT", "1") != "0")
     depthwise_tile: int = 1 << 12  # elements of the compiled depthwise kernel's tiled kernel
     pool_block: int = 1 << 18  # input elements per cache block of max pooling
+    lrn_block: int = 1 << 16  # elements per cache block of local response normalisation
     depthwise_samples: int = 1 << 20  # padded input elements per block of the window einsum
     # output elements per group from which a grouped convolution runs group by group (below,
     # the batched GEMM: 32 groups of 14x14x16 2.5x faster batched, 2 groups of 13x13x192 0.93x)

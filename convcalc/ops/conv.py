@@ -52,8 +52,9 @@ def conv(
     by the kernel; 1×1 stride-1 unpadded convolutions are a plain GEMM; 3×3 stride-1 2-D
     convolutions with many channels use Winograd F(2×2, 3×3) (:func:`winograd3x3`; not with
     ``winograd`` false); grouped convolutions are one convolution per group when each group's
-    output is large (TUNING.group_loop_min), else one batched GEMM over groups, and one input
-    channel per group is a depthwise convolution (no dense weight).
+    output is large (TUNING.group_loop_min) or each group goes by Winograd (AlexNet's conv4
+    and conv5 at batch 1: 3.2 -> 2.1 and 2.1 -> 1.5 ms), else one batched GEMM over groups, and
+    one input channel per group is a depthwise convolution (no dense weight).
     """
     r = x.ndim - 2
     k = kernel.shape[:r]
@@ -61,8 +62,14 @@ def conv(
     n, c = x.shape[0], x.shape[-1]
     if act is not None and not getattr(act, "elementwise", False):  # softmax, glu: whole array
         return act(conv(x, kernel, bias, out, strides, dilation, pads, groups, mode))
-    if groups > 1 and (cg == 1 or n * math.prod(out) * (f // groups) >= TUNING.group_loop_min):
-        return _by_group(x, kernel, bias, out, strides, dilation, pads, groups, mode, act)
+    if groups > 1 and (
+        cg == 1
+        or n * math.prod(out) * (f // groups) >= TUNING.group_loop_min
+        or (winograd and _winograd_pays(k, cg, out, strides, dilation, mode))
+    ):
+        return _by_group(
+            x, kernel, bias, out, (strides, dilation, pads), groups, mode, act, winograd
+        )
     if winograd and groups == 1 and _winograd_pays(k, c, out, strides, dilation, mode):
         return winograd3x3(x, kernel, bias, out, pads, act)
     m = n * math.prod(out)
@@ -157,41 +164,35 @@ def _by_group(
     kernel: np.ndarray,
     bias: np.ndarray | None,
     out: Sequence[int],
-    strides: Sequence[int],
-    dilation: Sequence[int],
-    pads: Pads,
+    geometry: tuple[Sequence[int], Sequence[int], Pads],
     groups: int,
     mode: str,
     act: Activation | None,
+    winograd: bool,
 ) -> np.ndarray:
     """A grouped convolution with one input channel per group as a depthwise convolution (no
     dense weight); with more, one group at a time, each the plain convolution of its input
-    channels (its own im2col in cache-sized slabs, or a plain GEMM) written into its output
-    channels: the batched GEMM copies the whole batch's windows to group-major order first
-    (AlexNet's conv2, 2 groups, at batch 8 41.4 -> 33.4 ms; 4-8 groups of 56x56 or 28x28 at
-    batch 8 1.5x faster). Not by Winograd: a group's kernel is a new view at every call, and the
-    transformed kernel is cached per kernel array."""
+    channels (its own im2col in cache-sized slabs, a plain GEMM, or Winograd with each group's
+    transformed kernel cached beside the whole kernel's) written into its output channels: the
+    batched GEMM copies the whole batch's windows to group-major order first (AlexNet's conv2,
+    2 groups, at batch 8 41.4 -> 33.4 ms; 4-8 groups of 56x56 or 28x28 at batch 8 1.5x faster)."""
+    strides, dilation, pads = geometry
     cg, f = x.shape[-1] // groups, kernel.shape[-1]
     fg = f // groups
     if cg == 1:
         k = kernel.shape[:-2]
         dw = kernel.reshape(tuple(k) + (groups, fg))
         return depthwise(x, dw, bias, out, strides, dilation, pads, mode, act)
+    by_winograd = winograd and _winograd_pays(kernel.shape[:-2], cg, out, strides, dilation, mode)
     y = np.empty((x.shape[0],) + tuple(out) + (f,), dtype=F32)
     for j in range(groups):
         part = slice(j * fg, (j + 1) * fg)
+        xj, bj = x[..., j * cg : (j + 1) * cg], None if bias is None else bias[part]
+        if by_winograd:
+            y[..., part] = winograd3x3(xj, kernel, bj, out, pads, act, (j, groups))
+            continue
         y[..., part] = conv(
-            x[..., j * cg : (j + 1) * cg],
-            kernel[..., part],
-            None if bias is None else bias[part],
-            out,
-            strides,
-            dilation,
-            pads,
-            1,
-            mode,
-            act,
-            winograd=False,
+            xj, kernel[..., part], bj, out, strides, dilation, pads, 1, mode, act, winograd=False
         )
     return y
 

@@ -24,7 +24,8 @@ from convcalc.ops.base import (
 )
 
 _WG = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
-_WINOGRAD_U: dict[int, np.ndarray] = {}  # id(kernel) -> U, while that kernel array lives
+# (id(kernel), groups) -> each group's U, while that kernel array lives
+_WINOGRAD_U: dict[tuple[int, int], list[np.ndarray]] = {}
 
 
 def _immutable(a: np.ndarray) -> bool:
@@ -43,22 +44,25 @@ def _immutable(a: np.ndarray) -> bool:
         return False
 
 
-def winograd_kernel(kernel: np.ndarray) -> np.ndarray:
-    """U = G g G^T for every (C, F) pair, as (16, C, F) float32.
+def winograd_kernel(kernel: np.ndarray, groups: int = 1) -> list[np.ndarray]:
+    """U = G g G^T for every (C, F) pair, as (16, C, F) float32, one per group of output
+    channels (group j: filters j·F/groups onwards, each its own contiguous array).
 
     Cached for a read-only kernel (the runtime makes its weights read-only) until that array is
     freed; a writable one may change between calls (in place, same identity), so its U is
     computed on every call."""
     cached = _immutable(kernel)
-    if cached and id(kernel) in _WINOGRAD_U:
-        return _WINOGRAD_U[id(kernel)]
+    key = (id(kernel), groups)
+    if cached and key in _WINOGRAD_U:
+        return _WINOGRAD_U[key]
     c, f = kernel.shape[2:]
     u = np.einsum("ai,ijcf,bj->abcf", _WG, kernel.astype(np.float64), _WG)
-    u = np.ascontiguousarray(u.astype(F32).reshape(16, c, f))
+    u = u.astype(F32).reshape(16, c, groups, f // groups)
+    us = [np.ascontiguousarray(u[:, :, j]) for j in range(groups)]
     if cached:
-        _WINOGRAD_U[id(kernel)] = u
-        weakref.finalize(kernel, _WINOGRAD_U.pop, id(kernel), None)
-    return u
+        _WINOGRAD_U[key] = us
+        weakref.finalize(kernel, _WINOGRAD_U.pop, key, None)
+    return us
 
 
 def winograd3x3(
@@ -68,10 +72,12 @@ def winograd3x3(
     out: Sequence[int],
     pads: Pads,
     act: Activation | None = None,
+    group: tuple[int, int] = (0, 1),
 ) -> np.ndarray:
     """3×3 stride-1 2-D convolution by Winograd F(2×2, 3×3): input transform ``B^T d B`` and
     output transform ``A^T m A`` as NumPy slices, one batched GEMM over the 16 transform
-    points; in slabs of tile rows.
+    points; in slabs of tile rows. ``group`` (j, groups): ``x`` is group j's input channels
+    of a grouped convolution, and its output the kernel's j-th group of filters.
 
     Tiles overlap by two columns, so every transform step would read or write with a stride
     of two pixels, and NumPy would loop over C-long runs only. Instead each slab's padded
@@ -81,10 +87,10 @@ def winograd3x3(
     ``(tiles·C)`` memory, and only one copy in and one copy out are strided.
     """
     n, h, w, c = x.shape
-    f = kernel.shape[-1]
+    f = kernel.shape[-1] // group[1]
     oh, ow = out
     th, tw = -(-oh // 2), -(-ow // 2)
-    u = winograd_kernel(kernel)
+    u = winograd_kernel(kernel, group[1])[group[0]]
     wh = tw + 1  # padded columns / 2
     (top, _), (left, _) = pads
 

@@ -904,13 +904,50 @@ def test_winograd_sees_a_kernel_changed_in_place(fast_paths) -> None:
     want = ref_conv(x, k, np.zeros(3), [1, 1], [1, 1], pads, 1)
     # absolute to the output's scale: a sum that cancels to near 0 keeps float32's absolute error
     np.testing.assert_allclose(after, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
-    assert id(k) not in _WINOGRAD_U
+    assert (id(k), 1) not in _WINOGRAD_U
     k.flags.writeable = False  # read-only: computed once, then cached while k lives
     conv(x, k, None, (6, 6), (1, 1), (1, 1), pads)
-    assert id(k) in _WINOGRAD_U
-    key = id(k)
+    key = (id(k), 1)
+    assert key in _WINOGRAD_U
     del k
     assert key not in _WINOGRAD_U
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[*QUIET, HealthCheck.function_scoped_fixture],
+)
+@given(
+    st.integers(1, 2),
+    st.integers(2, 9),
+    st.integers(2, 9),
+    st.sampled_from([2, 3]),
+    st.integers(2, 3),  # (one channel per group is a depthwise convolution)
+    st.integers(1, 3),
+    st.booleans(),
+    st.booleans(),
+)
+def test_grouped_conv3x3_by_winograd(
+    fast_paths, batch: int, h: int, w: int, g: int, cg: int, fg: int, relu: bool, frozen: bool
+) -> None:
+    """A grouped 3x3 stride-1 convolution group by group through Winograd (each group's
+    transformed kernel cached with the whole read-only kernel) gives the reference's values."""
+    from convcalc.ops.conv import conv
+    from convcalc.ops.winograd import _WINOGRAD_U
+
+    x = rand(batch, h, w, g * cg).astype(np.float32)
+    k, b = rand(3, 3, cg, g * fg).astype(np.float32), rand(g * fg).astype(np.float32)
+    k.flags.writeable = not frozen
+    pads = ((1, 1), (0, 1))
+    out = (h, w - 1)
+    act = (lambda v: np.maximum(v, 0, out=v)) if relu else None
+    if act is not None:
+        act.elementwise = True  # type: ignore[attr-defined]
+    got = conv(x, k, b, out, (1, 1), (1, 1), pads, g, "zeros", act)
+    want = ref_conv(x, k, b, [1, 1], [1, 1], pads, g, act=(lambda v: max(v, 0.0)) if relu else None)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * max(np.abs(want).max(), 1))
+    assert ((id(k), g) in _WINOGRAD_U) == frozen
 
 
 @settings(
