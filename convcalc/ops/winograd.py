@@ -7,7 +7,6 @@ Y = A^T [(G g G^T) ⊙ (B^T d B)] A per 4x4 input tile d giving a 2x2 output til
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,27 +20,10 @@ from convcalc.ops.base import (
     Pads,
     bias_act,
     bias_act_into,
+    derived,
 )
 
 _WG = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
-# (id(kernel), groups) -> each group's U, while that kernel array lives
-_WINOGRAD_U: dict[tuple[int, int], list[np.ndarray]] = {}
-
-
-def _immutable(a: np.ndarray) -> bool:
-    """Whether nothing can change ``a``'s values: it and every array it views are read-only,
-    down to memory that is read-only too (bytes, a read-only map)."""
-    base: object = a
-    while isinstance(base, np.ndarray):
-        if base.flags.writeable:
-            return False
-        base = base.base
-    if base is None:
-        return True
-    try:
-        return memoryview(base).readonly  # type: ignore[arg-type]
-    except TypeError:
-        return False
 
 
 def winograd_kernel(kernel: np.ndarray, groups: int = 1) -> list[np.ndarray]:
@@ -51,18 +33,14 @@ def winograd_kernel(kernel: np.ndarray, groups: int = 1) -> list[np.ndarray]:
     Cached for a read-only kernel (the runtime makes its weights read-only) until that array is
     freed; a writable one may change between calls (in place, same identity), so its U is
     computed on every call."""
-    cached = _immutable(kernel)
-    key = (id(kernel), groups)
-    if cached and key in _WINOGRAD_U:
-        return _WINOGRAD_U[key]
-    c, f = kernel.shape[2:]
-    u = np.einsum("ai,ijcf,bj->abcf", _WG, kernel.astype(np.float64), _WG)
-    u = u.astype(F32).reshape(16, c, groups, f // groups)
-    us = [np.ascontiguousarray(u[:, :, j]) for j in range(groups)]
-    if cached:
-        _WINOGRAD_U[key] = us
-        weakref.finalize(kernel, _WINOGRAD_U.pop, key, None)
-    return us
+
+    def make() -> list[np.ndarray]:
+        c, f = kernel.shape[2:]
+        u = np.einsum("ai,ijcf,bj->abcf", _WG, kernel.astype(np.float64), _WG)
+        u = u.astype(F32).reshape(16, c, groups, f // groups)
+        return [np.ascontiguousarray(u[:, :, j]) for j in range(groups)]
+
+    return derived(kernel, ("winograd", groups), make)
 
 
 def winograd3x3(

@@ -892,8 +892,8 @@ def test_conv3x3_fast_paths(
 def test_winograd_sees_a_kernel_changed_in_place(fast_paths) -> None:
     """The transformed Winograd kernel is cached only for a read-only kernel: a writable one
     changed in place (same array) gives the new kernel's values, not the old one's."""
+    from convcalc.ops.base import _DERIVED
     from convcalc.ops.conv import conv
-    from convcalc.ops.winograd import _WINOGRAD_U
 
     x, k = rand(1, 6, 6, 2), rand(3, 3, 2, 3)
     pads = ((1, 1), (1, 1))
@@ -904,13 +904,13 @@ def test_winograd_sees_a_kernel_changed_in_place(fast_paths) -> None:
     want = ref_conv(x, k, np.zeros(3), [1, 1], [1, 1], pads, 1)
     # absolute to the output's scale: a sum that cancels to near 0 keeps float32's absolute error
     np.testing.assert_allclose(after, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
-    assert (id(k), 1) not in _WINOGRAD_U
+    assert (id(k), "winograd", 1) not in _DERIVED
     k.flags.writeable = False  # read-only: computed once, then cached while k lives
     conv(x, k, None, (6, 6), (1, 1), (1, 1), pads)
-    key = (id(k), 1)
-    assert key in _WINOGRAD_U
+    key = (id(k), "winograd", 1)
+    assert key in _DERIVED
     del k
-    assert key not in _WINOGRAD_U
+    assert key not in _DERIVED
 
 
 @settings(
@@ -933,8 +933,8 @@ def test_grouped_conv3x3_by_winograd(
 ) -> None:
     """A grouped 3x3 stride-1 convolution group by group through Winograd (each group's
     transformed kernel cached with the whole read-only kernel) gives the reference's values."""
+    from convcalc.ops.base import _DERIVED
     from convcalc.ops.conv import conv
-    from convcalc.ops.winograd import _WINOGRAD_U
 
     x = rand(batch, h, w, g * cg).astype(np.float32)
     k, b = rand(3, 3, cg, g * fg).astype(np.float32), rand(g * fg).astype(np.float32)
@@ -947,7 +947,7 @@ def test_grouped_conv3x3_by_winograd(
     got = conv(x, k, b, out, (1, 1), (1, 1), pads, g, "zeros", act)
     want = ref_conv(x, k, b, [1, 1], [1, 1], pads, g, act=(lambda v: max(v, 0.0)) if relu else None)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * max(np.abs(want).max(), 1))
-    assert ((id(k), g) in _WINOGRAD_U) == frozen
+    assert ((id(k), "winograd", g) in _DERIVED) == frozen
 
 
 @settings(
