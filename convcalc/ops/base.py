@@ -35,9 +35,11 @@ class Tuning:
     parallel_min: int = 1 << 15  # elements per slab below which threads cost more than they save
     chunk: int = 1 << 22  # elements of scratch (16 MiB) per slab of an im2col buffer
     winograd_min_channels: int = 64  # below this the Winograd transforms cost what the GEMMs save
-    # the same when OpenBLAS threads the GEMMs and the transforms run on one thread (2 threads:
-    # im2col 3-12% faster at 64 channels, Winograd 1-12% faster at 128, 12-40% from 256)
-    winograd_min_channels_blas: int = 128
+    # the same when OpenBLAS threads the GEMMs and the transforms run on one thread. On the
+    # Intel VM im2col was 3-12% faster at 64 channels there; on the Zen 4 VM (2 threads, batch
+    # 1) Winograd is 1.7x faster at 56x56x64 -> 64 (3.3 -> 1.9 ms), 2.1x at 224x224x64, 1.2x
+    # at 28x28x64 -> 96, and 1.2-1.3x from 128 channels; at 32-48 channels it is 5-19% slower
+    winograd_min_channels_blas: int = 64
     # 2x2 output tiles per sample below which im2col wins: a 7x7 map has 16, so that each of
     # the 16 GEMMs has 16 rows, and the transformed kernel (16/9 of the kernel's bytes) is read
     # for little work (ResNet-50's 7x7x512 layers in the network: 4.1-5.3 -> 3.5-4.1 ms)
