@@ -16,7 +16,13 @@ HEADER = (
     f"{'torch':>6s} {'RSS cc':>7s} {'RSS pt':>7s} {'rel.err':>8s} {'drop':>5s} {'way':6s}"
 )
 # how the runtime's timed forwards used the threads (Execution.tune(): the faster in the warm-up)
-WAYS = {"batch shards": "shards", "split layers": "split", "OpenBLAS threads": "blas", "": "-"}
+WAYS = {
+    "batch shards": "shards",
+    "split layers": "split",
+    "OpenBLAS threads": "blas",
+    "one thread": "one",
+    "": "-",
+}
 
 
 def cpu_line() -> str:
@@ -73,7 +79,7 @@ def preamble(args: Any, load: float) -> None:
         "same PyTorch model in float64; and each layer alone, fed PyTorch's outputs of the layers "
         "before it, its worst error and layer); drop: contended forwards dropped; way: how the "
         "runtime used the threads (shards: batch shards; split: split layers; blas: OpenBLAS's "
-        "threads for the GEMMs; the faster in the warm-up, per round)"
+        "threads for the GEMMs; one: a single thread; the faster in the warm-up, per round)"
     )
 
 

@@ -22,7 +22,6 @@ from convcalc import atomic, shapes
 from convcalc.errors import LayerError, RuntimeMismatch, SpecError
 from convcalc.layers.base import Weight
 from convcalc.ops import jit
-from convcalc.ops.base import WORKERS
 from convcalc.ops.elementwise import to_display
 from convcalc.report import Report
 from convcalc.runtime import fusion, inputs, shards, weights
@@ -63,7 +62,7 @@ class RunResult:
     activations: dict[str, np.ndarray] = field(default_factory=dict)  # with keep_activations
     params: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # Keras layout
     threads: int = 1  # BLAS threads of the timed passes
-    threading: str = ""  # how the timed passes used them (shards.SHARDS, SPLIT or BLAS)
+    threading: str = ""  # how the timed passes used them (shards.SHARDS, SPLIT, BLAS or ONE)
     trials: dict[str, float] = field(default_factory=dict)  # the warm-up's pass seconds per way
 
 
@@ -172,8 +171,8 @@ class Execution:
 
     @property
     def mode(self) -> str:
-        """How the timed passes use the threads (``shards.SHARDS``, ``SPLIT``, ``BLAS``; "" with
-        one thread): what :meth:`tune` measured fastest, else the default."""
+        """How the timed passes use the threads (``shards.SHARDS``, ``SPLIT``, ``BLAS``, ``ONE``;
+        "" with one thread): what :meth:`tune` measured fastest, else the default."""
         if self._mode is None:
             found = shards.modes(self.batch)
             self._mode = found[0] if found else ""
@@ -236,14 +235,7 @@ class Execution:
                 progress(done + i + 1, total, ls.name)
 
         times: dict[str, float] = {}
-        split = blas_threads() if mode == shards.SPLIT else 1
-        with (
-            shards.splitting(split)
-            if split > 1
-            else WORKERS.threaded_gemms(blas_threads())
-            if mode == shards.BLAS
-            else contextlib.nullcontext()
-        ):
+        with shards.way(mode):
             acts = self._layers(dict(self.inputs), times, after, fuse=not first)
         if first:
             self.outputs = {name: to_display(acts[name], cf) for name in self.report.outputs}

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def count(batch: int) -> int:
     return max(1, min(n, batch))
 
 
-SHARDS, SPLIT, BLAS = "batch shards", "split layers", "OpenBLAS threads"
+SHARDS, SPLIT, BLAS, ONE = "batch shards", "split layers", "OpenBLAS threads", "one thread"
 
 
 def modes(batch: int) -> list[str]:
@@ -64,8 +64,11 @@ def modes(batch: int) -> list[str]:
     measured, the default first: none with one thread; for a batch of 2 or more, batch shards
     and OpenBLAS's threads (``CONVCALC_SHARDS=1`` keeps OpenBLAS's, ``CONVCALC_SHARDS=N``
     shards); for a batch of one, split layers and OpenBLAS's threads (``CONVCALC_SPLIT=0`` or
-    ``1`` keeps one). Small networks favour OpenBLAS's threads (their layers are too small for
-    a thread of their own), large ones the shards or split layers."""
+    ``1`` keeps one) and, unless one is forced, a single thread. Small networks favour
+    OpenBLAS's threads (their layers are too small for a thread of their own), large ones the
+    shards or split layers; and when the second core is slow (a busy neighbour on a VM) or a
+    batch-1 network too small for either (EfficientNet-B0 on the Zen 4 VM: 30.7 ms on 2
+    threads, 25.3 on 1), one thread is the fastest way to use two."""
     if blas_threads() <= 1:
         return []
     if batch > 1:
@@ -73,13 +76,25 @@ def modes(batch: int) -> list[str]:
             return [BLAS]
         return [SHARDS] if _asked() else [SHARDS, BLAS]
     split = os.environ.get("CONVCALC_SPLIT", "").strip()
-    return [BLAS] if split == "0" else [SPLIT] if split == "1" else [SPLIT, BLAS]
+    return [BLAS] if split == "0" else [SPLIT] if split == "1" else [SPLIT, BLAS, ONE]
 
 
 def splits(batch: int) -> int:
     """How many threads split each layer of a forward of ``batch`` samples when the split
     layers are the default: the BLAS thread count for a batch of one, else 1."""
     return blas_threads() if modes(batch)[:1] == [SPLIT] else 1
+
+
+def way(mode: str | None) -> AbstractContextManager[object]:
+    """The threads of a pass on this thread in ``mode`` (not SHARDS, which runs elsewhere)."""
+    n = blas_threads()
+    if mode == SPLIT and n > 1:
+        return splitting(n)
+    if mode == BLAS:
+        return WORKERS.threaded_gemms(n)
+    if mode == ONE:
+        return single_blas()
+    return nullcontext()
 
 
 @contextmanager

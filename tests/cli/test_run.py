@@ -383,12 +383,14 @@ def test_threads_report_how_the_timed_passes_used_them(small: Path) -> None:
 
     doc = json.loads(run("--format", "json"))["run"]
     trials = doc["threading_trials_s"]
-    assert doc["threads"] == 2 and set(trials) == {"split layers", "OpenBLAS threads"}
+    assert doc["threads"] == 2
+    assert set(trials) == {"split layers", "OpenBLAS threads", "one thread"}
     assert doc["threading"] == min(trials, key=trials.__getitem__)
     line = next(ln for ln in run().splitlines() if ln.startswith("Forward:"))
     assert re.search(
-        r"median of 2 after a warm-up, 2 threads: (split layers|OpenBLAS threads) "
-        r"\(warm-up: [0-9.]+ [mµ]?s; (split layers|OpenBLAS threads) [0-9.]+ [mµ]?s\)",
+        r"median of 2 after a warm-up, 2 threads: (split layers|OpenBLAS threads|one thread) "
+        r"\(warm-up: [0-9.]+ [mµ]?s; (split layers|OpenBLAS threads|one thread) [0-9.]+ [mµ]?s, "
+        r"(split layers|OpenBLAS threads|one thread) [0-9.]+ [mµ]?s\)",
         line,
     ), line
     batch = json.loads(run("--format", "json", "--batch", "2"))["run"]
@@ -397,7 +399,7 @@ def test_threads_report_how_the_timed_passes_used_them(small: Path) -> None:
     assert batch["threading"] == min(trials, key=trials.__getitem__)
 
 
-@pytest.mark.parametrize(("threads", "passes"), [(1, 1 + 2), (2, 1 + 5 + 2)])
+@pytest.mark.parametrize(("threads", "passes"), [(1, 1 + 2), (2, 1 + 7 + 2)])
 def test_progress_bar_counts_layers(
     small: Path,
     capsys: pytest.CaptureFixture[str],
@@ -406,8 +408,8 @@ def test_progress_bar_counts_layers(
     passes: int,
 ) -> None:
     """The bar (stderr, transient) gets one update per executed layer and pass: the first
-    pass, with 2 threads the warm-up's 5 passes that choose how to use them (one, then two of
-    each way), then the timed ones."""
+    pass, with 2 threads the warm-up's 7 passes that choose how to use them (one, then two of
+    each of the three ways), then the timed ones."""
     from convcalc import analyze, load_spec
     from convcalc.render.progress import progress_bar
     from convcalc.runtime import shards

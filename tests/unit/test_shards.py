@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +126,7 @@ def test_the_ways_to_use_the_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shards, "blas_threads", lambda: 1)
     assert shards.modes(1) == [] and shards.modes(8) == []
     monkeypatch.setattr(shards, "blas_threads", lambda: 2)
-    assert shards.modes(1) == [shards.SPLIT, shards.BLAS]  # measured by tune()
+    assert shards.modes(1) == [shards.SPLIT, shards.BLAS, shards.ONE]  # measured by tune()
     assert shards.modes(8) == [shards.SHARDS, shards.BLAS]
     monkeypatch.setenv("CONVCALC_SPLIT", "0")
     assert shards.modes(1) == [shards.BLAS]
@@ -155,7 +157,8 @@ def test_tune_times_the_faster_way_and_records_nothing(
     ex = Execution(spec, analyze(spec), RunOptions(batch=1))
     ex.forward()
     trials = ex.tune()
-    assert set(trials) == {shards.SPLIT, shards.BLAS} and all(t > 0 for t in trials.values())
+    assert set(trials) == {shards.SPLIT, shards.BLAS, shards.ONE}
+    assert all(t > 0 for t in trials.values())
     assert ex.mode == min(trials, key=trials.__getitem__)
     assert len(ex.forward_times) == 1 and all(len(t) == 1 for t in ex.times.values())
     ex.forward()
@@ -181,16 +184,40 @@ def test_one_contended_trial_pass_does_not_choose_the_way(
     ex = Execution(spec, analyze(spec), RunOptions(batch=1))
     ex.forward()
     order: list[str | None] = []
-    scripted = iter([0.0, 3.0, 1.0, 0.5, 1.2])  # warm-up, then split, blas, split, blas
+    scripted = iter([0.0, 3.0, 1.0, 0.9, 0.5, 1.2, 0.8])  # warm-up, then split, blas, one x2
 
     def fake_pass(mode: str | None, *args: object) -> tuple[float, dict[str, float]]:
         order.append(mode)
         return next(scripted), {}
 
     monkeypatch.setattr(executor.Execution, "_pass", lambda self, m, *a: fake_pass(m, *a))
-    assert ex.tune() == {shards.SPLIT: 0.5, shards.BLAS: 1.0}
-    assert order == [shards.SPLIT, shards.SPLIT, shards.BLAS, shards.SPLIT, shards.BLAS]
-    assert ex.mode == shards.SPLIT and ex.tuning_passes == 5
+    assert ex.tune() == {shards.SPLIT: 0.5, shards.BLAS: 1.0, shards.ONE: 0.8}
+    ways = [shards.SPLIT, shards.BLAS, shards.ONE]
+    assert order == [shards.SPLIT, *ways, *ways]
+    assert ex.mode == shards.SPLIT and ex.tuning_passes == 7
+
+
+def test_a_single_thread_is_a_way_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When neither split layers nor OpenBLAS's threads beat one thread (a slow second core,
+    layers too small), the timed passes run with OpenBLAS at one thread and no op workers."""
+    from convcalc.ops.base import WORKERS
+
+    seen: list[int] = []
+    monkeypatch.setattr(shards, "blas_threads", lambda: 2)
+    monkeypatch.setattr(shards, "single_blas", lambda: _recording(seen))
+    with shards.way(shards.ONE):
+        assert WORKERS.n == 1 and not WORKERS.gemms and WORKERS.gemm_threads == 1
+    assert seen == [1]
+    with shards.way(shards.BLAS):
+        assert WORKERS.gemm_threads == 2
+    with shards.way(None):
+        assert WORKERS.gemm_threads == 1 and not WORKERS.gemms
+
+
+@contextmanager
+def _recording(seen: list[int]) -> Iterator[None]:
+    seen.append(1)
+    yield
 
 
 def test_the_vector_head_runs_on_the_whole_batch(
