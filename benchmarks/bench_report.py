@@ -222,9 +222,26 @@ def kind_lines(case: dict[str, Any], nlayers: int) -> list[str]:
     total = sum(s["layer_s"].values())
     pt_total = _med([r["kinds"].get("(total)", math.nan) for r in case["runs"][t]]) if t else 0
     lines.append(f"  {'(sum of layers)':26s} {'':4s} {total * 1e3:9.2f} {pt_total * 1e3:9.2f}")
-    if nlayers:
-        slow = sorted(s["layer_s"].items(), key=lambda kv: -kv[1])[:nlayers]
-        lines += [f"    {name:40s} {v * 1e3:8.2f} ms" for name, v in slow]
+    return lines + (slow_layer_lines(case, nlayers) if nlayers else [])
+
+
+def slow_layer_lines(case: dict[str, Any], nlayers: int) -> list[str]:
+    """The runtime's ``nlayers`` slowest layers, each beside PyTorch's clock around the same
+    layer, and both sides' GFLOP/s."""
+    s, report, batch, t = case["summary"], case["report"], case["batch"], case["summary"]["torch"]
+    rows = {r.name: r for r in report.rows}
+    lines = [f"    {'layer (slowest)':40s} {'convcalc':>9s} {'PyTorch':>9s} {'ratio':>6s}  GFLOP/s"]
+    for name, v in sorted(s["layer_s"].items(), key=lambda kv: -kv[1])[:nlayers]:
+        runs = case["runs"][t] if t else []
+        pt = _med([r["kinds"].get("layer:" + name, math.nan) for r in runs]) if runs else math.nan
+        flops = 2 * batch * rows[name].macs
+        gf = (
+            f"{flops / v / 1e9:6.0f} {flops / pt / 1e9:6.0f}"
+            if flops and not math.isnan(pt)
+            else ""
+        )
+        ratio = v / pt if pt else math.nan
+        lines.append(f"    {name:40s} {v * 1e3:9.2f} {pt * 1e3:9.2f} {ratio:6.2f} {gf}")
     return lines
 
 

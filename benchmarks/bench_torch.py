@@ -92,6 +92,7 @@ def model_source(spec: Any, report: Any) -> tuple[str, dict[str, str]]:
     ex = BenchExporter(spec, report, "pytorch")
     text = ex.render()
     kind_of = {ex.var[ls.name]: ls.kind for ls in spec.layers}
+    name_of = {ex.var[ls.name]: ls.name for ls in spec.layers}
     head, rest = text.split("    def forward(", 1)
     sig, rest = rest.split("\n", 1)
     body, tail = rest.split("\n\n\n", 1)
@@ -101,7 +102,8 @@ def model_source(spec: Any, report: Any) -> tuple[str, dict[str, str]]:
     for line in body.splitlines():
         m = re.match(r"        (\w+) = ", line)
         if m and m.group(1) in kind_of:
-            prof += [f"        with RF({kind_of[m.group(1)]!r}):", "    " + line]
+            clock = f"RF({kind_of[m.group(1)]!r}, {name_of[m.group(1)]!r})"
+            prof += [f"        with {clock}:", "    " + line]
         else:
             prof.append(line)
     every = [line for line in body.splitlines() if not line.startswith("        return ")]
@@ -152,19 +154,24 @@ def _helpers() -> dict[str, Any]:
 
 
 class KindClock:
-    """``with KindClock(kind):`` adds the block's wall time to ``KindClock.spent[kind]``."""
+    """``with KindClock(kind, layer):`` adds the block's wall time to ``KindClock.spent[kind]``
+    and to ``KindClock.spent[LAYER + layer]``."""
 
     spent: dict[str, float] = {}
 
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
+    def __init__(self, kind: str, layer: str = "") -> None:
+        self.kind, self.layer = kind, layer
 
     def __enter__(self) -> None:
         self.t0 = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:
         dt = time.perf_counter() - self.t0
-        KindClock.spent[self.kind] = KindClock.spent.get(self.kind, 0.0) + dt
+        for key in (self.kind, LAYER + self.layer) if self.layer else (self.kind,):
+            KindClock.spent[key] = KindClock.spent.get(key, 0.0) + dt
+
+
+LAYER = "layer:"  # the per-layer keys of profile_by_kind's result
 
 
 def torch_model(spec: Any, report: Any, params: dict[str, dict[str, Any]]) -> tuple[Any, Any]:
