@@ -358,6 +358,13 @@ class Layer:
         fwd = next(c for c in mro if "forward" in c.__dict__)
         return then is not Layer and issubclass(then, fwd)
 
+    def as_matmul(self, shape: Shape, params: dict[str, Any]) -> tuple[Any, Any, Any] | None:
+        """On a (batch-first, channels-last) input of ``shape``: its (C, F) weight matrix, bias
+        (or None) and element-wise activation (or None) when its forward is that one GEMM over
+        the channels (a 1x1 convolution), so that the runtime can run it side by side with others
+        of the same input; None for every other layer."""
+        return None
+
     def epilogue(self, shape: tuple[int, ...], params: dict[str, Any]) -> Any:
         """This layer's forward as an in-place element-wise function on any slab of an input
         of canonical ``shape`` (batch first), giving the same values as :meth:`forward`; None

@@ -246,6 +246,24 @@ class ConvND(ConvBase):
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         return self.forward_then(xs, params, self.act(xs[0].ndim))
 
+    def as_matmul(self, shape: Shape, params: dict[str, Any]) -> tuple[Any, Any, Any] | None:
+        """On a (batch-first, channels-last) input of ``shape``: its (C, F) kernel, bias and
+        element-wise activation when this layer is one GEMM over the channels (1x1, stride 1,
+        no padding, one group), which the runtime can join with others of the same input."""
+        sizes = shape[1:-1]
+        act = self.act(len(shape))
+        if (
+            not self._then_is_forward()  # a kind with a forward of its own (transposed, ...)
+            or self.groups != 1
+            or any(k != 1 for k in self.kernel_size)
+            or any(s != 1 for s in self.strides)
+            or any(b or a for b, a in self.pads(sizes))
+            or (act is not None and not getattr(act, "elementwise", False))
+        ):
+            return None
+        kernel = params["kernel"]
+        return kernel.reshape(kernel.shape[-2:]), params.get("bias"), act
+
     def forward_then(self, xs: list[Any], params: dict[str, Any], epilogue: Any) -> Any:
         from convcalc.ops import conv
 

@@ -33,7 +33,9 @@ class Tuning:
     cases take the paths large layers take)."""
 
     parallel_min: int = 1 << 15  # elements per slab below which threads cost more than they save
-    chunk: int = 1 << 22  # elements of scratch (16 MiB) per slab of an im2col buffer
+    chunk: int = 1 << 22  # elements of scratch (16 MiB) per slab of an im2col buffer, at most
+    im2col_slab: int = 1 << 18  # elements of an im2col slab, if that gives enough GEMM rows
+    gemm_min_rows: int = 256  # GEMM rows an im2col slab has at least
     winograd_min_channels: int = 64  # below this the Winograd transforms cost what the GEMMs save
     # the same when OpenBLAS threads the GEMMs and the transforms run on one thread. On the
     # Intel VM im2col was 3-12% faster at 64 channels there; on the Zen 4 VM (2 threads, batch
@@ -52,6 +54,7 @@ class Tuning:
     # 1: even for a single pass, which jit.for_passes otherwise leaves to NumPy)
     jit: bool = field(default_factory=lambda: os.environ.get("CONVCALC_JIT", "1") != "0")
     depthwise_tile: int = 1 << 12  # elements of the compiled depthwise kernel's tiled kernel
+    pointwise_slab: int = 1 << 17  # GEMM output elements per slab of side-by-side 1x1 convolutions
     pool_block: int = 1 << 18  # input elements per cache block of max pooling
     lrn_block: int = 1 << 16  # elements per cache block of local response normalisation
     depthwise_samples: int = 1 << 20  # padded input elements per block of the window einsum

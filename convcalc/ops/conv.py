@@ -12,6 +12,7 @@ caller's ``crop`` (PyTorch's ``padding[0]``, or Keras's ``keras_transposed_crop`
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -93,29 +94,43 @@ def conv(
     per_sample = math.prod(out) * kk * c
     if WORKERS.gemms and n == 1 and r >= 1:  # row slabs over the workers
         return _split_rows(win, kmat, y, bias, act, k)
-    if r == 0 or n * per_sample <= TUNING.chunk:  # the whole batch's im2col matrix at once
+    if r == 0 or n * per_sample <= TUNING.im2col_slab:  # the whole batch's matrix at once
         cols = SCRATCH.get("cols", (n,) + tuple(out) + tuple(k) + (c,))
         np.copyto(cols, win)
         np.matmul(cols.reshape(m, kk * c), kmat, out=y.reshape(m, f))
         return bias_act_rows(y, bias, act)
-    # sample by sample, in slabs of output rows of at most TUNING.chunk elements, so the matrix
-    # stays small (VGG16's block1_conv2 would need 110 MiB per sample at once) and in cache
-    per_row = per_sample // out[0]
-    step = max(1, TUNING.chunk // per_row)
-    for b in range(n):
-        for lo in range(0, out[0], step):
-            hi = min(lo + step, out[0])
-            cols = SCRATCH.get("cols", (1, hi - lo) + tuple(out[1:]) + tuple(k) + (c,))
-            rows = (hi - lo) * math.prod(out[1:])
+    # in slabs of output rows (of the whole batch's rows, sample after sample), so that the
+    # matrix stays small (VGG16's block1_conv2 would need 110 MiB per sample at once) and in
+    # cache (Inception v3's 147x147x32 -> 32 at batch 1: 10 -> 6.3 ms)
+    h, pixels = out[0], math.prod(out[1:])
+    step = _slab_rows(per_sample // h, pixels)
+    rows = n * h
+    yv = y.reshape((1, rows) + y.shape[2:])
+    for a in range(0, rows, step):
+        z = min(rows, a + step)
+        cols = SCRATCH.get("cols", (z - a,) + tuple(out[1:]) + tuple(k) + (c,))
+        for b in range(a // h, -(-z // h)):  # the samples this slab's rows are in
+            lo, hi = max(a - b * h, 0), min(z - b * h, h)
 
-            def copy(a: int, z: int, cols: np.ndarray = cols, lo: int = lo, b: int = b) -> None:
-                np.copyto(cols[:, a:z], win[b : b + 1, lo + a : lo + z])
+            def copy(
+                i: int, j: int, to: np.ndarray = cols[b * h + lo - a :], b: int = b, lo: int = lo
+            ) -> None:
+                np.copyto(to[i:j], win[b, lo + i : lo + j])
 
-            WORKERS.run(copy, hi - lo, max(1, TUNING.parallel_min // per_row))
-            ys = y[b : b + 1, lo:hi]
-            np.matmul(cols.reshape(rows, kk * c), kmat, out=ys.reshape(rows, f))
-            bias_act_into(ys, bias, act)
+            WORKERS.run(copy, hi - lo, max(1, TUNING.parallel_min // (per_sample // h)))
+        ys = y.reshape(rows * pixels, f)[a * pixels : z * pixels]
+        np.matmul(cols.reshape((z - a) * pixels, kk * c), kmat, out=ys)
+        bias_act_into(yv[:, a:z], bias, act)
     return y
+
+
+def _slab_rows(per_row: int, pixels: int) -> int:
+    """Output rows per im2col slab: TUNING.im2col_slab elements, or enough rows for
+    TUNING.gemm_min_rows GEMM rows, per OpenBLAS thread of the GEMM; never more than
+    TUNING.chunk elements."""
+    t = WORKERS.gemm_threads
+    wanted = max(t * TUNING.im2col_slab // per_row, -(-t * TUNING.gemm_min_rows // pixels))
+    return max(1, min(TUNING.chunk // per_row, wanted))
 
 
 def _batched_groups(win: np.ndarray, kernel: np.ndarray, y: np.ndarray, g: int) -> np.ndarray:
@@ -227,6 +242,44 @@ def _split_rows(
 
     WORKERS.gemm(rows, y.shape[1], max(1, TUNING.parallel_min // (math.prod(out[1:]) * f)))
     return y
+
+
+def pointwise_columns(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    widths: Sequence[int],
+    biases: Sequence[np.ndarray | None],
+    acts: Sequence[Activation | None],
+) -> list[np.ndarray]:
+    """Several 1x1 stride-1 convolutions of one input ``x`` (N, spatial..., C), as Inception's
+    branches start, as one GEMM by their kernels side by side (``kernel`` (C, sum of
+    ``widths``)): a GEMM with 16 or 64 columns runs far below the peak (Inception 3a at batch 8:
+    three of them at 30-71 GFLOP/s), one with their 176 near it. In slabs of output rows of at
+    most TUNING.pointwise_slab elements, each copied, column block by column block, to its own
+    convolution's output (contiguous, batch first) and finished there (its bias and element-wise
+    activation) while in cache. Returns the outputs in the order of ``widths``."""
+    n, c, total = x.shape[0], x.shape[-1], kernel.shape[1]
+    rows, inner = n * x.shape[1], math.prod(x.shape[2:-1])  # rows of axis 1 over the batch
+    ys = [np.empty(x.shape[:-1] + (w,), dtype=F32) for w in widths]
+    # each output as one sample of all the rows: slabs of whole rows span samples
+    views = [y.reshape((1, rows) + y.shape[2:]) for y in ys]
+    cuts = list(itertools.pairwise(itertools.accumulate(widths, initial=0)))
+    xm = np.ascontiguousarray(x).reshape(rows * inner, c)
+    step = max(1, TUNING.pointwise_slab // (inner * total))
+
+    def slab(lo: int, hi: int) -> None:
+        for a in range(lo, hi, step):
+            z = min(hi, a + step)
+            m = (z - a) * inner
+            cols = SCRATCH.get("pointwise", (m, total))
+            np.matmul(xm[a * inner : z * inner], kernel, out=cols)
+            for view, (p, q), bias, act in zip(views, cuts, biases, acts):
+                part = view[:, a:z]
+                np.copyto(part.reshape(m, q - p), cols[:, p:q])
+                bias_act_into(part, bias, act)
+
+    WORKERS.gemm(slab, rows, max(1, TUNING.parallel_min // (inner * total)))
+    return ys
 
 
 def conv_transpose(

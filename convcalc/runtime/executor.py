@@ -10,6 +10,7 @@ statistics, and frees every activation as soon as no later layer needs it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from convcalc.runtime import fusion, inputs, shards, weights
 from convcalc.runtime.archives import Arrays, Member, open_arrays
 from convcalc.runtime.budget import check_memory
 from convcalc.runtime.options import RunOptions
+from convcalc.runtime.stats import summary
 from convcalc.runtime.threads import blas_threads
 from convcalc.shapes import Shape
 from convcalc.spec.model import LayerSpec, Spec
@@ -67,26 +69,6 @@ class RunResult:
 
 
 Progress = Callable[[int, int, str], None]
-
-
-STATS_CHUNK = 1 << 20
-
-
-def _stats(a: np.ndarray) -> tuple[float, float, float, float]:
-    """Mean, standard deviation, min and max, in float64 over chunks of a million elements
-    (two passes; no float64 copy of a large activation)."""
-    if a.size == 0:
-        return (float("nan"),) * 4
-    flat = a.reshape(-1)
-    chunks = [flat[i : i + STATS_CHUNK] for i in range(0, flat.size, STATS_CHUNK)]
-    mean = sum(float(c.sum(dtype=np.float64)) for c in chunks) / flat.size
-    var = sum(float(np.square(c.astype(np.float64) - mean).sum()) for c in chunks) / flat.size
-    return (
-        mean,
-        var**0.5,
-        float(min(c.min() for c in chunks)),
-        float(max(c.max() for c in chunks)),
-    )
 
 
 TRIAL_ROUNDS = 2  # the warm-up's passes of each way to use the threads (see Execution.tune)
@@ -258,10 +240,17 @@ class Execution:
         keep = set(self.report.outputs)
         plan = self._fused() if fuse else {}
         absorbed = {j for tail in plan.values() for j in tail}
+        groups = self.siblings if fuse else {}
+        joined = {j for g in groups.values() for j in g.members[1:]}
         for i in range(start, len(self.layer_specs) if stop is None else stop):
             ls = self.layer_specs[i]
             if i in absorbed:  # ran as the epilogue of a convolution before it
                 times[ls.name] = 0.0
+                continue
+            if i in groups or i in joined:  # a 1x1 convolution beside others of its input
+                if i in groups:
+                    self._joined(groups[i], acts, times, after)
+                self._free(acts, ls, i, keep)
                 continue
             xs = [acts[name] for name in ls.inputs]
             t0 = time.perf_counter()
@@ -276,16 +265,35 @@ class Execution:
             except LayerError as err:
                 raise SpecError([ls.problem(err)]) from None
             times[ls.name] = time.perf_counter() - t0
-            done = set(ls.inputs)
             if i in plan:  # the output is the last fused layer's (the others are never made)
                 ls = self.layer_specs[plan[i][-1]]
             if after is not None:
                 after(i, ls, y)
             acts[ls.name] = y
-            for name in done:
-                if self.last_use.get(name) == i and name not in keep:
-                    del acts[name]
+            self._free(acts, self.layer_specs[i], i, keep)
         return acts
+
+    def _joined(
+        self,
+        group: fusion.Siblings,
+        acts: dict[str, np.ndarray],
+        times: dict[str, float],
+        after: Callable[[int, LayerSpec, np.ndarray], None] | None,
+    ) -> None:
+        """The 1x1 convolutions of ``group`` as one GEMM, their time shared by their widths."""
+        t0 = time.perf_counter()
+        ys = group.run(acts[group.source])
+        dt = (time.perf_counter() - t0) / sum(group.widths)
+        for i, end, y, w in zip(group.members, group.ends, ys, group.widths):
+            times[self.layer_specs[i].name] = dt * w
+            acts[self.layer_specs[end].name] = y
+            if after is not None:
+                after(i, self.layer_specs[end], y)
+
+    def _free(self, acts: dict[str, np.ndarray], ls: LayerSpec, i: int, keep: set[str]) -> None:
+        for name in set(ls.inputs):
+            if self.last_use.get(name) == i and name not in keep:
+                del acts[name]
 
     def _sharded(self) -> tuple[float, dict[str, float]]:
         """A pass in batch shards up to the vector head (:func:`shards.head`), whose layers
@@ -312,6 +320,11 @@ class Execution:
             self._plan = fusion.plan(self.layer_specs, self.report, self.params)
         return self._plan
 
+    @functools.cached_property
+    def siblings(self) -> dict[int, fusion.Siblings]:
+        """The 1x1 convolutions that fused passes run side by side (:mod:`.fusion`)."""
+        return fusion.siblings(self.layer_specs, self.report, self.params, self._fused())
+
     def _check(self, ls: LayerSpec, y: np.ndarray) -> None:
         cf = self.spec.channels_first
         executed = shapes.to_display(tuple(y.shape[1:]), cf)
@@ -325,7 +338,7 @@ class Execution:
                 f"(float32); this is a bug in convcalc, please report it with the spec",
             )
         self.shapes[ls.name] = executed
-        self.stats[ls.name] = _stats(y)
+        self.stats[ls.name] = summary(y)
 
     def result(self, warmup: bool) -> RunResult:
         """Medians over the passes (without the first one when it was a warm-up)."""
@@ -334,7 +347,7 @@ class Execution:
         for r in self.report.rows:  # in the report's order, inputs included
             if r.is_input:
                 layers[r.name] = LayerRun(
-                    r.name, tuple(r.output_shape), 0.0, *_stats(self.inputs[r.name])
+                    r.name, tuple(r.output_shape), 0.0, *summary(self.inputs[r.name])
                 )
             else:
                 layers[r.name] = LayerRun(

@@ -7,16 +7,23 @@ the output before it, runs the chain on each slab of its output while the slab i
 arrays. Every epilogue is the same operations as its layer's forward, so the values are
 identical; only the intermediate outputs are never made. The executor fuses the passes that
 keep no per-layer outputs (not the first one, which checks shapes and takes statistics).
-``CONVCALC_FUSE=0`` turns it off.
+
+1x1 convolutions of one input (Inception's branches) run side by side as one GEMM by their
+kernels put side by side (:class:`Siblings`), each one's bias and epilogue on its own columns.
+``CONVCALC_FUSE=0`` turns both off.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from convcalc.ops.base import chain
+from convcalc.ops.conv import pointwise_columns
 from convcalc.report import Report
 from convcalc.spec.model import LayerSpec
 
@@ -27,7 +34,7 @@ def plan(layer_specs: list[LayerSpec], report: Report, params: dict[str, dict[st
     """Which layers fuse into which convolutions (an empty plan with CONVCALC_FUSE=0): after
     each convolution that takes an epilogue, the chain of element-wise layers each of which
     is the only reader of the output before it (and reads nothing else)."""
-    if os.environ.get("CONVCALC_FUSE", "").strip() == "0":
+    if not enabled():
         return {}
     readers = Counter(name for ls in layer_specs for name in ls.inputs)
     reader = {name: j for j, ls in enumerate(layer_specs) for name in ls.inputs}
@@ -69,3 +76,63 @@ def epilogue(
         ls = layer_specs[j]
         fns.append(ls.layer.epilogue(shape, params[ls.name]))
     return chain(fns)
+
+
+def enabled() -> bool:
+    return os.environ.get("CONVCALC_FUSE", "").strip() != "0"
+
+
+@dataclass(frozen=True)
+class Siblings:
+    """1x1 convolutions of one input, run as one GEMM when the first of them comes."""
+
+    source: str  # the input they read
+    members: tuple[int, ...]  # their layers' indices, in spec order
+    ends: tuple[int, ...]  # the layers whose outputs they make: their own, or their epilogues' last
+    kernel: np.ndarray  # (C, sum of widths): their kernels side by side
+    widths: tuple[int, ...]
+    biases: tuple[np.ndarray | None, ...]
+    acts: tuple[Any, ...]  # each one's activation or epilogue (in place, element-wise)
+
+    def run(self, x: np.ndarray) -> list[np.ndarray]:
+        return pointwise_columns(x, self.kernel, self.widths, self.biases, self.acts)
+
+
+def siblings(
+    layer_specs: list[LayerSpec], report: Report, params: dict[str, dict[str, Any]], fused: Plan
+) -> dict[int, Siblings]:
+    """The groups of two or more layers that are one GEMM of the same input's channels
+    (``Layer.as_matmul``), with the epilogues of ``fused``, by their first member's index."""
+    if not enabled():
+        return {}
+    rows = {r.name: r for r in report.rows}
+    absorbed = {j for tail in fused.values() for j in tail}
+    found: dict[str, list[tuple[int, int, tuple[Any, Any, Any]]]] = {}
+    for i, ls in enumerate(layer_specs):
+        if i in absorbed or len(ls.inputs) != 1:
+            continue
+        source = ls.inputs[0]
+        matmul = ls.layer.as_matmul((1,) + tuple(rows[source].shape), params[ls.name])
+        if matmul is None:
+            continue
+        end = i
+        if i in fused:  # then it has no activation of its own: the epilogue is all
+            tail = fused[i]
+            shape = (1,) + tuple(rows[ls.name].shape)
+            matmul = matmul[:2] + (epilogue(layer_specs, tail, shape, params),)
+            end = tail[-1]
+        found.setdefault(source, []).append((i, end, matmul))
+    groups: dict[int, Siblings] = {}
+    for source, members in found.items():
+        if len(members) < 2:
+            continue
+        groups[members[0][0]] = Siblings(
+            source,
+            tuple(i for i, _, _ in members),
+            tuple(end for _, end, _ in members),
+            np.concatenate([m[0] for _, _, m in members], axis=1),
+            tuple(m[0].shape[1] for _, _, m in members),
+            tuple(m[1] for _, _, m in members),
+            tuple(m[2] for _, _, m in members),
+        )
+    return groups

@@ -469,11 +469,11 @@ def test_compare_spec_run_times_the_network_before_and_after() -> None:
 
 
 def test_stats_in_chunks_match_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
-    from convcalc.runtime import executor
+    from convcalc.runtime import stats
 
-    monkeypatch.setattr(executor, "STATS_CHUNK", 7)
+    monkeypatch.setattr(stats, "STATS_CHUNK", 7)
     a = (np.random.default_rng(3).standard_normal((5, 9, 4)) * 3 + 100).astype(np.float32)
-    mean, std, lo, hi = executor._stats(a)
+    mean, std, lo, hi = stats.summary(a)
     a64 = a.astype(np.float64)
     assert (lo, hi) == (float(a.min()), float(a.max()))
     assert abs(mean - a64.mean()) < 1e-9 and abs(std - a64.std()) < 1e-9

@@ -823,6 +823,8 @@ def fast_paths(request, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
     monkeypatch.setattr(TUNING, "parallel_min", 4)
     monkeypatch.setattr(TUNING, "chunk", 64)  # several slabs of im2col rows and Winograd tiles
+    monkeypatch.setattr(TUNING, "im2col_slab", 16)  # slabs that cross from sample to sample
+    monkeypatch.setattr(TUNING, "gemm_min_rows", 5)
     monkeypatch.setattr(TUNING, "winograd_slab", 16)
     monkeypatch.setattr(TUNING, "winograd_gemm_rows", 0)
     monkeypatch.setattr(TUNING, "depthwise_block", 8)  # blocks of one row, or part of one

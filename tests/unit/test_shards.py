@@ -99,6 +99,7 @@ def test_split_layers_give_the_whole_outputs(
     monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
     monkeypatch.setattr(TUNING, "parallel_min", 4)
     monkeypatch.setattr(TUNING, "chunk", 64)
+    monkeypatch.setattr(TUNING, "im2col_slab", 16)
     path = tmp_path / "split.yaml"
     path.write_text(SPEC)
     spec = load_spec(path)
