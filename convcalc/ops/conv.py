@@ -265,7 +265,9 @@ def pointwise_columns(
     views = [y.reshape((1, rows) + y.shape[2:]) for y in ys]
     cuts = list(itertools.pairwise(itertools.accumulate(widths, initial=0)))
     xm = np.ascontiguousarray(x).reshape(rows * inner, c)
-    step = max(1, TUNING.pointwise_slab // (inner * total))
+    t = WORKERS.gemm_threads  # (an OpenBLAS-threaded GEMM's slab is every thread's)
+    step = max(t * TUNING.pointwise_slab // (inner * total), -(-t * TUNING.gemm_min_rows // inner))
+    step = -(-rows // -(-rows // max(1, step)))  # slabs of even size: no short GEMM at the end
 
     def slab(lo: int, hi: int) -> None:
         for a in range(lo, hi, step):

@@ -59,8 +59,8 @@ def test_each_output_is_its_own_convolution(
     biases = [rng.standard_normal(w).astype(np.float32) if w % 2 else None for w in widths]
     acts = [clip_epilogue(1.0) if i % 2 else None for i in range(len(widths))]
     kept = x.copy()
-    before = (TUNING.pointwise_slab, TUNING.parallel_min, WORKERS.n)
-    TUNING.pointwise_slab, TUNING.parallel_min = slab, 1
+    before = (TUNING.pointwise_slab, TUNING.parallel_min, TUNING.gemm_min_rows, WORKERS.n)
+    TUNING.pointwise_slab, TUNING.parallel_min, TUNING.gemm_min_rows = slab, 1, 1
     try:
         if split:
             with WORKERS.splitting(workers):
@@ -69,8 +69,8 @@ def test_each_output_is_its_own_convolution(
             WORKERS.set(workers)
             ys = pointwise_columns(x, np.concatenate(kernels, 1), widths, biases, acts)
     finally:
-        TUNING.pointwise_slab, TUNING.parallel_min = before[:2]
-        WORKERS.set(before[2])
+        TUNING.pointwise_slab, TUNING.parallel_min, TUNING.gemm_min_rows = before[:3]
+        WORKERS.set(before[3])
     np.testing.assert_array_equal(x, kept)  # the input is not touched
     assert len(ys) == len(widths)
     for i, (y, k, b) in enumerate(zip(ys, kernels, biases)):
