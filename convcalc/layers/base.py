@@ -339,9 +339,8 @@ class Layer:
         raise NotImplementedError(f"{self.kind} has no forward")
 
     def forward_then(self, xs: list[Any], params: dict[str, Any], epilogue: Any) -> Any:
-        """:meth:`forward` with ``epilogue`` (an in-place element-wise function) applied to
-        the output, as a convolution applies its activation: for the kinds that can fuse the
-        layers after them (:meth:`takes_epilogue`)."""
+        """:meth:`forward` with ``epilogue`` (in place, element-wise) applied to the output, as
+        a convolution applies its activation (the kinds that :meth:`takes_epilogue`)."""
         raise NotImplementedError(f"{self.kind} takes no epilogue")
 
     def takes_epilogue(self) -> bool:
@@ -359,10 +358,7 @@ class Layer:
         return then is not Layer and issubclass(then, fwd)
 
     def as_matmul(self, shape: Shape, params: dict[str, Any]) -> tuple[Any, Any, Any] | None:
-        """On a (batch-first, channels-last) input of ``shape``: its (C, F) weight matrix, bias
-        (or None) and element-wise activation (or None) when its forward is that one GEMM over
-        the channels (a 1x1 convolution), so that the runtime can run it side by side with others
-        of the same input; None for every other layer."""
+        """(C, F) weights, bias, activation if its forward is one GEMM over the channels."""
         return None
 
     def epilogue(self, shape: tuple[int, ...], params: dict[str, Any]) -> Any:

@@ -247,9 +247,7 @@ class ConvND(ConvBase):
         return self.forward_then(xs, params, self.act(xs[0].ndim))
 
     def as_matmul(self, shape: Shape, params: dict[str, Any]) -> tuple[Any, Any, Any] | None:
-        """On a (batch-first, channels-last) input of ``shape``: its (C, F) kernel, bias and
-        element-wise activation when this layer is one GEMM over the channels (1x1, stride 1,
-        no padding, one group), which the runtime can join with others of the same input."""
+        """:meth:`Layer.as_matmul`: for a 1x1, stride-1, unpadded convolution of one group."""
         sizes = shape[1:-1]
         act = self.act(len(shape))
         if (
