@@ -25,7 +25,7 @@ from convcalc.layers.base import Weight
 from convcalc.ops import jit
 from convcalc.ops.elementwise import to_display
 from convcalc.report import Report
-from convcalc.runtime import fusion, inputs, shards, weights
+from convcalc.runtime import fusion, inputs, memory, shards, weights
 from convcalc.runtime.archives import Arrays, Member, open_arrays
 from convcalc.runtime.budget import check_memory
 from convcalc.runtime.options import RunOptions
@@ -91,6 +91,7 @@ class Execution:
         """``params``: every layer's weights (Keras layout, float32) to use instead of
         creating or loading them (for the API and benchmarks); they are made read-only."""
         self.opts = opts = opts or RunOptions()
+        memory.keep_freed_memory()  # each pass reuses the last one's pages
         self.spec, self.report = spec, report
         self.rows = {r.name: r for r in report.rows}
         self.layer_specs = [ls for ls in spec.layers if not ls.is_input]
