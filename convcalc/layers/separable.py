@@ -96,32 +96,20 @@ class SeparableConvND(ConvBase):
         return self.forward_then(xs, params, self.act(xs[0].ndim))
 
     def forward_then(self, xs: list[Any], params: dict[str, Any], epilogue: Any) -> Any:
-        from convcalc.ops import conv, depthwise
+        from convcalc.ops import conv, depthwise, separable
 
         x = xs[0]
         sizes = x.shape[1:-1]
         out = self.windowed_out(sizes)
-        y = depthwise.depthwise(
-            x,
-            params["depthwise_kernel"],
-            None,
-            out,
-            self.strides,
-            self.dilation(),
-            self.pads(sizes),
-            self.mode(),
-        )
+        dw, pw, bias = params["depthwise_kernel"], params["pointwise_kernel"], params.get("bias")
+        geometry = (self.strides, self.dilation(), self.pads(sizes), self.mode())
+        if self.rank == 2:  # in blocks of rows, each block's pointwise GEMM while in cache
+            fused = separable.separable2d(x, dw, pw, bias, out, *geometry, act=epilogue)
+            if fused is not None:
+                return fused
+        y = depthwise.depthwise(x, dw, None, out, *geometry)
         ones = (1,) * self.rank
-        return conv.conv(
-            y,
-            params["pointwise_kernel"],
-            params.get("bias"),
-            out,
-            ones,
-            ones,
-            [(0, 0)] * self.rank,
-            act=epilogue,
-        )
+        return conv.conv(y, pw, bias, out, ones, ones, [(0, 0)] * self.rank, act=epilogue)
 
 
 @register

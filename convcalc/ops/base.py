@@ -54,6 +54,9 @@ class Tuning:
     # 1: even for a single pass, which jit.for_passes otherwise leaves to NumPy)
     jit: bool = field(default_factory=lambda: os.environ.get("CONVCALC_JIT", "1") != "0")
     depthwise_tile: int = 1 << 12  # elements of the compiled depthwise kernel's tiled kernel
+    separable_block: int = 1 << 16  # depthwise output elements per block of a separable conv
+    separable_min: int = 1 << 19  # depthwise output elements of a sample from which it blocks
+    separable_kernel_max: int = 1 << 16  # pointwise kernel elements up to which it blocks
     pointwise_slab: int = 1 << 17  # GEMM output elements per slab of side-by-side 1x1 convolutions
     pool_block: int = 1 << 18  # input elements per cache block of max pooling
     lrn_block: int = 1 << 16  # elements per cache block of local response normalisation
