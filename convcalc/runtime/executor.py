@@ -165,18 +165,18 @@ class Execution:
     def tuning_passes(self) -> int:
         """How many untimed passes :meth:`tune` runs (0 when there is nothing to choose)."""
         found = shards.modes(self.batch)
-        return TRIAL_ROUNDS * len(found) + 1 if len(found) > 1 else 0
+        return 2 * TRIAL_ROUNDS * len(found) + 1 if len(found) > 1 else 0
 
     def tune(
         self, progress: Progress | None = None, done: int = 0, total: int = 0
     ) -> dict[str, float]:
         """The warm-up before timed passes (after the first pass): when there is more than one
-        way to use the threads, TRIAL_ROUNDS untimed passes of each, in turn (after one of the
-        default's, which only warms its threads' buffers), and :attr:`mode` becomes the one with
-        the fastest pass: a single pass of each let one contended pass pick the slower way (VGG16,
-        batch 8, 2 threads on the Zen 4 VM: OpenBLAS's threads at 1.35x PyTorch's time instead of
-        shards at 0.9x). Returns each way's fastest pass in seconds (empty when there was nothing
-        to choose)."""
+        way to use the threads, TRIAL_ROUNDS rounds of two passes of each, the second timed
+        (after one of the default's, which only warms its threads' buffers), and :attr:`mode`
+        becomes the one with the fastest timed pass: a single pass of each let one contended
+        pass pick the slower way (VGG16, batch 8, 2 threads on the Zen 4 VM: OpenBLAS's threads
+        at 1.35x PyTorch's time instead of shards at 0.9x). Returns each way's fastest timed pass
+        in seconds (empty when there was nothing to choose)."""
         if not self.forward_times:
             self.forward()
         found = shards.modes(self.batch)
@@ -184,11 +184,11 @@ class Execution:
             return {}
         n = len(self.layer_specs)
         self._pass(found[0], progress, done, total)
-        # the default's again first: a pass right after OpenBLAS's would share the cores with
-        # its threads, which keep spinning for a while after their last GEMM
-        ways = [m for _ in range(TRIAL_ROUNDS) for m in found]
+        # a way timed after a pass of its own: after another way's, OpenBLAS's threads spin on
+        ways = [m for _ in range(TRIAL_ROUNDS) for m in found for _ in (0, 1)]  # or wake up
         times = [self._pass(m, progress, done + (i + 1) * n, total)[0] for i, m in enumerate(ways)]
-        self.trials = {m: min(t for w, t in zip(ways, times) if w == m) for m in found}
+        timed = list(zip(ways, times))[1::2]
+        self.trials = {m: min(t for w, t in timed if w == m) for m in found}
         self._mode = min(found, key=self.trials.__getitem__)
         return self.trials
 
