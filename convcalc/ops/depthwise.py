@@ -110,39 +110,58 @@ def _compiled(
     first. Measured on the 18 depthwise shapes of MobileNet v1 and v2, 1 thread, batch 1,
     each alone: 7.4-7.7 ms by NumPy, 2.0-2.4 ms compiled, PyTorch 1.5 ms."""
     n, c = x.shape[0], x.shape[-1]
-    (pt, _), (pl, _) = pads
-    if mode != "zeros":
-        x = window_input(x, pads, out, kernel.shape[:2], strides, dilation, mode)
-        pt = pl = 0
-    kh, kw = kernel.shape[:2]
     wo = out[1]
-    xs = readonly(np.ascontiguousarray(x, dtype=F32).reshape(n, x.shape[1], -1))
-    ks = readonly(np.ascontiguousarray(kernel[..., 0], dtype=F32))
-    b = np.zeros(c, F32) if bias is None else bias.reshape(c)
-    bs = readonly(np.ascontiguousarray(b, dtype=F32))
-    kt, bt = ks, bs  # tiled over `span` output columns for the column-stride-1 runs
-    span = min(wo, max(1, TUNING.depthwise_tile // (kh * kw * c)))
-    if strides[1] == 1 and span > 1:
-        kt = np.ascontiguousarray(np.broadcast_to(ks[:, :, None], (kh, kw, span, c)))
-        kt = readonly(kt.reshape(kh, kw, span * c))
-        bt = readonly(np.tile(bs, span))
+    xs, weights, geometry = compiled_operands(x, kernel, bias, out, strides, dilation, pads, mode)
     y = np.empty((n,) + tuple(out) + (c,), dtype=F32)
     ys = y.reshape(n, out[0], wo * c)
     whole = act is not None and not getattr(act, "elementwise", False)  # softmax, glu
     row = wo * c
     step = max(1, TUNING.depthwise_block // max(row, 1))
-    geometry = tuple(int(v) for v in (*strides, *dilation, pt, pl))
 
     def slab(lo: int, hi: int) -> None:
         for s in range(n):
             for b0 in range(lo, hi, step):
                 b1 = min(hi, b0 + step)
-                fn(xs, ks, kt, bs, bt, ys, c, s, b0, b1, *geometry)
+                fn(xs, *weights, ys, c, s, b0, b1, *geometry)
                 if act is not None and not whole:
                     bias_act_into(y[s, b0:b1], None, act)
 
     WORKERS.run(slab, out[0], max(1, TUNING.parallel_min // max(1, row)))
     return act(y) if whole and act is not None else y
+
+
+def compiled_operands(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray | None,
+    out: Sequence[int],
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    pads: Pads,
+    mode: str,
+) -> tuple[np.ndarray, tuple[np.ndarray, ...], tuple[int, ...]]:
+    """The operands of :func:`convcalc.ops.jit.depthwise2d`'s kernel for ``x`` (N, H, W, C)
+    and ``kernel`` (kh, kw, C, 1): the input as (N, H, W·C), padded first for modes other
+    than zeros; ``(k, kt, b, bt)``, the kernel and bias (zeros without one) and both tiled
+    over as many output columns as fit TUNING.depthwise_tile; and the geometry ``(sh, sw,
+    dh, dw, pt, pl)``."""
+    n, c = x.shape[0], x.shape[-1]
+    kh, kw = kernel.shape[:2]
+    (pt, _), (pl, _) = pads
+    if mode != "zeros":
+        x = window_input(x, pads, out, (kh, kw), strides, dilation, mode)
+        pt = pl = 0
+    xs = readonly(np.ascontiguousarray(x, dtype=F32).reshape(n, x.shape[1], -1))
+    ks = readonly(np.ascontiguousarray(kernel[..., 0], dtype=F32))
+    b = np.zeros(c, F32) if bias is None else bias.reshape(c)
+    bs = readonly(np.ascontiguousarray(b, dtype=F32))
+    kt, bt = ks, bs  # tiled over `span` output columns for the column-stride-1 runs
+    span = min(out[1], max(1, TUNING.depthwise_tile // (kh * kw * c)))
+    if strides[1] == 1 and span > 1:
+        kt = np.ascontiguousarray(np.broadcast_to(ks[:, :, None], (kh, kw, span, c)))
+        kt = readonly(kt.reshape(kh, kw, span * c))
+        bt = readonly(np.tile(bs, span))
+    return xs, (ks, kt, bs, bt), tuple(int(v) for v in (*strides, *dilation, pt, pl))
 
 
 def _window_sum(

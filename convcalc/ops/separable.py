@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from convcalc.ops.base import F32, SCRATCH, TUNING, WORKERS, Activation, Pads, bias_act_into
-from convcalc.ops.jit import depthwise2d, readonly
-from convcalc.ops.windows import window_input
+from convcalc.ops.depthwise import compiled_operands
+from convcalc.ops.jit import depthwise2d
 
 
 def separable2d(
@@ -59,31 +59,20 @@ def separable2d(
         or WORKERS.gemm_threads > 1
     ):
         return None
-    (pt, _), (pl, _) = pads
-    if mode != "zeros":
-        x = window_input(x, pads, out, (kh, kw), strides, dilation, mode)
-        pt = pl = 0
     ho, wo = out
-    xs = readonly(np.ascontiguousarray(x, dtype=F32).reshape(n, 1, x.shape[1], -1))
-    ks = readonly(np.ascontiguousarray(depthwise[..., 0], dtype=F32))
-    bs = readonly(np.zeros(c, F32))
-    kt, bt = ks, bs  # tiled over `span` output columns for the column-stride-1 runs
-    span = min(wo, max(1, TUNING.depthwise_tile // (kh * kw * c)))
-    if strides[1] == 1 and span > 1:
-        kt = np.ascontiguousarray(np.broadcast_to(ks[:, :, None], (kh, kw, span, c)))
-        kt = readonly(kt.reshape(kh, kw, span * c))
-        bt = readonly(np.zeros(span * c, F32))
+    xs, weights, geometry = compiled_operands(
+        x, depthwise, None, out, strides, dilation, pads, mode
+    )
     pw = np.ascontiguousarray(pointwise.reshape(c, f), dtype=F32)
     y = np.empty((n, ho, wo, f), dtype=F32)
     d = SCRATCH.get("separable", (1, ho, wo * c))  # one sample's depthwise output, by blocks
     step = max(TUNING.separable_block // (wo * c), -(-TUNING.gemm_min_rows // wo), 1)
-    geometry = tuple(int(v) for v in (*strides, *dilation, pt, pl))
 
     def rows(lo: int, hi: int) -> None:
         for s in range(n):
             for a in range(lo, hi, step):
                 z = min(hi, a + step)
-                fn(xs[s], ks, kt, bs, bt, d, c, 0, a, z, *geometry)
+                fn(xs[s : s + 1], *weights, d, c, 0, a, z, *geometry)
                 ys = y[s, a:z]
                 np.matmul(d[0, a:z].reshape(-1, c), pw, out=ys.reshape(-1, f))
                 bias_act_into(ys, bias, act)
