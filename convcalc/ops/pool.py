@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from convcalc.ops.base import F32, TUNING, Pads
+from convcalc.ops.base import F32, TUNING, WORKERS, Pads
+from convcalc.ops.jit import pool2d, readonly
 from convcalc.ops.windows import window_input
 
 
@@ -23,7 +24,11 @@ def max_pool(
     pads: Pads,
     out: Sequence[int],
 ) -> np.ndarray:
-    """Max over each window; padding and the ceil_mode overhang never win (they hold -inf)."""
+    """Max over each window; padding and the ceil_mode overhang never win (they hold -inf).
+    2-D: the compiled kernel when numba is installed (:func:`_compiled`)."""
+    fn = pool2d(k[0], k[1], "max") if x.ndim == 4 else None
+    if fn is not None:
+        return _compiled(fn, x, strides, dilation, pads, out, np.ones((1, 1), F32))
     if (
         tuple(k) == tuple(strides)
         and all(dd == 1 for dd in dilation)
@@ -32,6 +37,36 @@ def max_pool(
     ):
         return _tiled(x, k, out, np.maximum)
     return _reduce_windows(x, k, strides, dilation, pads, out, np.maximum, -np.inf)
+
+
+def _compiled(
+    fn: Callable[..., None],
+    x: np.ndarray,
+    strides: Sequence[int],
+    dilation: Sequence[int],
+    pads: Pads,
+    out: Sequence[int],
+    div: np.ndarray,
+) -> np.ndarray:
+    """A 2-D pool by the compiled kernel of :func:`convcalc.ops.jit.pool2d`, sample by sample,
+    the output rows split over the workers; ``div`` (Ho, Wo) holds what each window's sum is
+    divided by (ones for a max, broadcast from (1, 1)). No padded copy: the pads before the
+    input are the kernel's offsets, the ones after follow from the output's size. Measured in
+    the network, batch 1, same process, alternating: GoogLeNet's 13 max pools 3.66 -> 1.53 ms
+    on 1 thread, the forward 37.1 -> 35.5 ms (2 threads: 26.3 -> 24.5 ms); Inception v3's 13
+    pools 7.8 -> 3.6 ms on 2 threads."""
+    n, c = x.shape[0], x.shape[-1]
+    xs = readonly(np.ascontiguousarray(x, dtype=F32).reshape(n, x.shape[1], -1))
+    y = np.empty((n, out[0], out[1] * c), dtype=F32)
+    dv = readonly(np.ascontiguousarray(np.broadcast_to(div, tuple(out)), dtype=F32))
+    geometry = tuple(int(v) for v in (*strides, *dilation, pads[0][0], pads[1][0]))
+
+    def slab(lo: int, hi: int) -> None:
+        for s in range(n):
+            fn(xs, y, dv, c, s, lo, hi, *geometry)
+
+    WORKERS.run(slab, out[0], max(1, TUNING.parallel_min // max(1, out[1] * c)))
+    return y.reshape((n,) + tuple(out) + (c,))
 
 
 def _reduce_windows(
@@ -146,6 +181,13 @@ def avg_pool(
     per-axis counts)."""
     r = x.ndim - 2
     ones = (1,) * r
+    div = np.ones((), dtype=np.float64)  # what each window's sum is divided by, (out...)
+    for i in range(r):
+        d = avg_divisor_axis(x.shape[1 + i], k[i], strides[i], pads[i], out[i], include_pad)
+        div = np.multiply.outer(div, d)
+    fn = pool2d(k[0], k[1], "avg") if r == 2 else None
+    if fn is not None:
+        return _compiled(fn, x, strides, ones, pads, out, div.astype(F32))
     if (
         tuple(k) == tuple(strides)
         and not any(b or a for b, a in pads)
@@ -155,10 +197,6 @@ def avg_pool(
         y /= F32(math.prod(k))
         return y
     y = _reduce_windows(x, k, strides, ones, pads, out, np.add, 0.0)
-    div = np.ones((), dtype=np.float64)
-    for i in range(r):
-        d = avg_divisor_axis(x.shape[1 + i], k[i], strides[i], pads[i], out[i], include_pad)
-        div = np.multiply.outer(div, d)
     np.divide(y, div[..., None].astype(F32), out=y)
     return y
 

@@ -543,10 +543,12 @@ def test_pooling(case) -> None:
 @example(_pool(r=2, op="max", k=3, s=2, n=7, p=1), 1).via("a block per output row")
 def test_max_pooling_in_blocks(monkeypatch: pytest.MonkeyPatch, case, block: int) -> None:
     """Max pooling sample by sample in blocks of a few output rows (each block padded on its
-    own, the first and last with the padding and ceil_mode overhang)."""
+    own, the first and last with the padding and ceil_mode overhang): the NumPy path, which 2-D
+    pools take without the compiled kernel (test_pool_compiled tests that one)."""
     from convcalc.ops.base import TUNING
 
     monkeypatch.setattr(TUNING, "pool_block", block)
+    monkeypatch.setattr(TUNING, "jit", False)
     test_pooling.hypothesis.inner_test(case)  # type: ignore[attr-defined]
 
 
