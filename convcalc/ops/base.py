@@ -42,6 +42,10 @@ class Tuning:
     # 1) Winograd is 1.7x faster at 56x56x64 -> 64 (3.3 -> 1.9 ms), 2.1x at 224x224x64, 1.2x
     # at 28x28x64 -> 96, and 1.2-1.3x from 128 channels; at 32-48 channels it is 5-19% slower
     winograd_min_channels_blas: int = 64
+    # the same with the compiled transforms (numba), at 1 or 2 threads: on the Zen 4 VM
+    # Winograd is 0.6-0.75x im2col's time at 32-64 channels, 0.7-0.9x at 16-24 (147x147x32 ->
+    # 64: 9.4 -> 6.0 ms on 1 thread), even at 8, 1.5-2.4x slower at 3 (VGG16's first layer)
+    winograd_min_channels_compiled: int = 16
     # 2x2 output tiles per sample below which im2col wins: a 7x7 map has 16, so that each of
     # the 16 GEMMs has 16 rows, and the transformed kernel (16/9 of the kernel's bytes) is read
     # for little work (ResNet-50's 7x7x512 layers in the network: 4.1-5.3 -> 3.5-4.1 ms)
@@ -120,10 +124,13 @@ class Workers:
         self._local = threading.local()  # .busy: this thread runs a slab (no nested split)
 
     def set(self, n: int) -> None:
-        if n != self.n and self._pool is not None:
+        """Use ``n`` threads, the calling one included. The pool's threads outlive a smaller
+        count (a pass that splits its layers sets 2 and then 1 again: a new thread per pass
+        started with no scratch buffers, so every pass allocated and faulted them in again)."""
+        self.n = max(1, n)
+        if self._pool is not None and self._pool._max_workers < self.n - 1:
             self._pool.shutdown()
             self._pool = None
-        self.n = max(1, n)
 
     @contextmanager
     def splitting(self, n: int) -> Iterator[None]:
