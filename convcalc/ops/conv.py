@@ -31,6 +31,7 @@ from convcalc.ops.base import (
 )
 from convcalc.ops.depthwise import depthwise
 from convcalc.ops.windows import taps, window_input, windows
+from convcalc.ops.winograd import compiled as compiled_transforms
 from convcalc.ops.winograd import winograd3x3
 
 
@@ -157,19 +158,21 @@ def _winograd_pays(
     mode: str,
 ) -> bool:
     """Whether a 2-D convolution runs faster by Winograd F(2x2, 3x3): 3x3, stride and dilation
-    1, zero padding, enough input channels (more beside OpenBLAS-threaded GEMMs, whose
-    transforms run on one thread) and enough 2x2 output tiles."""
+    1, zero padding, enough input channels (fewer with the compiled transforms; with NumPy's,
+    more beside OpenBLAS-threaded GEMMs, as the transforms run on one thread) and enough 2x2
+    output tiles."""
+    if compiled_transforms():
+        need = TUNING.winograd_min_channels_compiled
+    elif WORKERS.gemm_threads <= 1:
+        need = TUNING.winograd_min_channels
+    else:
+        need = TUNING.winograd_min_channels_blas
     return (
         tuple(k) == (3, 3)
         and tuple(strides) == (1, 1)
         and tuple(dilation) == (1, 1)
         and mode == "zeros"
-        and c
-        >= (
-            TUNING.winograd_min_channels
-            if WORKERS.gemm_threads <= 1
-            else TUNING.winograd_min_channels_blas
-        )
+        and c >= need
         and -(-out[0] // 2) * -(-out[1] // 2) >= TUNING.winograd_min_tiles
     )
 

@@ -83,7 +83,7 @@ def depthwise2d(kh: int, kw: int) -> Kernel | None:
     axes (width, C) merged; ``kt`` and ``bt`` are ``k`` and ``b`` tiled over L output
     columns, (kh, kw, L·C) and (L·C,), L >= 1 (with a column stride above 1, unused: pass
     ``k`` and ``b``); the inputs go through :func:`readonly`. It releases the GIL."""
-    return _kernel(("depthwise", kh, kw), _depthwise_source, _depthwise_trial)
+    return kernel(("depthwise", kh, kw), _depthwise_source, _depthwise_trial)
 
 
 def pool2d(kh: int, kw: int, op: str) -> Kernel | None:
@@ -97,10 +97,10 @@ def pool2d(kh: int, kw: int, op: str) -> Kernel | None:
     divides by). A NaN in a window is its max, as in PyTorch. ``x`` (N, H, W·C) read-only,
     ``y`` (N, Ho, Wo·C) and ``div`` (Ho, Wo) read-only, C-contiguous float32. It releases the
     GIL."""
-    return _kernel((op, kh, kw), _pool_source, _pool_trial)
+    return kernel((op, kh, kw), _pool_source, _pool_trial)
 
 
-def _kernel(
+def kernel(
     key: tuple[str, int, int],
     source: Callable[[int, int, Callable[[Kernel], Kernel], str], Kernel],
     trial: Callable[[Kernel, int, int], bool],

@@ -822,6 +822,8 @@ def fast_paths(request, monkeypatch: pytest.MonkeyPatch):
     from convcalc.ops.base import TUNING, WORKERS
 
     monkeypatch.setattr(TUNING, "winograd_min_channels", 1)
+
+    monkeypatch.setattr(TUNING, "winograd_min_channels_compiled", 1)
     monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
     monkeypatch.setattr(TUNING, "parallel_min", 4)
     monkeypatch.setattr(TUNING, "chunk", 64)  # several slabs of im2col rows and Winograd tiles

@@ -52,6 +52,8 @@ def execution(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Execu
     from convcalc.ops.base import TUNING
 
     monkeypatch.setattr(TUNING, "winograd_min_channels", 1)  # c3 by Winograd
+
+    monkeypatch.setattr(TUNING, "winograd_min_channels_compiled", 1)
     monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
     if request.param:  # blocks of a row or less, slabs of a few elements
         monkeypatch.setattr(TUNING, "depthwise_block", 8)

@@ -36,6 +36,8 @@ def execution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Execution:
     from convcalc.ops.base import TUNING
 
     monkeypatch.setattr(TUNING, "winograd_min_channels", 1)  # c3 by Winograd
+
+    monkeypatch.setattr(TUNING, "winograd_min_channels_compiled", 1)
     monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
     path = tmp_path / "sharded.yaml"
     path.write_text(SPEC)
@@ -96,6 +98,8 @@ def test_split_layers_give_the_whole_outputs(
     from convcalc.ops.base import TUNING, WORKERS
 
     monkeypatch.setattr(TUNING, "winograd_min_channels", 1)
+
+    monkeypatch.setattr(TUNING, "winograd_min_channels_compiled", 1)
     monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
     monkeypatch.setattr(TUNING, "parallel_min", 4)
     monkeypatch.setattr(TUNING, "chunk", 64)
@@ -281,12 +285,14 @@ def test_winograd_needs_more_channels_beside_threaded_gemms(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Beside OpenBLAS-threaded GEMMs a 3x3 convolution takes Winograd only from
-    TUNING.winograd_min_channels_blas channels (its transforms run on one thread), with the
-    values of the direct sum either way."""
+    TUNING.winograd_min_channels_blas channels (its NumPy transforms run on one thread), with
+    the values of the direct sum either way; with the compiled transforms, from
+    TUNING.winograd_min_channels_compiled at any thread count."""
     from convcalc.ops import conv
     from convcalc.ops.base import TUNING, WORKERS
 
     monkeypatch.setattr(TUNING, "winograd_min_tiles", 1)
+    monkeypatch.setattr(TUNING, "winograd_min_channels_compiled", 6)
     monkeypatch.setattr(TUNING, "winograd_min_channels", 4)
     monkeypatch.setattr(TUNING, "winograd_min_channels_blas", 8)
     calls: list[int] = []
@@ -298,7 +304,8 @@ def test_winograd_needs_more_channels_beside_threaded_gemms(
 
     monkeypatch.setattr(conv, "winograd3x3", counted)
     rng = np.random.default_rng(0)
-    for c in (4, 8):
+    for jit, c in [(False, 4), (False, 8), (True, 4), (True, 8)]:
+        monkeypatch.setattr(TUNING, "jit", jit)
         x = rng.standard_normal((1, 6, 5, c)).astype(np.float32)
         w = rng.standard_normal((3, 3, c, 3)).astype(np.float32)
         xp = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))).astype(np.float64)
@@ -311,7 +318,8 @@ def test_winograd_needs_more_channels_beside_threaded_gemms(
             with WORKERS.threaded_gemms(threads):
                 y = conv.conv(x, w, None, (6, 5), (1, 1), (1, 1), [(1, 1), (1, 1)])
             np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
-    assert calls == [4, 8, 8]  # 4 channels by Winograd only with an unthreaded BLAS
+    # NumPy's: 4 channels by Winograd only with an unthreaded BLAS; compiled: 8, not 4
+    assert calls == [4, 8, 8, 8, 8]
 
 
 def _scratch_of_shard_threads() -> list[int]:
