@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import statistics
 import time
 from collections.abc import Callable
@@ -69,9 +70,6 @@ class RunResult:
 
 
 Progress = Callable[[int, int, str], None]
-
-
-TRIAL_ROUNDS = 2  # the warm-up's passes of each way to use the threads (see Execution.tune)
 
 
 class Execution:
@@ -163,32 +161,31 @@ class Execution:
 
     @property
     def tuning_passes(self) -> int:
-        """How many untimed passes :meth:`tune` runs (0 when there is nothing to choose)."""
+        """How many untimed passes :meth:`tune` runs at most (0 when there is nothing to
+        choose)."""
         found = shards.modes(self.batch)
-        return 2 * TRIAL_ROUNDS * len(found) + 1 if len(found) > 1 else 0
+        return shards.trial_passes(len(found)) + 1 if len(found) > 1 else 0
 
     def tune(
         self, progress: Progress | None = None, done: int = 0, total: int = 0
     ) -> dict[str, float]:
         """The warm-up before timed passes (after the first pass): when there is more than one
-        way to use the threads, TRIAL_ROUNDS rounds of two passes of each, the second timed
-        (after one of the default's, which only warms its threads' buffers), and :attr:`mode`
-        becomes the one with the fastest timed pass: a single pass of each let one contended
-        pass pick the slower way (VGG16, batch 8, 2 threads on the Zen 4 VM: OpenBLAS's threads
-        at 1.35x PyTorch's time instead of shards at 0.9x). Returns each way's fastest timed pass
-        in seconds (empty when there was nothing to choose)."""
+        way to use the threads, rounds of two passes of each (:func:`shards.trials`, after one
+        of the default's, which only warms its threads' buffers), and :attr:`mode` becomes the
+        one with the fastest timed pass: a single pass of each let one contended pass pick the
+        slower way (VGG16, batch 8, 2 threads on the Zen 4 VM: OpenBLAS's threads at 1.35x
+        PyTorch's time instead of shards at 0.9x). Returns each way's fastest timed pass in
+        seconds (empty when there was nothing to choose)."""
         if not self.forward_times:
             self.forward()
         found = shards.modes(self.batch)
         if len(found) < 2:
             return {}
-        n = len(self.layer_specs)
+        n, passes = len(self.layer_specs), itertools.count(1)
         self._pass(found[0], progress, done, total)
-        # a way timed after a pass of its own: after another way's, OpenBLAS's threads spin on
-        ways = [m for _ in range(TRIAL_ROUNDS) for m in found for _ in (0, 1)]  # or wake up
-        times = [self._pass(m, progress, done + (i + 1) * n, total)[0] for i, m in enumerate(ways)]
-        timed = list(zip(ways, times))[1::2]
-        self.trials = {m: min(t for w, t in timed if w == m) for m in found}
+        self.trials = shards.trials(
+            lambda m: self._pass(m, progress, done + next(passes) * n, total)[0], found
+        )
         self._mode = min(found, key=self.trials.__getitem__)
         return self.trials
 

@@ -79,6 +79,35 @@ def modes(batch: int) -> list[str]:
     return [BLAS] if split == "0" else [SPLIT] if split == "1" else [SPLIT, BLAS, ONE]
 
 
+TRIAL_ROUNDS = (2, 4)  # the warm-up's rounds of trial passes: at least, at most
+TRIAL_SECONDS = 1.0  # more rounds than the least while the trial passes took less in all
+
+
+def trials(run: Callable[[str], float], ways: Sequence[str]) -> dict[str, float]:
+    """Each way's fastest timed trial pass, ``run(way)`` running one pass and returning its
+    seconds: rounds of two passes of each way, the second timed (after another way's pass,
+    OpenBLAS's threads still spin or have just gone to sleep), at least TRIAL_ROUNDS[0]
+    rounds, then more while the passes so far took under TRIAL_SECONDS, at most
+    TRIAL_ROUNDS[1]. A network of a few milliseconds gets the extra rounds: with two, a
+    neighbour's burst during both passes of a way let the slower way win (GoogLeNet, batch 1,
+    2 threads: one thread chosen at 32.9 ms a pass against OpenBLAS's threads at 23.6)."""
+    best: dict[str, float] = {}
+    spent = 0.0
+    for r in range(TRIAL_ROUNDS[1]):
+        if r >= TRIAL_ROUNDS[0] and spent >= TRIAL_SECONDS:
+            break
+        for way in ways:
+            warm, timed = run(way), run(way)
+            spent += warm + timed
+            best[way] = min(best.get(way, timed), timed)
+    return best
+
+
+def trial_passes(ways: int) -> int:
+    """The most passes :func:`trials` runs for ``ways`` ways."""
+    return 2 * TRIAL_ROUNDS[1] * ways
+
+
 def splits(batch: int) -> int:
     """How many threads split each layer of a forward of ``batch`` samples when the split
     layers are the default: the BLAS thread count for a batch of one, else 1."""

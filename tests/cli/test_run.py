@@ -399,7 +399,7 @@ def test_threads_report_how_the_timed_passes_used_them(small: Path) -> None:
     assert batch["threading"] == min(trials, key=trials.__getitem__)
 
 
-@pytest.mark.parametrize(("threads", "passes"), [(1, 1 + 2), (2, 1 + 13 + 2)])
+@pytest.mark.parametrize(("threads", "passes"), [(1, 1 + 2), (2, 1 + 25 + 2)])
 def test_progress_bar_counts_layers(
     small: Path,
     capsys: pytest.CaptureFixture[str],
@@ -408,8 +408,9 @@ def test_progress_bar_counts_layers(
     passes: int,
 ) -> None:
     """The bar (stderr, transient) gets one update per executed layer and pass: the first
-    pass, with 2 threads the warm-up's 13 passes that choose how to use them (one, then two
-    rounds of two of each of the three ways), then the timed ones."""
+    pass, with 2 threads the warm-up's 25 passes that choose how to use them (one, then four
+    rounds of two of each of the three ways: a network this small never fills the trials'
+    second), then the timed ones."""
     from convcalc import analyze, load_spec
     from convcalc.render.progress import progress_bar
     from convcalc.runtime import shards

@@ -202,7 +202,39 @@ def test_one_contended_trial_pass_does_not_choose_the_way(
     ways = [shards.SPLIT, shards.BLAS, shards.ONE]
     twice = [m for m in ways for _ in (0, 1)]
     assert order == [shards.SPLIT, *twice, *twice]
-    assert ex.mode == shards.SPLIT and ex.tuning_passes == 13
+    assert ex.mode == shards.SPLIT and ex.tuning_passes == 25  # at most: 4 rounds
+
+
+def test_a_light_network_gets_more_trial_rounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passes of milliseconds: rounds go on past the two while the trials took under
+    shards.TRIAL_SECONDS, up to four, so a way slowed by a neighbour in the first two rounds
+    (OpenBLAS's threads: 30 ms) but the fastest after (10 ms) is still chosen."""
+    from convcalc.runtime import executor
+
+    monkeypatch.delenv("CONVCALC_SPLIT", raising=False)
+    monkeypatch.setattr(shards, "blas_threads", lambda: 2)
+    path = tmp_path / "tune.yaml"
+    path.write_text(SPEC)
+    spec = load_spec(path)
+    ex = Execution(spec, analyze(spec), RunOptions(batch=1))
+    ex.forward()
+    per_round = {shards.SPLIT: [20, 20, 21, 20], shards.BLAS: [30, 30, 10, 11]}
+    per_round[shards.ONE] = [25, 25, 25, 25]
+    seen: dict[str, int] = {}
+    order: list[str | None] = []
+
+    def fake_pass(mode: str | None, *args: object) -> tuple[float, dict[str, float]]:
+        order.append(mode)
+        if len(order) == 1:
+            return 0.0, {}  # the default's warm-up
+        k = seen[mode] = seen.get(mode, -1) + 1  # type: ignore[index]
+        return per_round[mode][k // 2] / 1000, {}  # type: ignore[index]
+
+    monkeypatch.setattr(executor.Execution, "_pass", lambda self, m, *a: fake_pass(m, *a))
+    assert ex.tune() == {shards.SPLIT: 0.020, shards.BLAS: 0.010, shards.ONE: 0.025}
+    assert len(order) == 1 + 4 * 2 * 3 and ex.mode == shards.BLAS
 
 
 def test_a_single_thread_is_a_way_too(monkeypatch: pytest.MonkeyPatch) -> None:
