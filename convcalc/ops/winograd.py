@@ -68,12 +68,15 @@ def winograd3x3(
     th, tw = -(-oh // 2), -(-ow // 2)
     u = winograd_kernel(kernel, group[1])[group[0]]
     y = np.empty((n, oh, ow, f), dtype=F32)
-    # slabs of tile rows: small enough that the transformed buffers stay in cache (2 MiB),
+    # slabs of tile rows: small enough that the transformed buffers stay in cache (2 MiB per
+    # OpenBLAS thread of the GEMMs: with 2, alone, 147x147x32 -> 64 5.97 -> 5.04 ms and
+    # 56x56x64 1.25 -> 1.17 ms, fewer and larger GEMMs to thread; in the network ResNet-18
+    # 25.5 -> 25.2 ms, Inception v3 even; on 1 thread larger slabs were 13% slower),
     # large enough that each of the 16 GEMMs has TUNING.winograd_gemm_rows·max(C, F) rows or more
     # (measured on VGG16: 224x224x64 44 -> 32 ms, the deeper layers unchanged)
     step = max(
         1,
-        TUNING.winograd_slab // (16 * n * tw * max(c, f)),
+        TUNING.winograd_slab * WORKERS.gemm_threads // (16 * n * tw * max(c, f)),
         -(-TUNING.winograd_gemm_rows * max(c, f) // (n * tw)),
     )
     count = -(-th // step)
