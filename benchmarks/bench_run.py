@@ -282,6 +282,14 @@ def main() -> None:
         args.have_torch = False
     threads = [int(t) for t in args.threads.split(",")]
     batches = [int(b) for b in args.batch.split(",")]
+    from convcalc import load_spec
+    from convcalc.errors import SpecError
+
+    for net in args.nets.split(","):  # every name before the first measurement, not an hour in
+        try:
+            load_spec(spec_path(net))
+        except SpecError as err:
+            ap.error(str(err))
     bench_report.preamble(args, bc.load_avg())
     machines = {t: run_worker("machine", args, threads=t, foreign=args.foreign) for t in threads}
     bench_report.machine_lines(machines)
