@@ -288,8 +288,9 @@ def main() -> None:
     for net in args.nets.split(","):  # every name before the first measurement, not an hour in
         try:
             load_spec(spec_path(net))
-        except SpecError as err:
-            ap.error(str(err))
+        except SpecError as err:  # its own "name: error: ..." lines, not argparse's usage
+            print(f"{ap.prog}: --nets {err}", file=sys.stderr)
+            sys.exit(2)
     bench_report.preamble(args, bc.load_avg())
     machines = {t: run_worker("machine", args, threads=t, foreign=args.foreign) for t in threads}
     bench_report.machine_lines(machines)
