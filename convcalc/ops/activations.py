@@ -159,6 +159,8 @@ def activation(
         return _elementwise(lambda x: np.clip(x, F32(0), INF))
     if name == "relu6" and not inplace:
         return _elementwise(lambda x: np.clip(x, F32(0), F32(6)))
+    if inplace and name in ("relu", "relu6"):
+        return clip_epilogue(None if name == "relu" else 6.0)
     if inplace and name in IN_PLACE:
         return _elementwise(IN_PLACE[name])
     if name in ELEMENTWISE:
@@ -200,9 +202,12 @@ def relu_like(
 
 
 def clip_epilogue(max_value: float | None) -> Callable[[np.ndarray], np.ndarray]:
-    """:func:`relu_like` without slope or threshold, in place on its argument."""
+    """:func:`relu_like` without slope or threshold, in place on its argument; its ``clip``
+    attribute says so (``ops.epilogues`` runs it in one pass with a scale and shift before)."""
     top = INF if max_value is None else F32(max_value)
-    return _elementwise(lambda x: np.clip(x, F32(0), top, out=x))
+    fn = _elementwise(lambda x: np.clip(x, F32(0), top, out=x))
+    fn.clip = (F32(0), top)  # type: ignore[attr-defined]
+    return fn
 
 
 def elu(x: np.ndarray, alpha: float) -> np.ndarray:

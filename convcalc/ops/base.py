@@ -189,21 +189,6 @@ class Workers:
             self._local.busy = False
 
 
-def chain(fns: Sequence[Activation]) -> Activation:
-    """Element-wise functions one after another, in place on their argument (a slab of a
-    layer's output): the epilogue of a convolution that runs the layers after it."""
-
-    def run(part: np.ndarray) -> np.ndarray:
-        for fn in fns:
-            out = fn(part)
-            if out is not part:
-                part[...] = out
-        return part
-
-    run.elementwise = True  # type: ignore[attr-defined]
-    return run
-
-
 def immutable(a: np.ndarray) -> bool:
     """Whether nothing can change ``a``'s values: it and every array it views are read-only,
     down to memory that is read-only too (bytes, a read-only map)."""

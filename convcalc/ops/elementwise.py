@@ -80,6 +80,7 @@ def batch_norm_epilogue(
         return part
 
     run.elementwise = True  # type: ignore[attr-defined]
+    run.affine = (a32, b32)  # type: ignore[attr-defined]  # for ops.epilogues: one pass
     return run
 
 

@@ -1,6 +1,7 @@
 """Compiled kernels, when the optional numba is installed (``pip install 'convcalc[fast]'``).
 
-Two kernels: the 2-D depthwise convolution with one output channel per input channel
+Two kernels here (the BatchNorm + ReLU epilogue's is in :mod:`convcalc.ops.epilogues`, the
+Winograd transforms' in :mod:`convcalc.ops.winograd`): the 2-D depthwise convolution with one output channel per input channel
 (MobileNets, EfficientNet), and 2-D max and average pooling. NumPy cannot fuse their k·k taps:
 each tap is a pass over the block at cache bandwidth, and blocks small enough for L1 lose to
 the per-call cost, so the depthwise convolution ran 2.4-9x slower than PyTorch's fused kernel

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from convcalc.ops.base import chain
 from convcalc.ops.conv import pointwise_columns
+from convcalc.ops.epilogues import chain
 from convcalc.report import Report
 from convcalc.spec.model import LayerSpec
 
