@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from convcalc.ops import epilogues
 from convcalc.ops.base import F32, run_rows
 
 
@@ -71,15 +72,23 @@ def _sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def _swish(x: np.ndarray) -> np.ndarray:
+    if x.dtype == F32:
+        return _swish_into(x.copy())
     t = _sigmoid(x)
     t *= x
     return t
 
 
 def _swish_into(x: np.ndarray) -> np.ndarray:
-    """:func:`_swish` written into ``x`` (a fresh output; one temporary)."""
-    np.multiply(x, _sigmoid(x), out=x)
+    """:func:`_swish` written into ``x`` (a fresh output; one temporary): by the compiled
+    kernel when numba is there (``ops.epilogues``, which also runs it with a BatchNorm before
+    it in one pass), else ``x·sigmoid(x)`` in NumPy."""
+    if not epilogues.swish_into(x):
+        np.multiply(x, _sigmoid(x), out=x)
     return x
+
+
+_swish_into.swish = True  # type: ignore[attr-defined]
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:

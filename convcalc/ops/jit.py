@@ -1,8 +1,9 @@
 """Compiled kernels, when the optional numba is installed (``pip install 'convcalc[fast]'``).
 
-Two kernels here (the BatchNorm + ReLU epilogue's is in :mod:`convcalc.ops.epilogues`, the
-Winograd transforms' in :mod:`convcalc.ops.winograd`): the 2-D depthwise convolution with one output channel per input channel
-(MobileNets, EfficientNet), and 2-D max and average pooling. NumPy cannot fuse their k·k taps:
+Two kernels here (the BatchNorm + ReLU/swish epilogues' are in :mod:`convcalc.ops.epilogues`,
+the Winograd transforms' in :mod:`convcalc.ops.winograd`): the 2-D depthwise convolution with
+one output channel per input channel (MobileNets, EfficientNet), and 2-D max and average
+pooling. NumPy cannot fuse their k·k taps:
 each tap is a pass over the block at cache bandwidth, and blocks small enough for L1 lose to
 the per-call cost, so the depthwise convolution ran 2.4-9x slower than PyTorch's fused kernel
 and the pools 3-5x slower than compiled. Compiled, the taps of an output vector are reduced in

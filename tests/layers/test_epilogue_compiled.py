@@ -1,7 +1,10 @@
 """The compiled batch-norm + clip epilogue (convcalc.ops.epilogues, numba from the test extras)
 against the NumPy passes it replaces (multiply, add, np.clip: the reference the forward tests
 check against PyTorch), bit for bit: slabs of rows, column slices (side-by-side 1x1 kernels),
-batches, NaN, infinities and signed zeros; and written out by hand for a few values."""
+batches, NaN, infinities and signed zeros; and written out by hand for a few values. The
+compiled swish against the exact swish in float64 (an error bound: its tanh is Eigen's
+rational, not NumPy's), and batch norm + swish in one pass against the two one after the
+other, bit for bit."""
 
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ def bits(a):
 def cases(draw):
     batch = draw(st.integers(1, 3))
     h, w, c = draw(st.integers(1, 9)), draw(st.integers(1, 9)), draw(st.integers(1, 40))
-    clip = draw(st.sampled_from([None, 0.0, 6.0]))
+    clip = draw(st.sampled_from([None, 0.0, 6.0, "swish"]))
     lo = draw(st.integers(0, h - 1))
     hi = draw(st.integers(lo + 1, h))
     cols = draw(st.sampled_from(["all", "slice"]))
@@ -46,8 +49,9 @@ def cases(draw):
 
 @pytest.fixture(autouse=True)
 def compiled():
-    if jit.kernel(("affine_clip", 1, 1), epilogues._source, epilogues._trial) is None:
-        pytest.fail("numba (test extras) did not compile the epilogue kernel")
+    kinds = ("affine_clip", "affine_swish")
+    if any(jit.kernel((k, 1, 1), epilogues._source, epilogues._trial) is None for k in kinds):
+        pytest.fail("numba (test extras) did not compile the epilogue kernels")
 
 
 @settings(
@@ -62,7 +66,9 @@ def test_compiled_epilogue_is_the_numpy_passes_bit_for_bit(case):
     special(full, rng)
     shape = (batch, h, w, c)
     fns = [batch_norm(shape, rng)]
-    if clip is not None:
+    if clip == "swish":
+        fns.append(activations.activation("swish", inplace=True))
+    elif clip is not None:
         fns.append(activations.clip_epilogue(None if clip == 0.0 else clip))
     fused = epilogues.chain(fns)
 
@@ -120,3 +126,33 @@ def test_the_pair_is_one_pass():
     assert len(steps) == 1 and steps[0] is not fns[0]
     relu = activations.activation("relu", inplace=True)
     assert relu is not None and relu.clip == (0, np.inf)
+
+
+def exact_swish(x):
+    x = x.astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return x / (1 + np.exp(-x))
+
+
+@pytest.mark.parametrize("compiled_swish", [True, False])
+def test_swish_is_within_its_bound_of_the_exact_value(compiled_swish, monkeypatch):
+    """|swish(x) - x/(1 + e^-x)| <= 2.5e-7·|x| + 1e-7 (about 2 float32 ulps of x where swish
+    is x, a few of 1e-7 where it is small) for the compiled kernel and NumPy's path alike,
+    over every float32 step of [-1, 1] and a dense grid to +-30; NaN stays NaN, +inf is +inf,
+    swish(-inf) is NaN (-inf·0) as in PyTorch's x/(1 + exp(-x)) = -inf/inf."""
+    monkeypatch.setattr(TUNING, "jit", compiled_swish)
+    fine = np.arange(-(2**23), 2**23 + 1, 64, dtype=np.int64).astype(F32) / F32(2**23)
+    x = np.concatenate([fine, np.linspace(-30, 30, 600_001, dtype=F32)]).reshape(1, 1, -1, 3)
+    y = x.copy()
+    assert epilogues.swish_into(y) is compiled_swish
+    if not compiled_swish:
+        y = activations.activation("swish", inplace=True)(x.copy())
+    err = np.abs(y.astype(np.float64) - exact_swish(x))
+    assert np.all(err <= 2.5e-7 * np.abs(x) + 1e-7), float(err.max())
+    special = np.array([[[[np.nan, np.inf, -np.inf]]]], F32)
+    with np.errstate(invalid="ignore"):
+        got = activations.activation("swish", inplace=True)(special)
+    assert np.isnan(got[0, 0, 0, 0]) and got[0, 0, 0, 1] == np.inf and np.isnan(got[0, 0, 0, 2])
+    want = exact_swish(np.array([-100.0, -20.0, 0.0, 20.0, 100.0], F32))
+    got = activations.activation("swish")(np.array([[[[-100.0, -20.0, 0.0, 20.0, 100.0]]]], F32))
+    np.testing.assert_allclose(got.reshape(-1), want, rtol=3e-7, atol=1e-7)
