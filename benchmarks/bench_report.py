@@ -227,13 +227,28 @@ def kind_lines(case: dict[str, Any], nlayers: int) -> list[str]:
 
 def slow_layer_lines(case: dict[str, Any], nlayers: int) -> list[str]:
     """The runtime's ``nlayers`` slowest layers, each beside PyTorch's clock around the same
-    layer, and both sides' GFLOP/s."""
+    layer plus the layers the runtime ran as its epilogue (their own time is 0: a BatchNorm
+    and activation after a convolution), and both sides' GFLOP/s."""
     s, report, batch, t = case["summary"], case["report"], case["batch"], case["summary"]["torch"]
     rows = {r.name: r for r in report.rows}
-    lines = [f"    {'layer (slowest)':40s} {'convcalc':>9s} {'PyTorch':>9s} {'ratio':>6s}  GFLOP/s"]
+    head: dict[str, str] = {}  # a fused layer -> the layer that ran it
+    for r in report.rows:
+        if not r.is_input and s["layer_s"].get(r.name) == 0.0 and len(r.inputs) == 1:
+            head[r.name] = head.get(r.inputs[0], r.inputs[0])
+    runs = case["runs"][t] if t else []
+
+    def own(name: str) -> float:
+        return _med([r["kinds"].get("layer:" + name, math.nan) for r in runs])
+
+    def torch_s(name: str) -> float:
+        return own(name) + sum(own(k) for k, h in head.items() if h == name)
+
+    lines = [
+        f"    {'layer (slowest)':40s} {'convcalc':>9s} {'PyTorch':>9s} {'ratio':>6s}  GFLOP/s"
+        "  (PyTorch: with the layers fused into it here)"
+    ]
     for name, v in sorted(s["layer_s"].items(), key=lambda kv: -kv[1])[:nlayers]:
-        runs = case["runs"][t] if t else []
-        pt = _med([r["kinds"].get("layer:" + name, math.nan) for r in runs]) if runs else math.nan
+        pt = torch_s(name) if runs else math.nan
         flops = 2 * batch * rows[name].macs
         gf = (
             f"{flops / v / 1e9:6.0f} {flops / pt / 1e9:6.0f}"
@@ -241,7 +256,11 @@ def slow_layer_lines(case: dict[str, Any], nlayers: int) -> list[str]:
             else ""
         )
         ratio = v / pt if pt else math.nan
-        lines.append(f"    {name:40s} {v * 1e3:9.2f} {pt * 1e3:9.2f} {ratio:6.2f} {gf}")
+        fused = [k for k, h in head.items() if h == name]
+        lines.append(
+            f"    {name:40s} {v * 1e3:9.2f} {pt * 1e3:9.2f} {ratio:6.2f} {gf}"
+            + (f"  +{','.join(fused)}" if fused else "")
+        )
     return lines
 
 

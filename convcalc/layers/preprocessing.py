@@ -131,6 +131,8 @@ class Normalization(Layer):
     def forward(self, xs: list[Any], params: dict[str, Any]) -> Any:
         import numpy as np
 
+        from convcalc.ops.base import row_tile
+
         x = xs[0]
         shape = [1] * x.ndim
         if self.axis is not None:
@@ -143,6 +145,10 @@ class Normalization(Layer):
         var = np.asarray(params["variance"] if self.variance is None else self.variance, dtype=f32)
         mean, std = mean.reshape(shape), np.maximum(np.sqrt(var), f32(1e-7)).reshape(shape)
         x = np.asarray(x, dtype=f32)
+        if shape[-1] == x.shape[-1] > 1 and sum(shape) == x.ndim - 1 + shape[-1]:
+            # channels last: tiled along the width, one long inner loop instead of W·H loops
+            # of C (EfficientNet's 224x224x3 input: 0.56 -> 0.1 ms)
+            mean, std = row_tile(mean, x), row_tile(std, x)
         y = np.empty(np.broadcast_shapes(x.shape, mean.shape, std.shape), dtype=f32)
         if self.invert:
             np.multiply(x, std, out=y)
