@@ -21,25 +21,43 @@ from typing import IO
 from convcalc.errors import UsageError, printable
 
 
+class CtrlC:
+    """A Ctrl-C noted while :func:`deferred_ctrl_c` holds it back."""
+
+    def __init__(self) -> None:
+        self.caught = False
+
+    def take_effect(self) -> None:
+        """Raise the noted Ctrl-C now, at a point the caller chose as safe."""
+        if self.caught:
+            self.caught = False
+            raise KeyboardInterrupt
+
+
 @contextlib.contextmanager
-def _ctrl_c_after() -> Iterator[None]:
-    """A Ctrl-C during the block takes effect when it ends, so that a temporary file made in it
-    is known (and removed) by then: a SIGINT right after the file appears left it behind.
+def deferred_ctrl_c() -> Iterator[CtrlC]:
+    """A Ctrl-C during the block takes effect when it ends, or earlier where the block calls
+    ``take_effect()``, never in the middle of a step: a SIGINT right after a temporary file
+    appeared left it behind, and one inside :mod:`zipfile` left it unable to close.
 
     The interrupt is deferred by Python's own handler, not by blocking the signal: with other
     threads running (OpenBLAS's, the runtime's workers) the kernel hands SIGINT to any thread
     that does not block it, and Python then raises KeyboardInterrupt in the main thread all the
     same."""
+    noted = CtrlC()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield noted
         return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+
+    def note(signum: int, frame: object) -> None:
+        noted.caught = True
+
+    previous = signal.signal(signal.SIGINT, note)
     try:
-        yield
+        yield noted
     finally:
         signal.signal(signal.SIGINT, previous)
-        if caught:
+        if noted.caught:
             signal.raise_signal(signal.SIGINT)  # as if it came now, to the usual handler
 
 
@@ -90,7 +108,7 @@ def check_destination(path: str | Path, force: bool, flag: str) -> None:
             hint="create it first",
         )
     try:  # the one sure test that the folder takes a new file (read-only mounts, root or not)
-        with _ctrl_c_after():
+        with deferred_ctrl_c():
             fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
             os.close(fd)
             os.unlink(probe)
@@ -122,7 +140,7 @@ def replacing(path: str | Path) -> Iterator[IO[bytes]]:
         raise PermissionError(errno.EACCES, "the file is read-only", str(path))
     tmp = ""
     try:
-        with _ctrl_c_after():
+        with deferred_ctrl_c():
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
         with os.fdopen(fd, "wb") as fh:
             yield fh

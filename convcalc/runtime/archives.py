@@ -13,6 +13,9 @@ shapes and sizes with what the spec needs and refuse early. Refused, each with a
   disagrees with its header (what a zip bomb does), encrypted or with an unknown compression.
 
 Each array is read when :meth:`Arrays.read` asks for it, exactly its declared number of bytes.
+
+:func:`write_npz` writes what ``numpy.savez`` writes, with a Ctrl-C taking effect only between
+chunks.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ import math
 import os
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import numpy as np
 
+from convcalc import atomic
 from convcalc.errors import UsageError, printable
 from convcalc.spec.files import open_input_file
 from convcalc.spec.limits import MAX_ARCHIVE_MEMBERS
@@ -207,3 +211,31 @@ def _header(arrays: Arrays, fh: IO[bytes], name: str, available: int) -> Member:
 def as_float32(a: Any) -> np.ndarray:
     """A numeric array as float32 (the runtime's type); the caller has refused complex."""
     return np.asarray(a, dtype=np.float32)
+
+
+class _Interruptible:
+    """A zip member's writer on which a noted Ctrl-C takes effect before a chunk is written
+    (``numpy.lib.format.write_array`` writes at most 16 MiB at a time to a file like this)."""
+
+    def __init__(self, member: IO[bytes], ctrl_c: atomic.CtrlC) -> None:
+        self.member, self.ctrl_c = member, ctrl_c
+
+    def write(self, data: bytes) -> int:
+        self.ctrl_c.take_effect()
+        return self.member.write(data)
+
+
+def write_npz(fh: IO[bytes], arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``fh`` as ``numpy.savez`` does (uncompressed ``.npy`` members, zip64).
+
+    A Ctrl-C takes effect between chunks, where the member and the archive can still be
+    closed: one inside :mod:`zipfile` (as it could land in ``numpy.savez``) left an archive
+    that refused to close, and an error instead of the interrupt."""
+    with (
+        atomic.deferred_ctrl_c() as ctrl_c,
+        zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as zf,
+    ):
+        for name, array in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                out = _Interruptible(member, ctrl_c)
+                np.lib.format.write_array(out, np.asanyarray(array), allow_pickle=False)

@@ -27,7 +27,7 @@ from convcalc.ops import jit
 from convcalc.ops.elementwise import to_display
 from convcalc.report import Report
 from convcalc.runtime import fusion, inputs, memory, shards, weights
-from convcalc.runtime.archives import Arrays, Member, open_arrays
+from convcalc.runtime.archives import Arrays, Member, open_arrays, write_npz
 from convcalc.runtime.budget import check_memory
 from convcalc.runtime.options import RunOptions
 from convcalc.runtime.stats import summary
@@ -394,4 +394,4 @@ def save_activations(result: RunResult, path: Path, force: bool) -> None:
     an interrupted write leaves no partial file."""
     RunOptions(output=path, force=force).check_output()
     with atomic.replacing(path) as fh:
-        np.savez(fh, **result.activations)  # type: ignore[arg-type]
+        write_npz(fh, result.activations)

@@ -272,12 +272,12 @@ def test_an_interrupted_output_write_leaves_the_previous_file(
     (here / "s.yaml").write_text(SMALL)
     (here / "acts.npz").write_bytes(b"the previous run's activations")
 
-    def interrupted(fh: io.BufferedWriter, **arrays: object) -> None:
-        fh.write(b"PK\x03\x04 half an archive")
+    def interrupted(fp: io.BufferedWriter, array: np.ndarray, **kwargs: object) -> None:
+        fp.write(b"\x93NUMPY half an array")
         raise KeyboardInterrupt  # Ctrl-C in the middle of the write
 
     with monkeypatch.context() as patched:
-        patched.setattr(np, "savez", interrupted)
+        patched.setattr(np.lib.format, "write_array", interrupted)
         result = cli("run", "s.yaml", "--output", "acts.npz", "--force")
     assert result.exit_code == 130
     assert result.stderr == "error: interrupted; files being written were left as they were\n"
