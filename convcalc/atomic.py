@@ -45,7 +45,10 @@ def deferred_ctrl_c() -> Iterator[CtrlC]:
     that does not block it, and Python then raises KeyboardInterrupt in the main thread all the
     same."""
     noted = CtrlC()
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # started with it ignored (nohup, &)
+    ):
         yield noted
         return
 

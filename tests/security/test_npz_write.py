@@ -11,12 +11,24 @@ import io
 import signal
 import sys
 import zipfile
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
 from convcalc.runtime import archives
 from convcalc.runtime.archives import write_npz
+
+
+@pytest.fixture(autouse=True)
+def python_sigint_handler() -> Iterator[None]:
+    """SIGINT handled as in a fresh ``convcalc`` process (an earlier test may have left it
+    ignored), and put back afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def arrays() -> dict[str, np.ndarray]:
@@ -91,5 +103,23 @@ def test_a_sigint_during_the_last_close_takes_effect_after_it(
         write_npz(buf, {"a": np.ones(3, np.float32)})
     assert caught.value.__context__ is None
     monkeypatch.undo()
+    with np.load(io.BytesIO(buf.getvalue())) as loaded:
+        assert np.array_equal(loaded["a"], np.ones(3, np.float32))
+
+
+def test_an_ignored_sigint_stays_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process started with SIGINT ignored (``nohup``, ``&`` in a script) is not interrupted
+    by the deferral either."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    original = archives._Interruptible.write
+
+    def write(self: archives._Interruptible, data: bytes) -> int:
+        signal.raise_signal(signal.SIGINT)
+        return original(self, data)
+
+    monkeypatch.setattr(archives._Interruptible, "write", write)
+    buf = io.BytesIO()
+    write_npz(buf, {"a": np.ones(3, np.float32)})
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     with np.load(io.BytesIO(buf.getvalue())) as loaded:
         assert np.array_equal(loaded["a"], np.ones(3, np.float32))

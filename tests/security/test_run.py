@@ -313,6 +313,8 @@ def _interrupt_the_write(here: Path) -> subprocess.Popen[str] | None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # as from a terminal, even where the tests run with SIGINT ignored (a script's `&`)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
