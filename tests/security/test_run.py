@@ -306,15 +306,19 @@ def _interrupt_the_write(here: Path) -> subprocess.Popen[str] | None:
     import signal
     import time
 
+    # `python -m convcalc run ...` with SIGINT handled as from a terminal, even where the tests
+    # run with it ignored (started by a script's `&`), which the child would inherit
+    main = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "sys.argv[0] = 'convcalc'; runpy.run_module('convcalc', run_name='__main__')"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "convcalc", "run", "big.yaml", "--output", "acts.npz", "--force"],
+        [sys.executable, "-c", main, "run", "big.yaml", "--output", "acts.npz", "--force"],
         cwd=here,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-        # as from a terminal, even where the tests run with SIGINT ignored (a script's `&`)
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
