@@ -203,3 +203,29 @@ def test_a_single_pass_leaves_the_depthwise_to_numpy(monkeypatch, repeat, env, c
     execute(spec, analyze(spec), RunOptions(repeat=repeat))
     assert ran and all(r == compiled for r in ran)
     assert TUNING.jit == (env != "0")  # restored after the run
+
+
+@pytest.mark.parametrize(("k", "width", "c"), [(5, 28, 24), (5, 27, 17), (7, 14, 8), (5, 6, 3)])
+def test_wide_kernels_two_columns_at_a_time_sum_as_written(k, width, c) -> None:
+    """5x5 and 7x7 kernels at stride 1 compute two output columns at a time (sharing each
+    weight load; the last column of an odd run alone). Every interior output is exactly the
+    float32 sum taken in the written order: bias, then tap (0, 0), (0, 1), ... each product
+    rounded and added, here recomputed pixel by pixel in NumPy scalars."""
+    rng = np.random.default_rng(k * width + c)
+    x = rng.standard_normal((1, 10, width, c), dtype=np.float32)
+    w = rng.standard_normal((k, k, c, 1), dtype=np.float32)
+    b = rng.standard_normal(c, dtype=np.float32)
+    p = k // 2
+    got = depthwise(x, w, b, (10, width), (1, 1), (1, 1), ((p, p), (p, p)))
+    rows = range(p, 10 - p)
+    cols = range(p, width - p)  # the interior: every tap inside, the paired columns
+    for h in rows:
+        for col in cols:
+            for ch in (0, c - 1):
+                acc = b[ch]
+                for i in range(k):
+                    for j in range(k):
+                        acc = np.float32(acc + x[0, h - p + i, col - p + j, ch] * w[i, j, ch, 0])
+                assert got[0, h, col, ch] == acc, (h, col, ch)
+    want = ref_depthwise(x, w, b, (1, 1), (1, 1), ((p, p), (p, p)), "zeros")
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
